@@ -1,0 +1,56 @@
+# Everything a developer runs. `make test` on a fresh machine creates what it needs first.
+# Lambda runs Python 3.12 (template.yaml); the local virtualenv uses the same version.
+PYTHON_VERSION := 3.12
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+
+.DEFAULT_GOAL := help
+.PHONY: help install test lint typecheck unit validate build bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed $(SAM_VENV)/.installed ## Create the virtualenvs (runtime+dev, and the SAM CLI apart)
+
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
+	@echo "==> Creating $(VENV) (Python $(PYTHON_VERSION)) with the runtime and dev dependencies"
+	@python="$$(scripts/find-python $(PYTHON_VERSION))" && "$$python" -m venv $(VENV)
+	@$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+# The SAM CLI pins boto3, click and cfn-lint exactly, so it gets a virtualenv of its own.
+$(SAM_VENV)/.installed: requirements-sam.txt
+	@echo "==> Creating $(SAM_VENV) with the AWS SAM CLI"
+	@python="$$(scripts/find-python $(PYTHON_VERSION))" && "$$python" -m venv $(SAM_VENV)
+	@$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	@touch $@
+
+test: install lint typecheck unit ## Lint, type-check and run every test (template validation and sam build included)
+
+lint: $(VENV)/.installed ## ruff (lint and format check)
+	@echo "==> ruff"
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed ## mypy --strict
+	@echo "==> mypy"
+	@$(BIN)/mypy layers/common functions shoplocal tests bench
+
+unit: install ## pytest only
+	@echo "==> pytest"
+	@$(BIN)/pytest
+
+validate: $(SAM_VENV)/.installed ## sam validate --lint
+	@$(SAM_VENV)/bin/sam validate --lint
+
+# sam build needs a python3.12 on PATH: the project's virtualenv provides it.
+build: install ## sam build (arm64 wheels, no Docker)
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(SAM_VENV)/bin/sam build
+
+bench: $(VENV)/.installed ## Cold-start import times and DynamoDB calls per endpoint
+	@$(BIN)/python bench/import_times.py
+	@$(BIN)/python bench/endpoint_calls.py
+
+clean: ## Remove virtualenvs and build output
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

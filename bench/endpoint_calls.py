@@ -1,0 +1,91 @@
+"""DynamoDB calls and items read per endpoint, counted on an in-process moto table.
+
+Counting calls and items, not timing moto, tells what a request costs on DynamoDB: moto's
+Query and transactions slow down with table size, DynamoDB's do not.
+
+    python bench/endpoint_calls.py [--products 1200]
+"""
+
+import argparse
+import os
+import secrets
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [
+    str(ROOT),
+    *(str(ROOT / part) for part in ("layers/common", "functions/auth", "functions/products", "functions/orders")),
+]
+os.environ.update(
+    {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "TABLE_NAME": "bench"}
+)
+os.environ.update({"JWT_SECRET_ID": "bench-jwt", "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_NAMESPACE": "ShopApi"})
+
+import boto3  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from shoplocal.dynamodb_calls import CallRecorder  # noqa: E402
+from shoplocal.invoke import LocalApi  # noqa: E402
+from shoplocal.template import table_definition  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--products", type=int, default=1200, help="catalogue size (default 1200: two listing buckets)")
+    args = parser.parse_args()
+
+    with mock_aws():
+        import passwords
+        from accounts import create_user
+        from shop_common.catalog import add_products
+        from shop_common.dynamo import client
+        from shop_common.models import NewProduct
+
+        passwords.ITERATIONS = 1_000  # the KDF's cost is CPU, not DynamoDB
+        client().create_table(TableName="bench", **table_definition())
+        boto3.client("secretsmanager").create_secret(Name="bench-jwt", SecretString=secrets.token_urlsafe(48))
+        print(f"loading {args.products} products ...", file=sys.stderr)
+        add_products([NewProduct(name=f"P{n}", price=Decimal("1.00"), quantity_in_stock=1000) for n in range(args.products)])
+        create_user("bench", "bench-password")
+
+        api = LocalApi()
+        recorder = CallRecorder()
+        recorder.attach(client())
+        rows: list[tuple[str, str, int]] = []
+
+        def measure(label: str, method: str, path: str, **request: Any) -> Any:
+            recorder.clear()
+            response = api.request(method, path, **request)
+            rows.append((label, " + ".join(recorder.operations) or "none", recorder.items_read))
+            return response.json()
+
+        tokens = measure("POST /api/auth", "POST", "/api/auth", json_body={"username": "bench", "password": "bench-password"})
+        measure("POST /api/refresh", "POST", "/api/refresh", json_body={"refresh": tokens["refresh"]})
+        headers = {"Authorization": f"Bearer {tokens['access']}"}
+        first = measure("GET /api/products (page 1, limit 50)", "GET", "/api/products")
+        second = measure("GET next link (page 2)", "GET", "/api/products", query_string=urlsplit(first["next"]).query)
+        third = measure("GET next link (page 3)", "GET", "/api/products", query_string=urlsplit(second["next"]).query)
+        measure("GET previous link (page 2)", "GET", "/api/products", query_string=urlsplit(third["previous"]).query)
+        measure("GET ?page=20&limit=50 (ids 951-1000: two buckets)", "GET", "/api/products", query_string="page=20&limit=50")
+        last_page = (args.products + 49) // 50
+        measure(f"GET ?page={last_page} (last page)", "GET", "/api/products", query_string=f"page={last_page}")
+        for size in (1, 3, 10):
+            parts = [{"product": n + 1, "quantity_in_order": 1} for n in range(size)]
+            measure(f"POST /api/order ({size} products)", "POST", "/api/order", json_body={"parts": parts}, headers=headers)
+        short = [{"product": 1, "quantity_in_order": 5000}]
+        measure("POST /api/order (insufficient stock)", "POST", "/api/order", json_body={"parts": short}, headers=headers)
+        measure("GET /api/my-orders", "GET", "/api/my-orders", headers=headers)
+
+    print(f"\nDynamoDB calls per request ({args.products} products):\n")
+    print("| request | calls | items read |")
+    print("|---|---|---:|")
+    for label, operations, items in rows:
+        print(f"| {label} | {operations} | {items} |")
+
+
+if __name__ == "__main__":
+    main()

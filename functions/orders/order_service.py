@@ -1,0 +1,116 @@
+"""Placing and listing orders: the rules, independent of HTTP."""
+
+import secrets
+import time
+from datetime import UTC, datetime
+
+from aws_lambda_powertools import Logger
+
+from order_models import MAX_DISTINCT_PRODUCTS, Order, OrderPart, OrderRequest
+from order_store import OrderNotWritten, OrderRejected, orders_of, write_order
+from shop_common.catalog import get_products
+from shop_common.cursors import decode_cursor, encode_cursor
+from shop_common.errors import Conflict, InvalidRequest
+
+logger = Logger(child=True)
+
+# Order ids: milliseconds since 2024-01-01 in the high bits, 12 random bits below. They sort by
+# time, need no shared counter, and stay below 2**53 (exact in JavaScript) until 2093.
+_ID_EPOCH_MS = 1_704_067_200_000
+_RANDOM_BITS = 12
+# Attempts at the transaction when it is cancelled by a concurrent transaction on the same
+# product (TransactionConflict) or, very rarely, an order id collision.
+_ATTEMPTS = 5
+# Cursor tag of a my-orders page: the page holds orders older than the id.
+_OLDER_THAN = "o"
+
+
+def new_order_id(now: float | None = None) -> int:
+    now_ms = int((time.time() if now is None else now) * 1000)
+    return ((now_ms - _ID_EPOCH_MS) << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS)
+
+
+def _totals(request: OrderRequest) -> tuple[dict[int, int], dict[int, int]]:
+    """Quantity per product (the same product twice counts once, with the sum) and the index of
+    each product's first appearance, to name the offending field in errors."""
+    totals: dict[int, int] = {}
+    first_index: dict[int, int] = {}
+    for index, part in enumerate(request.parts):
+        totals[part.product] = totals.get(part.product, 0) + part.quantity_in_order
+        first_index.setdefault(part.product, index)
+    return totals, first_index
+
+
+def _shortage_error(problems: list[tuple[int, int, int, int | None]]) -> InvalidRequest:
+    errors = []
+    for index, product, requested, available in problems:
+        message = (
+            "Product does not exist."
+            if available is None
+            else f"Insufficient stock: {requested} requested, {available} available."
+        )
+        error = {"field": f"parts.{index}.product", "product": product, "message": message}
+        if available is not None:
+            error |= {"requested": requested, "available": available}
+        errors.append(error)
+    unknown = any(available is None for *_, available in problems)
+    detail = "Some products do not exist." if unknown else "Insufficient stock for some products."
+    return InvalidRequest(detail, errors=errors, code="unknown_product" if unknown else "insufficient_stock")
+
+
+def place_order(user_id: int, request: OrderRequest) -> Order:
+    totals, first_index = _totals(request)
+    if len(totals) > MAX_DISTINCT_PRODUCTS:
+        raise InvalidRequest(
+            f"An order may hold at most {MAX_DISTINCT_PRODUCTS} distinct products.",
+            errors=[{"field": "parts", "message": f"{len(totals)} distinct products given."}],
+        )
+    products = get_products(list(totals))
+    # Checked before the transaction for a complete, friendly answer; the transaction's own
+    # conditions are what actually guarantee that stock is never oversold.
+    problems = [
+        (
+            first_index[product_id],
+            product_id,
+            quantity,
+            products[product_id].quantity_in_stock if product_id in products else None,
+        )
+        for product_id, quantity in totals.items()
+        if product_id not in products or products[product_id].quantity_in_stock < quantity
+    ]
+    if problems:
+        raise _shortage_error(problems)
+    parts = [
+        OrderPart(product=product_id, quantity_in_order=quantity, product_name=products[product_id].name)
+        for product_id, quantity in totals.items()
+    ]
+    for attempt in range(_ATTEMPTS):
+        created = datetime.now(UTC)
+        order = Order(
+            id=new_order_id(created.timestamp()),
+            parts=parts,
+            created=created.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+            user=user_id,
+        )
+        try:
+            write_order(order, totals)
+            logger.info("Order placed", extra={"order_id": order.id, "lines": len(parts), "attempt": attempt + 1})
+            return order
+        except OrderRejected as rejected:
+            raise _shortage_error(
+                [(first_index[s.product], s.product, s.requested, s.available) for s in rejected.shortages]
+            ) from rejected
+        except OrderNotWritten as cancelled:
+            logger.info("Order transaction cancelled, retrying", extra={"reason": str(cancelled), "attempt": attempt + 1})
+            time.sleep(0.01 * 2**attempt * (1 + secrets.randbelow(100) / 100))  # jittered backoff
+    raise Conflict("The order could not be placed because of concurrent orders; please retry.", code="conflict")
+
+
+# --- listing ----------------------------------------------------------------------------------
+
+
+def list_orders(user_id: int, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+    """The user's orders, newest first, and the cursor of the next page (None at the end)."""
+    before = decode_cursor(cursor, _OLDER_THAN)[1] if cursor else None
+    orders, more = orders_of(user_id, limit, before)
+    return orders, encode_cursor(_OLDER_THAN, orders[-1].id) if more else None

@@ -1,0 +1,70 @@
+"""Lambda handler for POST /api/order and GET /api/my-orders: HTTP in and out, nothing else."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from order_models import OrderRequest
+from order_service import list_orders, place_order
+from shop_common.api import absolute_url, create_resolver, json_response, proxy_error_response
+from shop_common.errors import AuthenticationFailed
+from shop_common.tokens import user_id_from_authorization
+
+# A page of my-orders; the body stays a plain list (as the Django app returned) and further
+# pages are offered in a `Link: <...>; rel="next"` header.
+MY_ORDERS_PAGE_SIZE = 100
+
+logger = Logger()
+metrics = Metrics()
+app = create_resolver()
+
+
+@app.post("/api/order")
+def create_order(request: OrderRequest) -> Response[str]:
+    order = place_order(app.context["user_id"], request)
+    _publish_order_metrics(len(order.parts))
+    return json_response(201, order.model_dump())
+
+
+def _publish_order_metrics(lines: int) -> None:
+    # The order is placed by now: telemetry must never turn it into an error the client would
+    # retry (and so order twice). Flushed here rather than by @log_metrics, which would warn on
+    # every request that records no metric.
+    try:
+        metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="OrderLines", unit=MetricUnit.Count, value=lines)
+        metrics.flush_metrics()
+    except Exception:
+        logger.exception("Could not publish order metrics")
+
+
+@app.get("/api/my-orders")
+def my_orders(
+    limit: Annotated[int, Query(ge=1, le=MY_ORDERS_PAGE_SIZE)] = MY_ORDERS_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response[str]:
+    orders, next_cursor = list_orders(app.context["user_id"], limit, cursor)
+    headers = None
+    if next_cursor:
+        next_url = absolute_url(app.current_event, {"limit": limit, "cursor": next_cursor})
+        headers = {"Link": f'<{next_url}>; rel="next"'}
+    return json_response(200, [order.model_dump() for order in orders], headers)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Every route here needs a signed-in user. Authenticating before routing and validation
+    # makes an anonymous request a 401 whatever its body, and costs it no parsing.
+    try:
+        user_id = user_id_from_authorization((event.get("headers") or {}).get("authorization"))
+    except AuthenticationFailed as error:
+        logger.info("Rejected request without a valid access token", extra={"reason": error.code})
+        return proxy_error_response(error)
+    logger.append_keys(user_id=user_id)
+    app.append_context(user_id=user_id)  # type: ignore[no-untyped-call]
+    return app.resolve(event, context)

@@ -1,0 +1,42 @@
+"""Lambda handler for GET /api/products: HTTP in and out, nothing else."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from listing import DEFAULT_LIMIT, product_page
+from shop_common.api import absolute_url, create_resolver, json_response
+
+logger = Logger()
+app = create_resolver()
+
+
+@app.get("/api/products")
+def list_products(
+    page: Annotated[int, Query(ge=1, le=1_000_000_000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=1_000_000_000)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response[str]:
+    result = product_page(page, limit, cursor)
+
+    def link(query: dict[str, Any] | None) -> str | None:
+        return absolute_url(app.current_event, query) if query else None
+
+    return json_response(
+        200,
+        {
+            "count": result.count,
+            "next": link(result.next_query),
+            "previous": link(result.previous_query),
+            "results": [product.to_json() for product in result.results],
+        },
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

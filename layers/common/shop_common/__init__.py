@@ -1,0 +1,1 @@
+"""Code shared by the shop's Lambda functions, shipped as the `common` layer."""

@@ -1,0 +1,35 @@
+"""The DynamoDB client (one per container) and conversions to and from attribute values.
+
+The low-level client is used rather than the `Table` resource: it imports and starts faster,
+and it is the only interface that exposes transactions and cancellation reasons fully.
+A local endpoint is picked up from `AWS_ENDPOINT_URL_DYNAMODB`, which botocore reads itself.
+"""
+
+from collections.abc import Mapping
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+@cache
+def client() -> "DynamoDBClient":
+    return boto3.client("dynamodb")
+
+
+def to_attributes(values: Mapping[str, Any]) -> "dict[str, AttributeValueTypeDef]":
+    """Python values -> DynamoDB attribute values (ints and Decimals become numbers)."""
+    return {name: _serializer.serialize(value) for name, value in values.items()}
+
+
+def from_attributes(item: "Mapping[str, Any]") -> dict[str, Any]:
+    """DynamoDB attribute values -> Python values (numbers come back as Decimal)."""
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}

@@ -1,0 +1,47 @@
+"""Domain errors. Logic raises these; `shop_common.api` turns them into JSON responses.
+
+Every error body has a human-readable `detail`; errors about the request's content also list
+the offending fields in `errors`.
+"""
+
+from typing import Any
+
+
+class ShopError(Exception):
+    status_code = 400
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None, code: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.code = code
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"detail": self.detail}
+        if self.code:
+            body["code"] = self.code
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return body
+
+
+class InvalidRequest(ShopError):
+    """The request is well-formed JSON but cannot be carried out as asked (400)."""
+
+    status_code = 400
+
+
+class AuthenticationFailed(ShopError):
+    """Missing, invalid or expired credentials (401)."""
+
+    status_code = 401
+
+
+class NotFound(ShopError):
+    status_code = 404
+
+
+class Conflict(ShopError):
+    """A concurrent change won; the client may retry (409)."""
+
+    status_code = 409

@@ -1,0 +1,31 @@
+"""Settings read from the function's environment, which `template.yaml` sets.
+
+Read lazily (at first use, not import) so tests and the local server can set the environment
+after importing a handler.
+"""
+
+import os
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def table_name() -> str:
+    return os.environ["TABLE_NAME"]
+
+
+def jwt_secret_id() -> str:
+    """Name or ARN of the Secrets Manager secret that holds the JWT signing key."""
+    return os.environ["JWT_SECRET_ID"]
+
+
+def access_token_lifetime() -> int:
+    """Seconds an access token stays valid (default 5 minutes)."""
+    return _int_env("ACCESS_TOKEN_LIFETIME_SECONDS", 300)
+
+
+def refresh_token_lifetime() -> int:
+    """Seconds a refresh token stays valid (default 1 day)."""
+    return _int_env("REFRESH_TOKEN_LIFETIME_SECONDS", 86_400)

@@ -1,0 +1,60 @@
+"""JWT access and refresh tokens.
+
+Tokens carry the claims djangorestframework-simplejwt used (`token_type`, `user_id`, `exp`,
+`iat`, `jti`), so clients that read them keep working. Verification names the only accepted
+algorithm, requires every claim, and never accepts one token type for the other.
+"""
+
+import time
+import uuid
+from typing import Literal
+
+import jwt
+
+from shop_common import settings
+from shop_common.errors import AuthenticationFailed
+from shop_common.secrets import jwt_signing_key
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["exp", "iat", "jti", "token_type", "user_id"]
+TokenType = Literal["access", "refresh"]
+
+
+def issue_token(user_id: int, token_type: TokenType, *, now: float | None = None) -> str:
+    issued_at = int(time.time() if now is None else now)
+    lifetimes = {"access": settings.access_token_lifetime, "refresh": settings.refresh_token_lifetime}
+    lifetime = lifetimes[token_type]()
+    claims = {
+        "token_type": token_type,
+        "user_id": user_id,
+        "iat": issued_at,
+        "exp": issued_at + lifetime,
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, jwt_signing_key(), algorithm=ALGORITHM)
+
+
+def verify_token(token: str, token_type: TokenType) -> int:
+    """Return the user id of a valid token of the given type; raise AuthenticationFailed otherwise."""
+    try:
+        claims = jwt.decode(token, jwt_signing_key(), algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS})
+    except jwt.ExpiredSignatureError as error:
+        raise AuthenticationFailed("Token is expired.", code="token_not_valid") from error
+    except jwt.InvalidTokenError as error:
+        raise AuthenticationFailed("Token is invalid.", code="token_not_valid") from error
+    if claims["token_type"] != token_type:
+        raise AuthenticationFailed(f"Token is not an {token_type} token.", code="token_not_valid")
+    user_id = claims["user_id"]
+    if type(user_id) is not int:
+        raise AuthenticationFailed("Token is invalid.", code="token_not_valid")
+    return user_id
+
+
+def user_id_from_authorization(header: str | None) -> int:
+    """The caller's user id from an `Authorization: Bearer <access token>` header."""
+    if not header:
+        raise AuthenticationFailed("Authentication credentials were not provided.", code="not_authenticated")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("Authorization header must be 'Bearer <access token>'.", code="not_authenticated")
+    return verify_token(token.strip(), "access")

@@ -1,0 +1,62 @@
+"""API Gateway HTTP API events (payload format 2.0), as API Gateway hands them to Lambda."""
+
+import base64
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+
+def http_api_event(
+    method: str,
+    path: str,
+    *,
+    route_key: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    query_string: str = "",
+    body: str | bytes | None = None,
+    source_ip: str = "127.0.0.1",
+    domain_name: str = "localhost",
+) -> dict[str, Any]:
+    """The event for one request. Header names are lower-cased and repeated query parameters
+    joined with commas, as API Gateway does; a bytes body is sent base64-encoded."""
+    lowered = {name.lower(): value for name, value in (headers or {}).items()}
+    lowered.setdefault("host", domain_name)
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(query_string, keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value
+    now = time.time()
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key or f"{method.upper()} {path}",
+        "rawPath": path,
+        "rawQueryString": query_string,
+        "headers": lowered,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": lowered["host"].split(":")[0],
+            "domainPrefix": "local",
+            "http": {
+                "method": method.upper(),
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": lowered.get("user-agent", ""),
+            },
+            "requestId": uuid.uuid4().hex,
+            "routeKey": route_key or f"{method.upper()} {path}",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": isinstance(body, bytes),
+    }
+    if "cookie" in lowered:
+        event["cookies"] = [cookie.strip() for cookie in lowered["cookie"].split(";")]
+    if query:
+        event["queryStringParameters"] = query
+    if body is not None:
+        event["body"] = base64.b64encode(body).decode() if isinstance(body, bytes) else body
+    return event

@@ -1,0 +1,116 @@
+"""Reading `template.yaml`, the single source of the table, the functions, routes and environment.
+
+Tests create their table from the same definition that deploys, so the two cannot drift.
+"""
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
+TABLE_RESOURCE = "ShopTable"
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """A YAML loader that reads CloudFormation's short tags (!Ref, !GetAtt, !Sub ...) as the
+    long forms ({"Ref": ...}, {"Fn::GetAtt": [...]}, ...)."""
+
+
+def _construct_intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if tag_suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {"Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}": value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _construct_intrinsic)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    code_dir: Path
+    handler: str  # "module.function"
+    environment: dict[str, Any]  # raw template values; see resolve()
+    routes: list[Route]
+    policy_statements: list[dict[str, Any]] = field(default_factory=list)
+
+
+@cache
+def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        template: dict[str, Any] = yaml.load(handle, Loader=_CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
+    return template
+
+
+def table_definition(template: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`CreateTable` arguments (without TableName) for the table the template declares."""
+    properties = (template or load_template())["Resources"][TABLE_RESOURCE]["Properties"]
+    definition = {
+        key: properties[key]
+        for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+        if key in properties
+    }
+    return definition
+
+
+def parameter_defaults(template: dict[str, Any] | None = None) -> dict[str, str]:
+    parameters = (template or load_template()).get("Parameters", {})
+    return {name: str(spec["Default"]) for name, spec in parameters.items() if "Default" in spec}
+
+
+def resolve(value: Any, refs: dict[str, str]) -> Any:
+    """Replace `Ref`s with values from `refs` (resource names, parameters); others stay as they are."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        name = value["Ref"]
+        if name not in refs:
+            raise KeyError(f"template.yaml refers to {name!r}, which has no local value")
+        return refs[name]
+    return value
+
+
+def functions(template: dict[str, Any] | None = None) -> dict[str, FunctionSpec]:
+    """Every AWS::Serverless::Function with its HttpApi routes and its merged environment."""
+    template = template or load_template()
+    global_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    specs = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        properties = resource["Properties"]
+        routes = [
+            Route(event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+            for event in properties.get("Events", {}).values()
+            if event.get("Type") == "HttpApi"
+        ]
+        statements = [
+            statement
+            for policy in properties.get("Policies", [])
+            if isinstance(policy, dict)
+            for statement in policy.get("Statement", [])
+        ]
+        specs[logical_id] = FunctionSpec(
+            logical_id=logical_id,
+            code_dir=PROJECT_ROOT / properties["CodeUri"],
+            handler=properties["Handler"],
+            environment={**global_env, **properties.get("Environment", {}).get("Variables", {})},
+            routes=routes,
+            policy_statements=statements,
+        )
+    return specs

@@ -1,0 +1,122 @@
+"""Fixtures: every test runs against a fresh in-process moto DynamoDB table created from the
+definition in template.yaml, and a freshly generated JWT signing secret."""
+
+import os
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from shoplocal.invoke import LocalApi
+from shoplocal.moto_atomic import make_dynamodb_atomic
+from shoplocal.template import functions, parameter_defaults, resolve, table_definition
+
+TABLE_NAME = "shop-test"
+SECRET_NAME = "shop-test-jwt"
+REGION = "eu-west-1"
+
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+)
+for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+    os.environ.pop(name, None)
+
+
+def function_environment() -> dict[str, str]:
+    """Each function's environment exactly as template.yaml declares it, resolved locally."""
+    refs = {**parameter_defaults(), "ShopTable": TABLE_NAME, "JwtSigningSecret": SECRET_NAME}
+    environment: dict[str, str] = {}
+    for spec in functions().values():
+        for name, value in spec.environment.items():
+            if name != "POWERTOOLS_SERVICE_NAME":
+                environment[name] = str(resolve(value, refs))
+    return environment
+
+
+os.environ.update(function_environment())
+make_dynamodb_atomic()
+
+
+@pytest.fixture(scope="session")
+def mocked_aws() -> Iterator[None]:
+    # One mock for the session: botocore clients are costly to create (~90 ms), and the
+    # functions cache theirs per container, i.e. per process here.
+    with mock_aws():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def aws(mocked_aws: None) -> Iterator[None]:
+    """A fresh table (from template.yaml) and a fresh random signing secret for every test."""
+    from shop_common import dynamo
+    from shop_common import secrets as shop_secrets
+
+    secretsmanager = boto3.client("secretsmanager")
+    dynamo.client().create_table(TableName=TABLE_NAME, **table_definition())
+    secretsmanager.create_secret(Name=SECRET_NAME, SecretString=secrets.token_urlsafe(48))
+    shop_secrets.jwt_signing_key.cache_clear()
+    yield
+    dynamo.client().delete_table(TableName=TABLE_NAME)
+    secretsmanager.delete_secret(SecretId=SECRET_NAME, ForceDeleteWithoutRecovery=True)
+
+
+@pytest.fixture
+def api() -> LocalApi:
+    return LocalApi()
+
+
+@pytest.fixture
+def new_user() -> Any:
+    """A factory of users: returns (user id, username, password)."""
+    from accounts import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def make(username: str | None = None, password: str = "correct horse battery", **fields: Any) -> tuple[int, str, str]:
+        username = username or f"user{next(counter)}"
+        return create_user(username, password, **fields), username, password
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Creating users at 600k PBKDF2 iterations would cost ~0.2 s each; tests that measure the
+    work factor itself undo this with `monkeypatch.undo()` or use passwords.ITERATIONS directly."""
+    import passwords
+
+    monkeypatch.setattr(passwords, "ITERATIONS", 1_000)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def signed_in(api: LocalApi, new_user: Any) -> Any:
+    """A factory: creates a user and returns (user id, access-token headers)."""
+
+    def make(**fields: Any) -> tuple[int, dict[str, str]]:
+        user_id, username, password = new_user(**fields)
+        tokens = api.request("POST", "/api/auth", json_body={"username": username, "password": password}).json()
+        return user_id, bearer(tokens["access"])
+
+    return make
+
+
+@pytest.fixture
+def dynamodb_calls() -> Any:
+    """The DynamoDB calls the functions make (the shared, per-container client is recorded)."""
+    from shop_common.dynamo import client
+    from shoplocal.dynamodb_calls import CallRecorder
+
+    recorder = CallRecorder()
+    recorder.attach(client())
+    return recorder

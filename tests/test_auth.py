@@ -1,0 +1,202 @@
+"""POST /api/auth and POST /api/refresh."""
+
+import base64
+import hashlib
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+
+from shop_common.secrets import jwt_signing_key
+from shoplocal.invoke import LocalApi
+
+
+def sign_in(api: LocalApi, body: Any) -> Any:
+    return api.request("POST", "/api/auth", json_body=body)
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    decoded: dict[str, Any] = jwt.decode(token, jwt_signing_key(), algorithms=["HS256"])
+    return decoded
+
+
+def test_sign_in_returns_an_access_and_a_refresh_token(api: LocalApi, new_user: Any) -> None:
+    user_id, username, password = new_user()
+    response = sign_in(api, {"username": username, "password": password})
+    assert response.status == 200
+    tokens = response.json()
+    assert set(tokens) == {"access", "refresh"}
+    access, refresh = claims_of(tokens["access"]), claims_of(tokens["refresh"])
+    assert (access["token_type"], access["user_id"]) == ("access", user_id)
+    assert (refresh["token_type"], refresh["user_id"]) == ("refresh", user_id)
+    assert access["exp"] - access["iat"] == 300
+    assert refresh["exp"] - refresh["iat"] == 86_400
+    assert access["jti"] != refresh["jti"]
+    assert jwt.get_unverified_header(tokens["access"])["alg"] == "HS256"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "alice", "password": "wrong password"},
+        {"username": "nobody", "password": "correct horse battery"},
+        {"username": "ALICE", "password": "correct horse battery"},  # usernames are case-sensitive, as in Django
+    ],
+)
+def test_wrong_credentials_are_401_with_the_same_answer(api: LocalApi, new_user: Any, body: dict[str, str]) -> None:
+    new_user("alice")
+    response = sign_in(api, body)
+    assert response.status == 401
+    assert response.json() == {"detail": "No active account found with the given credentials", "code": "no_active_account"}
+
+
+def test_inactive_account_cannot_sign_in(api: LocalApi, new_user: Any) -> None:
+    import boto3
+
+    from shop_common.settings import table_name
+
+    _, username, password = new_user()
+    boto3.client("dynamodb").update_item(
+        TableName=table_name(),
+        Key={"PK": {"S": f"USERNAME#{username}"}, "SK": {"S": "USERNAME"}},
+        UpdateExpression="SET is_active = :no",
+        ExpressionAttributeValues={":no": {"BOOL": False}},
+    )
+    assert sign_in(api, {"username": username, "password": password}).status == 401
+
+
+def test_user_migrated_with_a_django_hash_signs_in(api: LocalApi) -> None:
+    from accounts import create_user
+
+    # A hash as Django's PBKDF2PasswordHasher writes it (Django 3.2 used 260,000 iterations).
+    salt, iterations = "Kq2WzHkS1zZKyXyNUzSKrx", 260_000
+    digest = base64.b64encode(hashlib.pbkdf2_hmac("sha256", b"from-django", salt.encode(), iterations)).decode()
+    user_id = create_user("legacy", password_hash=f"pbkdf2_sha256${iterations}${salt}${digest}")
+    response = sign_in(api, {"username": "legacy", "password": "from-django"})
+    assert response.status == 200
+    assert claims_of(response.json()["access"])["user_id"] == user_id
+    assert sign_in(api, {"username": "legacy", "password": "from-djangO"}).status == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"username": "alice"}, ["password"]),
+        ({"password": "x"}, ["username"]),
+        ({}, ["username", "password"]),
+        ({"username": 42, "password": "x"}, ["username"]),
+        ({"username": "alice", "password": ["x"]}, ["password"]),
+        ({"username": "", "password": "x"}, ["username"]),
+        ({"username": "a" * 151, "password": "x"}, ["username"]),
+        ({"username": "alice", "password": "x" * 4097}, ["password"]),
+        (["alice", "pw"], ["body"]),
+        ("alice", ["body"]),
+    ],
+)
+def test_invalid_sign_in_body_is_400_listing_the_fields(api: LocalApi, body: Any, fields: list[str]) -> None:
+    response = sign_in(api, body)
+    assert response.status == 400
+    assert response.json()["detail"] == "Invalid request."
+    assert [error["field"] for error in response.json()["errors"]] == fields
+
+
+def test_sign_in_body_that_is_not_json_is_400(api: LocalApi) -> None:
+    response = api.request("POST", "/api/auth", body="username=alice&password=x")
+    assert response.status == 400
+    assert response.json()["errors"] == [{"field": "body", "message": "Request body is not valid JSON."}]
+
+
+def test_validation_errors_never_echo_the_password(api: LocalApi) -> None:
+    response = sign_in(api, {"username": ["x"], "password": "hunter2-secret"})
+    assert "hunter2-secret" not in response.body
+
+
+# --- refresh ----------------------------------------------------------------------------------
+
+
+def tokens_for(api: LocalApi, new_user: Any) -> tuple[int, dict[str, str]]:
+    user_id, username, password = new_user()
+    tokens: dict[str, str] = sign_in(api, {"username": username, "password": password}).json()
+    return user_id, tokens
+
+
+def refresh(api: LocalApi, token: Any) -> Any:
+    return api.request("POST", "/api/refresh", json_body={"refresh": token})
+
+
+def test_refresh_returns_a_new_access_token(api: LocalApi, new_user: Any) -> None:
+    user_id, tokens = tokens_for(api, new_user)
+    response = refresh(api, tokens["refresh"])
+    assert response.status == 200
+    assert set(response.json()) == {"access"}
+    claims = claims_of(response.json()["access"])
+    assert (claims["token_type"], claims["user_id"]) == ("access", user_id)
+    assert api.request("GET", "/api/my-orders", headers={"Authorization": f"Bearer {response.json()['access']}"}).status == 200
+
+
+def forge(claims: dict[str, Any], key: bytes | str = b"", algorithm: str = "HS256") -> str:
+    return jwt.encode(claims, key or jwt_signing_key(), algorithm=algorithm)
+
+
+def valid_claims(token_type: str = "refresh", **changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    return {"token_type": token_type, "user_id": 1, "iat": now, "exp": now + 600, "jti": "abc", **changes}
+
+
+def unsigned(claims: dict[str, Any]) -> str:
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+def tampered(api: LocalApi, new_user: Any) -> str:
+    _, tokens = tokens_for(api, new_user)
+    header, payload, signature = tokens["refresh"].split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["user_id"] = 999
+    forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    return f"{header}.{forged_payload}.{signature}"
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(lambda api, new_user: tokens_for(api, new_user)[1]["access"], id="access-token-as-refresh"),
+        pytest.param(lambda *_: forge(valid_claims(iat=int(time.time()) - 100, exp=int(time.time()) - 1)), id="expired"),
+        pytest.param(lambda *_: forge(valid_claims(), key=b"k" * 64), id="wrong-key"),
+        pytest.param(lambda *_: unsigned(valid_claims()), id="alg-none"),
+        pytest.param(lambda *_: forge(valid_claims(), algorithm="HS512"), id="other-algorithm"),
+        pytest.param(tampered, id="tampered-payload"),
+        pytest.param(lambda *_: forge({k: v for k, v in valid_claims().items() if k != "jti"}), id="no-jti"),
+        pytest.param(lambda *_: forge({k: v for k, v in valid_claims().items() if k != "exp"}), id="no-exp"),
+        pytest.param(lambda *_: forge({k: v for k, v in valid_claims().items() if k != "token_type"}), id="no-type"),
+        pytest.param(lambda *_: forge(valid_claims(token_type="admin")), id="unknown-type"),
+        pytest.param(lambda *_: forge(valid_claims(user_id="1")), id="user-id-not-int"),
+        pytest.param(lambda *_: forge(valid_claims(iat=int(time.time()) + 3600)), id="issued-in-the-future"),
+        pytest.param(lambda *_: "not.a.token", id="garbage"),
+    ],
+)
+def test_bad_refresh_tokens_are_401(api: LocalApi, new_user: Any, make_token: Any) -> None:
+    response = refresh(api, make_token(api, new_user))
+    assert response.status == 401
+    assert response.json()["code"] == "token_not_valid"
+    assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("body", [{}, {"refresh": ""}, {"refresh": 12}, {"token": "x"}])
+def test_refresh_without_a_token_string_is_400(api: LocalApi, body: dict[str, Any]) -> None:
+    response = api.request("POST", "/api/refresh", json_body=body)
+    assert response.status == 400
+    assert [error["field"] for error in response.json()["errors"]] == ["refresh"]
+
+
+def test_token_lifetimes_are_configurable(api: LocalApi, new_user: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCESS_TOKEN_LIFETIME_SECONDS", "120")
+    monkeypatch.setenv("REFRESH_TOKEN_LIFETIME_SECONDS", "3600")
+    _, tokens = tokens_for(api, new_user)
+    access, refresh_claims = claims_of(tokens["access"]), claims_of(tokens["refresh"])
+    assert access["exp"] - access["iat"] == 120
+    assert refresh_claims["exp"] - refresh_claims["iat"] == 3600

@@ -1,0 +1,82 @@
+"""Many simultaneous orders compete for a small stock: exactly the right number succeed.
+
+Each thread has its own copy of the orders handler module, as each concurrent request in AWS
+has its own Lambda container; they share one (atomic) moto DynamoDB, as containers share the
+table.
+"""
+
+import importlib.util
+import threading
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from shop_common.catalog import add_products, get_products
+from shop_common.models import NewProduct
+from shoplocal.invoke import Handler, LocalApi
+from shoplocal.template import functions
+
+THREADS = 24
+
+
+def fresh_orders_handler(copy: int) -> Handler:
+    spec = functions()["OrdersFunction"]
+    module_name, _, function_name = spec.handler.rpartition(".")
+    module_spec = importlib.util.spec_from_file_location(f"{module_name}_container_{copy}", spec.code_dir / f"{module_name}.py")
+    assert module_spec is not None
+    assert module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    handler: Handler = getattr(module, function_name)
+    return handler
+
+
+def race(requests: list[dict[str, Any]], headers: dict[str, str]) -> list[int]:
+    """Send every order body at once, each from its own 'container'; return the statuses."""
+    apis = [LocalApi({"OrdersFunction": fresh_orders_handler(n)}) for n in range(len(requests))]
+    start = threading.Barrier(len(requests))
+    statuses: list[int] = [0] * len(requests)
+
+    def place(index: int) -> None:
+        start.wait()
+        statuses[index] = apis[index].request("POST", "/api/order", json_body=requests[index], headers=headers).status
+
+    threads = [threading.Thread(target=place, args=(n,)) for n in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+@pytest.mark.parametrize(("stock", "quantity", "winners"), [(10, 1, 10), (10, 3, 3), (7, 7, 1)])
+def test_concurrent_orders_never_oversell(api: LocalApi, signed_in: Any, stock: int, quantity: int, winners: int) -> None:
+    _, headers = signed_in()
+    (product,) = add_products([NewProduct(name="Limited", price=Decimal("5.00"), quantity_in_stock=stock)])
+    body = {"parts": [{"product": product.id, "quantity_in_order": quantity}]}
+    statuses = race([body] * THREADS, headers)
+    assert Counter(statuses) == {201: winners, 400: THREADS - winners}
+    assert get_products([product.id])[product.id].quantity_in_stock == stock - winners * quantity
+    placed = api.request("GET", "/api/my-orders", headers=headers).json()
+    assert len(placed) == winners
+
+
+def test_concurrent_multi_product_orders_are_all_or_nothing(api: LocalApi, signed_in: Any) -> None:
+    """Orders for A+B and for B+C race; B runs out. No order is half-applied."""
+    _, headers = signed_in()
+    a, b, c = add_products(
+        [NewProduct(name=n, price=Decimal("1.00"), quantity_in_stock=s) for n, s in (("A", 50), ("B", 6), ("C", 50))]
+    )
+    a_and_b = {"parts": [{"product": a.id, "quantity_in_order": 1}, {"product": b.id, "quantity_in_order": 1}]}
+    b_and_c = {"parts": [{"product": b.id, "quantity_in_order": 1}, {"product": c.id, "quantity_in_order": 1}]}
+    statuses = race([a_and_b, b_and_c] * (THREADS // 2), headers)
+    assert Counter(statuses) == {201: 6, 400: THREADS - 6}
+    placed = api.request("GET", "/api/my-orders", headers=headers).json()
+    sold = Counter(part["product"] for placed_order in placed for part in placed_order["parts"])
+    stock = get_products([a.id, b.id, c.id])
+    assert stock[b.id].quantity_in_stock == 0
+    assert stock[a.id].quantity_in_stock == 50 - sold[a.id]
+    assert stock[c.id].quantity_in_stock == 50 - sold[c.id]
+    assert sold[a.id] + sold[c.id] == 6

@@ -1,0 +1,103 @@
+"""Structured logs carry the request id and never a secret; unexpected errors leak nothing."""
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+import order_service
+from shoplocal.invoke import LocalApi
+
+
+def log_lines(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines()]
+
+
+@pytest.fixture
+def json_logs(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """What the functions' powertools loggers write (their handlers keep the stdout they were
+    imported with, so they are pointed at a buffer instead)."""
+    import auth_app
+    import orders_app
+    import products_app
+
+    buffer = io.StringIO()
+    for module in (auth_app, orders_app, products_app):
+        monkeypatch.setattr(module.logger.registered_handler, "stream", buffer)
+    return buffer
+
+
+def test_unexpected_error_is_a_json_500_with_the_traceback_only_in_the_log(
+    api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch, json_logs: io.StringIO
+) -> None:
+    _, headers = signed_in()
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("internal detail: table xyz")
+
+    monkeypatch.setattr(order_service, "get_products", broken)
+    response = api.request("POST", "/api/order", json_body={"parts": [{"product": 1, "quantity_in_order": 1}]}, headers=headers)
+    assert response.status == 500
+    assert response.json() == {"detail": "Internal server error."}
+    (line,) = [entry for entry in log_lines(json_logs.getvalue()) if entry["level"] == "ERROR"]
+    assert "internal detail: table xyz" in line["exception"]
+    assert line["correlation_id"]
+    assert line["function_request_id"]
+
+
+def test_log_lines_carry_the_request_id_and_no_token(api: LocalApi, json_logs: io.StringIO) -> None:
+    response = api.request("GET", "/api/my-orders", headers={"Authorization": "Bearer secret.token.value"})
+    assert response.status == 401
+    output = json_logs.getvalue()
+    lines = log_lines(output)
+    assert lines
+    assert all(line["correlation_id"] and line["function_request_id"] for line in lines)
+    assert "secret.token.value" not in output
+
+
+def test_a_full_session_logs_no_password_token_or_key(
+    api: LocalApi, new_user: Any, json_logs: io.StringIO, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import auth_app
+    import orders_app
+    from shop_common.secrets import jwt_signing_key
+
+    for module in (auth_app, orders_app):  # the most verbose level the template allows
+        module.logger.setLevel("DEBUG")
+    _, username, password = new_user(password="pa55-word-never-logged")
+    capfd.readouterr()
+    tokens = api.request("POST", "/api/auth", json_body={"username": username, "password": password}).json()
+    api.request("POST", "/api/auth", json_body={"username": username, "password": "wrong-one-never-logged"})
+    api.request("POST", "/api/refresh", json_body={"refresh": tokens["refresh"]})
+    api.request("GET", "/api/my-orders", headers={"Authorization": f"Bearer {tokens['access']}"})
+    captured = capfd.readouterr()
+    for module in (auth_app, orders_app):
+        module.logger.setLevel("INFO")
+    assert json_logs.getvalue()
+    for secret in (password, "wrong-one-never-logged", tokens["access"], tokens["refresh"], jwt_signing_key().decode()):
+        for output in (json_logs.getvalue(), captured.out, captured.err):
+            assert secret not in output
+
+
+def test_a_short_signing_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    from shop_common import secrets
+
+    boto3.client("secretsmanager").create_secret(Name="too-short", SecretString="short")
+    monkeypatch.setenv("JWT_SECRET_ID", "too-short")
+    secrets.jwt_signing_key.cache_clear()
+    with pytest.raises(RuntimeError, match="shorter than 32"):
+        secrets.jwt_signing_key()
+    boto3.client("secretsmanager").delete_secret(SecretId="too-short", ForceDeleteWithoutRecovery=True)
+
+
+def test_unknown_route_in_a_function_is_a_json_404(api: LocalApi) -> None:
+    from shoplocal.events import http_api_event
+    from shoplocal.invoke import LambdaContext, load_handler
+
+    handler = load_handler(api.specs["ProductsFunction"])
+    result = handler(http_api_event("GET", "/api/nothing-here"), LambdaContext("ProductsFunction"))
+    assert result["statusCode"] == 404
+    assert json.loads(result["body"]) == {"detail": "Not found."}

@@ -1,0 +1,368 @@
+"""POST /api/order and GET /api/my-orders: validation, stock, all-or-nothing, visibility."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+import order_service
+from order_models import MAX_DISTINCT_PRODUCTS
+from order_store import OrderNotWritten, write_order
+from shop_common.catalog import add_products, get_products, remove_product
+from shop_common.models import NewProduct, Product
+from shoplocal.invoke import LocalApi
+
+Headers = dict[str, str]
+
+
+def stock_of(*product_ids: int) -> list[int]:
+    products = get_products(list(product_ids))
+    return [products[product_id].quantity_in_stock for product_id in product_ids]
+
+
+def make_products(*stocks: int) -> list[Product]:
+    return add_products([NewProduct(name=f"Item {n}", price=Decimal("2.50"), quantity_in_stock=s) for n, s in enumerate(stocks)])
+
+
+def order(api: LocalApi, headers: Headers, *parts: tuple[Any, Any]) -> Any:
+    body = {"parts": [{"product": product, "quantity_in_order": quantity} for product, quantity in parts]}
+    return api.request("POST", "/api/order", json_body=body, headers=headers)
+
+
+def my_orders(api: LocalApi, headers: Headers, query: str = "") -> Any:
+    return api.request("GET", "/api/my-orders", headers=headers, query_string=query)
+
+
+@pytest.fixture
+def customer(signed_in: Any) -> tuple[int, Headers]:
+    result: tuple[int, Headers] = signed_in()
+    return result
+
+
+# --- placing an order -------------------------------------------------------------------------
+
+
+def test_order_is_created_with_the_django_shape_and_decrements_stock(api: LocalApi, customer: tuple[int, Headers]) -> None:
+    user_id, headers = customer
+    mug, tea = make_products(5, 7)
+    before = datetime.now(UTC)
+    response = order(api, headers, (mug.id, 2), (tea.id, 7))
+    assert response.status == 201, response.body
+    body = response.json()
+    assert list(body) == ["id", "parts", "created", "user"]
+    assert isinstance(body["id"], int)
+    assert 0 < body["id"] < 2**53
+    assert body["user"] == user_id
+    assert body["parts"] == [
+        {"product": mug.id, "quantity_in_order": 2, "product_name": "Item 0"},
+        {"product": tea.id, "quantity_in_order": 7, "product_name": "Item 1"},
+    ]
+    assert body["created"].endswith("Z")
+    created = datetime.fromisoformat(body["created"])
+    assert created.utcoffset() is not None
+    assert before <= created <= datetime.now(UTC)
+    assert stock_of(mug.id, tea.id) == [3, 0]
+
+
+def test_same_product_twice_is_one_part_with_the_total(api: LocalApi, customer: tuple[int, Headers]) -> None:
+    _, headers = customer
+    (mug,) = make_products(5)
+    response = order(api, headers, (mug.id, 2), (mug.id, 3))
+    assert response.status == 201
+    assert response.json()["parts"] == [{"product": mug.id, "quantity_in_order": 5, "product_name": "Item 0"}]
+    assert stock_of(mug.id) == [0]
+
+
+def test_same_product_twice_is_judged_on_the_total(api: LocalApi, customer: tuple[int, Headers]) -> None:
+    _, headers = customer
+    (mug,) = make_products(5)
+    response = order(api, headers, (mug.id, 3), (mug.id, 3))
+    assert response.status == 400
+    assert response.json()["errors"][0] | {"message": ""} == {
+        "field": "parts.0.product",
+        "product": mug.id,
+        "requested": 6,
+        "available": 5,
+        "message": "",
+    }
+    assert stock_of(mug.id) == [5]
+
+
+def test_insufficient_stock_is_400_naming_every_short_product_and_changes_nothing(
+    api: LocalApi, customer: tuple[int, Headers]
+) -> None:
+    _, headers = customer
+    plenty, short, sold_out = make_products(10, 2, 0)
+    response = order(api, headers, (plenty.id, 1), (short.id, 3), (sold_out.id, 1))
+    assert response.status == 400
+    body = response.json()
+    assert body["detail"] == "Insufficient stock for some products."
+    assert [(e["field"], e["product"], e["available"]) for e in body["errors"]] == [
+        ("parts.1.product", short.id, 2),
+        ("parts.2.product", sold_out.id, 0),
+    ]
+    assert stock_of(plenty.id, short.id, sold_out.id) == [10, 2, 0]
+    assert my_orders(api, headers).json() == []
+
+
+def test_unknown_product_is_400_naming_it_and_changes_nothing(api: LocalApi, customer: tuple[int, Headers]) -> None:
+    _, headers = customer
+    (mug,) = make_products(10)
+    response = order(api, headers, (mug.id, 1), (999, 1))
+    assert response.status == 400
+    body = response.json()
+    assert body["detail"] == "Some products do not exist."
+    assert body["errors"] == [{"field": "parts.1.product", "product": 999, "message": "Product does not exist."}]
+    assert stock_of(mug.id) == [10]
+
+
+@pytest.mark.parametrize(
+    ("parts", "field"),
+    [
+        ([{"product": 1, "quantity_in_order": 0}], "parts.0.quantity_in_order"),
+        ([{"product": 1, "quantity_in_order": -2}], "parts.0.quantity_in_order"),
+        ([{"product": 1, "quantity_in_order": 1.5}], "parts.0.quantity_in_order"),
+        ([{"product": 1, "quantity_in_order": "many"}], "parts.0.quantity_in_order"),
+        ([{"product": 1, "quantity_in_order": True}], "parts.0.quantity_in_order"),
+        ([{"product": 1, "quantity_in_order": None}], "parts.0.quantity_in_order"),
+        ([{"product": 1, "quantity_in_order": 10**40}], "parts.0.quantity_in_order"),
+        ([{"product": "mug", "quantity_in_order": 1}], "parts.0.product"),
+        ([{"product": 0, "quantity_in_order": 1}], "parts.0.product"),
+        ([{"product": 1}], "parts.0.quantity_in_order"),
+        ([{"quantity_in_order": 1}], "parts.0.product"),
+        ([{"product": 1, "quantity_in_order": 1}, "oops"], "parts.1"),
+        ([], "parts"),
+        ("all of them", "parts"),
+        (None, "parts"),
+    ],
+)
+def test_wrong_data_is_400_naming_the_field_and_changes_nothing(
+    api: LocalApi, customer: tuple[int, Headers], parts: Any, field: str
+) -> None:
+    _, headers = customer
+    make_products(10)
+    response = api.request("POST", "/api/order", json_body={"parts": parts}, headers=headers)
+    assert response.status == 400
+    body = response.json()
+    assert body["detail"] == "Invalid request."
+    assert field in [error["field"] for error in body["errors"]]
+    assert stock_of(1) == [10]
+
+
+@pytest.mark.parametrize("raw_body", ["{not json", "[]", '"parts"', "42", "", "{}"])
+def test_body_that_is_not_an_order_object_is_400(api: LocalApi, customer: tuple[int, Headers], raw_body: str) -> None:
+    _, headers = customer
+    response = api.request("POST", "/api/order", body=raw_body, headers=headers)
+    assert response.status == 400
+    assert response.json()["errors"]
+
+
+def test_more_distinct_products_than_the_maximum_is_400(api: LocalApi, customer: tuple[int, Headers]) -> None:
+    _, headers = customer
+    products = make_products(*[1] * (MAX_DISTINCT_PRODUCTS + 1))
+    response = order(api, headers, *[(product.id, 1) for product in products])
+    assert response.status == 400
+    assert response.json()["errors"] == [{"field": "parts", "message": f"{MAX_DISTINCT_PRODUCTS + 1} distinct products given."}]
+    assert order(api, headers, *[(product.id, 1) for product in products[:-1]]).status == 201
+
+
+def test_stock_taken_after_the_check_fails_the_transaction_with_a_400(
+    api: LocalApi, customer: tuple[int, Headers], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read before the transaction is advisory; the transaction's condition decides."""
+    _, headers = customer
+    plenty, contested = make_products(10, 5)
+    stale = {p.id: p.model_copy(update={"quantity_in_stock": 100}) for p in (plenty, contested)}
+    monkeypatch.setattr(order_service, "get_products", lambda ids: {i: stale[i] for i in ids if i in stale})
+    response = order(api, headers, (plenty.id, 1), (contested.id, 6))
+    assert response.status == 400
+    assert response.json()["errors"][0] | {"message": ""} == {
+        "field": "parts.1.product",
+        "product": contested.id,
+        "requested": 6,
+        "available": 5,
+        "message": "",
+    }
+    assert stock_of(plenty.id, contested.id) == [10, 5]
+    assert my_orders(api, headers).json() == []
+
+
+def test_product_removed_after_the_check_is_an_unknown_product(
+    api: LocalApi, customer: tuple[int, Headers], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, headers = customer
+    plenty, doomed = make_products(10, 5)
+    snapshot = get_products([plenty.id, doomed.id])
+    remove_product(doomed.id)
+    monkeypatch.setattr(order_service, "get_products", lambda ids: snapshot)
+    response = order(api, headers, (plenty.id, 1), (doomed.id, 1))
+    assert response.status == 400
+    assert response.json()["errors"] == [{"field": "parts.1.product", "product": doomed.id, "message": "Product does not exist."}]
+    assert stock_of(plenty.id) == [10]
+
+
+def test_a_conflicting_transaction_is_retried(
+    api: LocalApi, customer: tuple[int, Headers], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, headers = customer
+    (mug,) = make_products(3)
+    failures = iter([True, True, False])
+
+    def flaky_write(*args: Any) -> None:
+        if next(failures):
+            raise OrderNotWritten("TransactionConflict")
+        write_order(*args)
+
+    monkeypatch.setattr(order_service, "write_order", flaky_write)
+    assert order(api, headers, (mug.id, 1)).status == 201
+    assert stock_of(mug.id) == [2]
+
+
+def test_persistent_conflicts_are_a_409_not_a_5xx(
+    api: LocalApi, customer: tuple[int, Headers], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, headers = customer
+    (mug,) = make_products(3)
+
+    def always_conflicting(*_: Any) -> None:
+        raise OrderNotWritten("TransactionConflict")
+
+    monkeypatch.setattr(order_service, "write_order", always_conflicting)
+    response = order(api, headers, (mug.id, 1))
+    assert response.status == 409
+    assert "retry" in response.json()["detail"]
+
+
+def test_order_ids_grow_with_time_and_are_unique() -> None:
+    ids = [order_service.new_order_id(1_800_000_000 + n / 1000) for n in range(200)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 200
+    assert max(ids) < 2**53
+
+
+# --- authentication ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": ""},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Token abc"},
+        {"Authorization": "Bearer not-a-jwt"},
+    ],
+)
+def test_order_endpoints_need_a_valid_access_token(api: LocalApi, headers: Headers) -> None:
+    (mug,) = make_products(5)
+    for response in (order(api, headers, (mug.id, 1)), my_orders(api, headers)):
+        assert response.status == 401
+        assert response.json()["detail"]
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    assert stock_of(mug.id) == [5]
+
+
+def test_anonymous_request_with_a_bad_body_is_401_not_400(api: LocalApi) -> None:
+    assert api.request("POST", "/api/order", body="{not json").status == 401
+
+
+def test_refresh_token_is_not_accepted_as_access_token(api: LocalApi, new_user: Any) -> None:
+    _, username, password = new_user()
+    tokens = api.request("POST", "/api/auth", json_body={"username": username, "password": password}).json()
+    response = my_orders(api, {"Authorization": f"Bearer {tokens['refresh']}"})
+    assert response.status == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+# --- my orders --------------------------------------------------------------------------------
+
+
+def test_my_orders_lists_newest_first_exactly_as_created(api: LocalApi, customer: tuple[int, Headers]) -> None:
+    _, headers = customer
+    mug, tea = make_products(10, 10)
+    created = [order(api, headers, (mug.id, 1)).json(), order(api, headers, (tea.id, 2), (mug.id, 1)).json()]
+    response = my_orders(api, headers)
+    assert response.status == 200
+    assert response.json() == created[::-1]
+    assert "link" not in response.headers
+
+
+def test_new_user_has_an_empty_list(api: LocalApi, customer: tuple[int, Headers]) -> None:
+    response = my_orders(api, customer[1])
+    assert response.status == 200
+    assert response.json() == []
+
+
+def test_product_name_survives_the_products_removal(api: LocalApi, customer: tuple[int, Headers]) -> None:
+    _, headers = customer
+    (mug,) = make_products(10)
+    placed = order(api, headers, (mug.id, 1)).json()
+    remove_product(mug.id)
+    assert my_orders(api, headers).json() == [placed]
+    assert placed["parts"][0]["product_name"] == "Item 0"
+
+
+def test_other_users_orders_are_never_visible(api: LocalApi, signed_in: Any) -> None:
+    alice_id, alice = signed_in()
+    bob_id, bob = signed_in()
+    (mug,) = make_products(10)
+    alices = order(api, alice, (mug.id, 1)).json()
+    bobs = order(api, bob, (mug.id, 2)).json()
+    assert my_orders(api, alice).json() == [alices]
+    assert my_orders(api, bob).json() == [bobs]
+    assert {alices["user"], bobs["user"]} == {alice_id, bob_id}
+
+
+def test_my_orders_pages_with_a_link_header(api: LocalApi, customer: tuple[int, Headers]) -> None:
+    _, headers = customer
+    (mug,) = make_products(100)
+    created = [order(api, headers, (mug.id, 1)).json() for _ in range(7)]
+    seen: list[Any] = []
+    query = "limit=3"
+    while True:
+        response = my_orders(api, headers, query)
+        assert response.status == 200
+        seen += response.json()
+        if "link" not in response.headers:
+            break
+        link = response.headers["link"]
+        assert link.endswith('>; rel="next"')
+        query = urlsplit(link[1 : link.index(">")]).query
+    assert seen == created[::-1]
+
+
+def test_a_cursor_cannot_reach_another_users_orders(api: LocalApi, signed_in: Any) -> None:
+    from shop_common.cursors import encode_cursor
+
+    _, alice = signed_in()
+    _, bob = signed_in()
+    (mug,) = make_products(10)
+    order(api, alice, (mug.id, 1))
+    forged = encode_cursor("o", 2**53)  # "older than anything": a cursor past every order
+    response = my_orders(api, bob, f"cursor={forged}")
+    assert response.status == 200
+    assert response.json() == []
+
+
+@pytest.mark.parametrize("query", ["cursor=%%%", "cursor=YTE", "limit=0", "limit=101", "limit=x"])
+def test_bad_my_orders_parameters_are_400(api: LocalApi, customer: tuple[int, Headers], query: str) -> None:
+    response = my_orders(api, customer[1], query)
+    assert response.status == 400
+    assert response.json()["errors"]
+
+
+def test_a_metrics_failure_never_fails_a_placed_order(
+    api: LocalApi, customer: tuple[int, Headers], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import orders_app
+
+    def broken_flush(*_: Any, **__: Any) -> None:
+        raise RuntimeError("metrics backend unavailable")
+
+    monkeypatch.setattr(orders_app.metrics, "flush_metrics", broken_flush)
+    _, headers = customer
+    (mug,) = make_products(3)
+    assert order(api, headers, (mug.id, 1)).status == 201
+    assert stock_of(mug.id) == [2]
