@@ -200,3 +200,12 @@ def test_token_lifetimes_are_configurable(api: LocalApi, new_user: Any, monkeypa
     access, refresh_claims = claims_of(tokens["access"]), claims_of(tokens["refresh"])
     assert access["exp"] - access["iat"] == 120
     assert refresh_claims["exp"] - refresh_claims["iat"] == 3600
+
+
+def test_a_base64_encoded_body_is_decoded(api: LocalApi, new_user: Any) -> None:
+    """API Gateway base64-encodes bodies whose content type it does not treat as text."""
+    _, username, password = new_user()
+    body = json.dumps({"username": username, "password": password}).encode()
+    response = api.request("POST", "/api/auth", body=body, headers={"Content-Type": "application/octet-stream"})
+    assert response.status == 200
+    assert set(response.json()) == {"access", "refresh"}

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from aws_lambda_powertools import Logger
 
 from order_models import MAX_DISTINCT_PRODUCTS, Order, OrderPart, OrderRequest
-from order_store import OrderNotWritten, OrderRejected, orders_of, write_order
+from order_store import OrderNotWritten, OrderRejected, StockShortage, orders_of, write_order
 from shop_common.catalog import get_products
 from shop_common.cursors import decode_cursor, encode_cursor
 from shop_common.errors import Conflict, InvalidRequest
@@ -41,21 +41,19 @@ def _totals(request: OrderRequest) -> tuple[dict[int, int], dict[int, int]]:
     return totals, first_index
 
 
-def _shortage_error(problems: list[tuple[int, int, int, int | None]]) -> InvalidRequest:
+def _shortage_error(shortages: list[StockShortage], first_index: dict[int, int]) -> InvalidRequest:
     errors = []
-    for index, product, requested, available in problems:
-        message = (
-            "Product does not exist."
-            if available is None
-            else f"Insufficient stock: {requested} requested, {available} available."
-        )
-        error = {"field": f"parts.{index}.product", "product": product, "message": message}
-        if available is not None:
-            error |= {"requested": requested, "available": available}
+    for shortage in shortages:
+        error: dict[str, object] = {"field": f"parts.{first_index[shortage.product]}.product", "product": shortage.product}
+        if shortage.available is None:
+            error["message"] = "Product does not exist."
+        else:
+            error["message"] = f"Insufficient stock: {shortage.requested} requested, {shortage.available} available."
+            error |= {"requested": shortage.requested, "available": shortage.available}
         errors.append(error)
-    unknown = any(available is None for *_, available in problems)
-    detail = "Some products do not exist." if unknown else "Insufficient stock for some products."
-    return InvalidRequest(detail, errors=errors, code="unknown_product" if unknown else "insufficient_stock")
+    if any(shortage.available is None for shortage in shortages):
+        return InvalidRequest("Some products do not exist.", errors=errors, code="unknown_product")
+    return InvalidRequest("Insufficient stock for some products.", errors=errors, code="insufficient_stock")
 
 
 def place_order(user_id: int, request: OrderRequest) -> Order:
@@ -68,18 +66,13 @@ def place_order(user_id: int, request: OrderRequest) -> Order:
     products = get_products(list(totals))
     # Checked before the transaction for a complete, friendly answer; the transaction's own
     # conditions are what actually guarantee that stock is never oversold.
-    problems = [
-        (
-            first_index[product_id],
-            product_id,
-            quantity,
-            products[product_id].quantity_in_stock if product_id in products else None,
-        )
+    shortages = [
+        StockShortage(product_id, quantity, products[product_id].quantity_in_stock if product_id in products else None)
         for product_id, quantity in totals.items()
         if product_id not in products or products[product_id].quantity_in_stock < quantity
     ]
-    if problems:
-        raise _shortage_error(problems)
+    if shortages:
+        raise _shortage_error(shortages, first_index)
     parts = [
         OrderPart(product=product_id, quantity_in_order=quantity, product_name=products[product_id].name)
         for product_id, quantity in totals.items()
@@ -97,12 +90,11 @@ def place_order(user_id: int, request: OrderRequest) -> Order:
             logger.info("Order placed", extra={"order_id": order.id, "lines": len(parts), "attempt": attempt + 1})
             return order
         except OrderRejected as rejected:
-            raise _shortage_error(
-                [(first_index[s.product], s.product, s.requested, s.available) for s in rejected.shortages]
-            ) from rejected
+            raise _shortage_error(rejected.shortages, first_index) from rejected
         except OrderNotWritten as cancelled:
-            logger.info("Order transaction cancelled, retrying", extra={"reason": str(cancelled), "attempt": attempt + 1})
-            time.sleep(0.01 * 2**attempt * (1 + secrets.randbelow(100) / 100))  # jittered backoff
+            logger.info("Order transaction cancelled", extra={"reason": str(cancelled), "attempt": attempt + 1})
+            if attempt + 1 < _ATTEMPTS:
+                time.sleep(0.01 * 2**attempt * (1 + secrets.randbelow(100) / 100))  # jittered backoff
     raise Conflict("The order could not be placed because of concurrent orders; please retry.", code="conflict")
 
 
