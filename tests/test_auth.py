@@ -203,9 +203,17 @@ def test_token_lifetimes_are_configurable(api: LocalApi, new_user: Any, monkeypa
 
 
 def test_a_base64_encoded_body_is_decoded(api: LocalApi, new_user: Any) -> None:
-    """API Gateway base64-encodes bodies whose content type it does not treat as text."""
+    """API Gateway may hand the body over base64-encoded (isBase64Encoded)."""
     _, username, password = new_user()
     body = json.dumps({"username": username, "password": password}).encode()
-    response = api.request("POST", "/api/auth", body=body, headers={"Content-Type": "application/octet-stream"})
+    response = api.request("POST", "/api/auth", body=body, headers={"Content-Type": "application/json"})
     assert response.status == 200
     assert set(response.json()) == {"access", "refresh"}
+
+
+def test_an_unsupported_content_type_is_415(api: LocalApi, new_user: Any) -> None:
+    _, username, password = new_user()
+    body = json.dumps({"username": username, "password": password})
+    response = api.request("POST", "/api/auth", body=body, headers={"Content-Type": "text/plain"})
+    assert response.status == 415
+    assert "application/json" in response.json()["detail"]

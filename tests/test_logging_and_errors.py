@@ -101,3 +101,42 @@ def test_unknown_route_in_a_function_is_a_json_404(api: LocalApi) -> None:
     result = handler(http_api_event("GET", "/api/nothing-here"), LambdaContext("ProductsFunction"))
     assert result["statusCode"] == 404
     assert json.loads(result["body"]) == {"detail": "Not found."}
+
+
+def test_dynamodb_throttling_is_a_503_with_retry_after(api: LocalApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    import listing
+
+    def throttled(*_: Any) -> None:
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "Query")
+
+    monkeypatch.setattr(listing, "catalog_stats", throttled)
+    response = api.request("GET", "/api/products")
+    assert response.status == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json() == {"detail": "The service is busy; please retry shortly."}
+
+
+def test_other_aws_errors_are_a_plain_500(api: LocalApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    import listing
+
+    def denied(*_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "arn:aws:iam::123:role/x"}}, "Query")
+
+    monkeypatch.setattr(listing, "catalog_stats", denied)
+    response = api.request("GET", "/api/products")
+    assert response.status == 500
+    assert response.json() == {"detail": "Internal server error."}
+
+
+def test_the_dynamodb_client_gives_up_well_inside_the_function_timeout() -> None:
+    from shop_common.dynamo import client
+    from shoplocal.template import load_template
+
+    config: Any = client().meta.config  # botocore's Config sets its attributes dynamically
+    function_timeout = load_template()["Globals"]["Function"]["Timeout"]
+    assert config.connect_timeout + config.read_timeout < function_timeout
+    assert config.retries["mode"] == "standard"

@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from botocore.exceptions import ClientError
 
 from shop_common.errors import AuthenticationFailed, ShopError
 
@@ -48,6 +49,10 @@ def _validation_error(error: RequestValidationError) -> Response[str]:
     return json_response(400, {"detail": "Invalid request.", "errors": problems})
 
 
+def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response[str]:
+    return json_response(415, {"detail": "Unsupported media type: send the body as application/json."})
+
+
 def _shop_error(error: ShopError) -> Response[str]:
     headers = {"WWW-Authenticate": 'Bearer realm="api"'} if isinstance(error, AuthenticationFailed) else None
     return json_response(error.status_code, error.body(), headers)
@@ -55,6 +60,17 @@ def _shop_error(error: ShopError) -> Response[str]:
 
 def _not_found(_: NotFoundError) -> Response[str]:
     return json_response(404, {"detail": "Not found."})
+
+
+# DynamoDB's answers when a table or partition is over its throughput, after botocore's retries.
+_THROTTLING_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+
+
+def _aws_error(error: ClientError) -> Response[str]:
+    if error.response.get("Error", {}).get("Code") in _THROTTLING_CODES:
+        logger.warning("DynamoDB throttled the request", extra={"code": error.response["Error"]["Code"]})
+        return json_response(503, {"detail": "The service is busy; please retry shortly."}, {"Retry-After": "1"})
+    return _unexpected_error(error)
 
 
 def _unexpected_error(_: Exception) -> Response[str]:
@@ -66,7 +82,9 @@ def _unexpected_error(_: Exception) -> Response[str]:
 def create_resolver() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
     app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(RequestUnsupportedContentType)(_unsupported_content_type)
     app.exception_handler(ShopError)(_shop_error)
+    app.exception_handler(ClientError)(_aws_error)
     app.exception_handler(Exception)(_unexpected_error)
     app.not_found(_not_found)
     return app

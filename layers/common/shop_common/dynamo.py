@@ -11,18 +11,22 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
+# Timeouts well inside the functions' 10 s, so a stuck connection is retried rather than
+# running the invocation out; "standard" retries back off on throttling with jitter.
+_CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 4})
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
 @cache
 def client() -> "DynamoDBClient":
-    return boto3.client("dynamodb")
+    return boto3.client("dynamodb", config=_CLIENT_CONFIG)
 
 
 def to_attributes(values: Mapping[str, Any]) -> "dict[str, AttributeValueTypeDef]":
