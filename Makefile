@@ -6,7 +6,7 @@ SAM_VENV := .venv-sam
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint typecheck unit validate build bench clean
+.PHONY: help install test lint typecheck unit validate build bench openapi clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,10 @@ build: install ## sam build (arm64 wheels, no Docker)
 bench: $(VENV)/.installed ## Cold-start import times and DynamoDB calls per endpoint
 	@$(BIN)/python bench/import_times.py
 	@$(BIN)/python bench/endpoint_calls.py
+
+openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the handlers (a test checks it is current)
+	@$(BIN)/python -m shoplocal.openapi > docs/openapi.json
+	@echo "wrote docs/openapi.json"
 
 clean: ## Remove virtualenvs and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

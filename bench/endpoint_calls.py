@@ -30,7 +30,9 @@ from moto import mock_aws  # noqa: E402
 
 from shoplocal.dynamodb_calls import CallRecorder  # noqa: E402
 from shoplocal.invoke import LocalApi  # noqa: E402
-from shoplocal.template import table_definition  # noqa: E402
+from shoplocal.template import put_code_on_path, table_definition  # noqa: E402
+
+put_code_on_path()
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 Tests create their table from the same definition that deploys, so the two cannot drift.
 """
 
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -114,3 +115,21 @@ def functions(template: dict[str, Any] | None = None) -> dict[str, FunctionSpec]
             policy_statements=statements,
         )
     return specs
+
+
+def code_paths(template: dict[str, Any] | None = None) -> list[Path]:
+    """The folders Lambda puts on sys.path: each layer's content and each function's code."""
+    template = template or load_template()
+    layers = [
+        PROJECT_ROOT / resource["Properties"]["ContentUri"]
+        for resource in template["Resources"].values()
+        if resource.get("Type") == "AWS::Serverless::LayerVersion"
+    ]
+    return layers + [spec.code_dir for spec in functions(template).values()]
+
+
+def put_code_on_path() -> None:
+    """Make the layers and functions importable in this process, as they are on Lambda."""
+    for path in reversed(code_paths()):
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from auth_service import refresh_access, sign_in
-from shop_common.api import create_resolver, json_response
+from shop_common.api import create_resolver, documented, json_response
 
 logger = Logger()
 app = create_resolver()
@@ -25,12 +25,35 @@ class RefreshRequest(BaseModel):
     refresh: Annotated[str, Field(min_length=1, max_length=4096)]
 
 
-@app.post("/api/auth")
+class TokenPair(BaseModel):
+    access: str
+    refresh: str
+
+
+class AccessToken(BaseModel):
+    access: str
+
+
+@app.post(
+    "/api/auth",
+    summary="Sign in: an access and a refresh token",
+    responses={
+        200: documented("Access (5 min) and refresh (1 day) JWTs", TokenPair),
+        401: {"description": "Wrong username or password, or an inactive account"},
+    },
+)
 def obtain_tokens(credentials: SignInRequest) -> Response[str]:
     return json_response(200, sign_in(credentials.username, credentials.password))
 
 
-@app.post("/api/refresh")
+@app.post(
+    "/api/refresh",
+    summary="A new access token for a refresh token",
+    responses={
+        200: documented("A fresh access token", AccessToken),
+        401: {"description": "Invalid, expired, forged or non-refresh token"},
+    },
+)
 def refresh_token(request: RefreshRequest) -> Response[str]:
     return json_response(200, refresh_access(request.refresh))
 

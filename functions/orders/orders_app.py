@@ -9,9 +9,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order_models import OrderRequest
+from order_models import Order, OrderRequest
 from order_service import list_orders, place_order
-from shop_common.api import absolute_url, create_resolver, json_response, proxy_error_response
+from shop_common.api import absolute_url, create_resolver, documented, json_response, proxy_error_response
 from shop_common.errors import AuthenticationFailed
 from shop_common.tokens import user_id_from_authorization
 
@@ -24,7 +24,19 @@ metrics = Metrics()
 app = create_resolver()
 
 
-@app.post("/api/order")
+# `security` only documents the bearer token in the OpenAPI document; lambda_handler enforces it.
+SIGNED_IN: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+
+@app.post(
+    "/api/order",
+    summary="Place an order: all or nothing, never beyond the stock",
+    security=SIGNED_IN,
+    responses={
+        201: documented("The order as placed", Order),
+        409: {"description": "Concurrent orders kept winning; nothing was written, retrying is safe"},
+    },
+)
 def create_order(request: OrderRequest) -> Response[str]:
     order = place_order(app.context["user_id"], request)
     _publish_order_metrics(len(order.parts))
@@ -43,7 +55,12 @@ def _publish_order_metrics(lines: int) -> None:
         logger.exception("Could not publish order metrics")
 
 
-@app.get("/api/my-orders")
+@app.get(
+    "/api/my-orders",
+    summary='The caller\'s orders, newest first; older pages behind a `Link: <...>; rel="next"` header',
+    security=SIGNED_IN,
+    responses={200: documented("The orders, each as it was placed", list[Order])},
+)
 def my_orders(
     limit: Annotated[int, Query(ge=1, le=MY_ORDERS_PAGE_SIZE)] = MY_ORDERS_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=64)] = None,

@@ -7,15 +7,38 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from listing import DEFAULT_LIMIT, product_page
-from shop_common.api import absolute_url, create_resolver, json_response
+from shop_common.api import absolute_url, create_resolver, documented, json_response
 
 logger = Logger()
 app = create_resolver()
 
 
-@app.get("/api/products")
+class ProductJson(BaseModel):
+    id: int
+    name: str
+    description: str
+    price: str  # two decimal places, e.g. "19.99"
+    quantity_in_stock: int
+
+
+class ProductPageJson(BaseModel):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[ProductJson]
+
+
+@app.get(
+    "/api/products",
+    summary="Products in id order, a page at a time",
+    responses={
+        200: documented("A page of products; `next`/`previous` are absolute URLs or null", ProductPageJson),
+        404: {"description": "A page past the end"},
+    },
+)
 def list_products(
     page: Annotated[int, Query(ge=1, le=1_000_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=1_000_000_000)] = DEFAULT_LIMIT,

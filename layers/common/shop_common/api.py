@@ -5,7 +5,7 @@ app) says 400, so validation errors are re-mapped here, in one place.
 """
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
@@ -16,6 +16,9 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from botocore.exceptions import ClientError
 
 from shop_common.errors import AuthenticationFailed, ShopError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 logger = Logger(child=True)
 
@@ -29,6 +32,11 @@ def json_response(status_code: int, body: Any, headers: dict[str, str] | None = 
         body=json.dumps(body, separators=(",", ":")),
         headers=headers,
     )
+
+
+def documented(description: str, model: Any) -> "OpenAPIResponse":
+    """An OpenAPI response entry for a route decorator's `responses` (documentation only)."""
+    return {"description": description, "content": {JSON: {"model": model}}}
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
