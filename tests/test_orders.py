@@ -366,3 +366,38 @@ def test_a_metrics_failure_never_fails_a_placed_order(
     (mug,) = make_products(3)
     assert order(api, headers, (mug.id, 1)).status == 201
     assert stock_of(mug.id) == [2]
+
+
+def _access_token(key: bytes | None = None, **claims: Any) -> str:
+    import time
+
+    import jwt
+
+    from shop_common.secrets import jwt_signing_key
+
+    now = int(time.time())
+    payload = {"token_type": "access", "user_id": 1, "iat": now, "exp": now + 300, "jti": "x", **claims}
+    return jwt.encode(payload, key or jwt_signing_key(), algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(lambda: _access_token(iat=1_000, exp=2_000), id="expired"),
+        pytest.param(lambda: _access_token(key=b"another-key-of-sufficient-length-0123456789"), id="wrong-key"),
+        pytest.param(lambda: _access_token(token_type="refresh"), id="refresh-type"),
+        pytest.param(lambda: _access_token()[:-2] + "AA", id="bad-signature"),
+    ],
+)
+def test_expired_forged_or_wrong_type_access_tokens_are_401(api: LocalApi, token: Any) -> None:
+    (mug,) = make_products(5)
+    headers = {"Authorization": f"Bearer {token()}"}
+    assert order(api, headers, (mug.id, 1)).status == 401
+    assert my_orders(api, headers).status == 401
+    assert stock_of(mug.id) == [5]
+
+
+def test_a_well_signed_access_token_is_accepted(api: LocalApi, new_user: Any) -> None:
+    user_id, _, _ = new_user()
+    response = my_orders(api, {"Authorization": f"Bearer {_access_token(user_id=user_id)}"})
+    assert response.status == 200
