@@ -2,6 +2,7 @@
 
 import io
 import json
+import time
 from typing import Any
 
 import pytest
@@ -140,3 +141,53 @@ def test_the_dynamodb_client_gives_up_well_inside_the_function_timeout() -> None
     function_timeout = load_template()["Globals"]["Function"]["Timeout"]
     assert config.connect_timeout + config.read_timeout < function_timeout
     assert config.retries["mode"] == "standard"
+
+
+def test_batch_reads_left_unprocessed_are_retried_then_a_503(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shop_common import catalog
+    from shop_common.errors import ServiceBusy
+
+    calls: list[Any] = []
+
+    class ThrottledClient:
+        def batch_get_item(self, RequestItems: Any) -> Any:
+            calls.append(RequestItems)
+            return {"Responses": {}, "UnprocessedKeys": RequestItems}
+
+    monkeypatch.setattr(catalog, "client", ThrottledClient)
+    monkeypatch.setattr(time, "sleep", lambda _: None)
+    with pytest.raises(ServiceBusy):
+        catalog.get_products([1, 2])
+    assert len(calls) == 8
+
+
+def test_batch_reads_collect_what_a_throttled_first_call_left_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    from decimal import Decimal
+
+    from shop_common import catalog
+    from shop_common.catalog import add_products
+    from shop_common.models import NewProduct
+
+    add_products([NewProduct(name=f"P{n}", price=Decimal(1), quantity_in_stock=n) for n in range(3)])
+    from shop_common.dynamo import client
+
+    real_client = client()
+    first_call = True
+
+    class HalfThrottledClient:
+        def batch_get_item(self, RequestItems: Any) -> Any:
+            nonlocal first_call
+            response: Any = real_client.batch_get_item(RequestItems=RequestItems)
+            if first_call:
+                first_call = False
+                ((table, items),) = response["Responses"].items()
+                served = items[:1]
+                served_key = {"S": f"PRODUCT#{served[0]['id']['N']}"}
+                left = [key for key in RequestItems[table]["Keys"] if key["PK"] != served_key]
+                response["Responses"][table] = served
+                response["UnprocessedKeys"] = {table: {**RequestItems[table], "Keys": left}}
+            return response
+
+    monkeypatch.setattr(catalog, "client", HalfThrottledClient)
+    monkeypatch.setattr(time, "sleep", lambda _: None)
+    assert sorted(catalog.get_products([1, 2, 3])) == [1, 2, 3]

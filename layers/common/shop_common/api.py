@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupp
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from botocore.exceptions import ClientError
 
-from shop_common.errors import AuthenticationFailed, ShopError
+from shop_common.errors import AuthenticationFailed, ServiceBusy, ShopError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -62,7 +62,12 @@ def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response[str]
 
 
 def _shop_error(error: ShopError) -> Response[str]:
-    headers = {"WWW-Authenticate": 'Bearer realm="api"'} if isinstance(error, AuthenticationFailed) else None
+    headers = None
+    if isinstance(error, AuthenticationFailed):
+        headers = {"WWW-Authenticate": 'Bearer realm="api"'}
+    elif isinstance(error, ServiceBusy):
+        logger.warning("DynamoDB throttled the request", extra={"reason": error.reason})
+        headers = {"Retry-After": "1"}
     return json_response(error.status_code, error.body(), headers)
 
 
@@ -75,9 +80,9 @@ _THROTTLING_CODES = {"ProvisionedThroughputExceededException", "ThrottlingExcept
 
 
 def _aws_error(error: ClientError) -> Response[str]:
-    if error.response.get("Error", {}).get("Code") in _THROTTLING_CODES:
-        logger.warning("DynamoDB throttled the request", extra={"code": error.response["Error"]["Code"]})
-        return json_response(503, {"detail": "The service is busy; please retry shortly."}, {"Retry-After": "1"})
+    code = error.response.get("Error", {}).get("Code", "")
+    if code in _THROTTLING_CODES:
+        return _shop_error(ServiceBusy(code))
     return _unexpected_error(error)
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from shop_common import settings
 from shop_common.dynamo import client, from_attributes, to_attributes
+from shop_common.errors import ServiceBusy
 from shop_common.models import NewProduct, Product
 
 if TYPE_CHECKING:
@@ -68,25 +69,29 @@ def _product_from_item(item: dict[str, Any]) -> Product:
 # --- reads ------------------------------------------------------------------------------------
 
 
+def _stats_from(meta: dict[str, Any]) -> CatalogStats:
+    # `next_id` in the table is the last id allocated (an atomic counter); absent before any.
+    return CatalogStats(int(meta.get("product_count", 0)), int(meta.get("next_id", 0)) + 1)
+
+
 def catalog_stats() -> CatalogStats:
     """Product count and id high-water mark: one GetItem."""
     response = client().get_item(
         TableName=settings.table_name(),
         Key=to_attributes({"PK": CATALOG_PK, "SK": META_SK}),
     )
-    values = from_attributes(response.get("Item", {}))
-    return CatalogStats(int(values.get("product_count", 0)), int(values.get("next_id", 0)) + 1)
+    return _stats_from(from_attributes(response.get("Item", {})))
 
 
 def catalog_stats_and_buckets() -> tuple[CatalogStats, dict[int, int]]:
     """The catalogue counters and the product count of every non-empty bucket: one Query
     (more only past 1 MB, i.e. beyond ~20 million products)."""
-    stats = CatalogStats(0, 1)
+    stats = _stats_from({})
     buckets: dict[int, int] = {}
     for item in _query_all(KeyConditionExpression="PK = :pk", ExpressionAttributeValues=to_attributes({":pk": CATALOG_PK})):
         values = from_attributes(item)
         if values["SK"] == META_SK:
-            stats = CatalogStats(int(values.get("product_count", 0)), int(values.get("next_id", 0)) + 1)
+            stats = _stats_from(values)
         elif int(values.get("product_count", 0)) > 0:
             buckets[int(values["SK"].removeprefix("BUCKET#"))] = int(values["product_count"])
     return stats, buckets
@@ -196,7 +201,7 @@ def get_products(product_ids: Sequence[int]) -> dict[int, Product]:
         if not request:
             return found
         time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
-    raise RuntimeError("DynamoDB kept throttling BatchGetItem for products")
+    raise ServiceBusy("DynamoDB kept throttling BatchGetItem for products")
 
 
 # --- writes (administration: seeding, imports; never on a customer request path) --------------

@@ -45,3 +45,13 @@ class Conflict(ShopError):
     """A concurrent change won; the client may retry (409)."""
 
     status_code = 409
+
+
+class ServiceBusy(ShopError):
+    """DynamoDB is throttling us even after retries; the client should retry shortly (503)."""
+
+    status_code = 503
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("The service is busy; please retry shortly.")
+        self.reason = reason  # for the log, not the client
