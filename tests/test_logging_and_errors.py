@@ -104,33 +104,29 @@ def test_unknown_route_in_a_function_is_a_json_404(api: LocalApi) -> None:
     assert json.loads(result["body"]) == {"detail": "Not found."}
 
 
-def test_dynamodb_throttling_is_a_503_with_retry_after(api: LocalApi, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("code", "status", "body"),
+    [
+        ("ProvisionedThroughputExceededException", 503, {"detail": "The service is busy; please retry shortly."}),
+        ("ThrottlingException", 503, {"detail": "The service is busy; please retry shortly."}),
+        ("AccessDeniedException", 500, {"detail": "Internal server error."}),
+    ],
+)
+def test_aws_errors_are_a_503_when_throttled_else_a_plain_500(
+    api: LocalApi, monkeypatch: pytest.MonkeyPatch, code: str, status: int, body: dict[str, str]
+) -> None:
     from botocore.exceptions import ClientError
 
     import listing
 
-    def throttled(*_: Any) -> None:
-        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "Query")
+    def failing(*_: Any) -> None:
+        raise ClientError({"Error": {"Code": code, "Message": "arn:aws:iam::123:role/x"}}, "Query")
 
-    monkeypatch.setattr(listing, "catalog_stats", throttled)
+    monkeypatch.setattr(listing, "catalog_stats", failing)
     response = api.request("GET", "/api/products")
-    assert response.status == 503
-    assert response.headers["retry-after"] == "1"
-    assert response.json() == {"detail": "The service is busy; please retry shortly."}
-
-
-def test_other_aws_errors_are_a_plain_500(api: LocalApi, monkeypatch: pytest.MonkeyPatch) -> None:
-    from botocore.exceptions import ClientError
-
-    import listing
-
-    def denied(*_: Any) -> None:
-        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "arn:aws:iam::123:role/x"}}, "Query")
-
-    monkeypatch.setattr(listing, "catalog_stats", denied)
-    response = api.request("GET", "/api/products")
-    assert response.status == 500
-    assert response.json() == {"detail": "Internal server error."}
+    assert response.status == status
+    assert response.json() == body
+    assert ("retry-after" in response.headers) == (status == 503)
 
 
 def test_the_dynamodb_client_gives_up_well_inside_the_function_timeout() -> None:
