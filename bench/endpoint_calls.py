@@ -15,22 +15,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [
-    str(ROOT),
-    *(str(ROOT / part) for part in ("layers/common", "functions/auth", "functions/products", "functions/orders")),
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.update(
     {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "TABLE_NAME": "bench"}
 )
 os.environ.update({"JWT_SECRET_ID": "bench-jwt", "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_NAMESPACE": "ShopApi"})
 
-import boto3  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import boto3
+from moto import mock_aws
 
-from shoplocal.dynamodb_calls import CallRecorder  # noqa: E402
-from shoplocal.invoke import LocalApi  # noqa: E402
-from shoplocal.template import put_code_on_path, table_definition  # noqa: E402
+from shoplocal.dynamodb_calls import CallRecorder
+from shoplocal.invoke import LocalApi
+from shoplocal.template import put_code_on_path, table_definition
 
 put_code_on_path()
 

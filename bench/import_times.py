@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shoplocal.template import PROJECT_ROOT, functions, parameter_defaults, resolve
+from shoplocal.template import functions, layer_paths, parameter_defaults, resolve
 
 BASELINE = "import boto3; boto3.client('dynamodb', region_name='eu-west-1')"
 
@@ -41,12 +41,13 @@ def sample(code: str, pythonpath: list[Path], environment: dict[str, str], no_by
 def ship(into: Path) -> tuple[Path, dict[str, Path]]:
     """Lay out the layer and the functions as `sam build` does, with no .pyc anywhere."""
     layer = into / "layer" / "python"
-    requirements = PROJECT_ROOT / "layers" / "common" / "requirements.txt"
+    (source,) = layer_paths()
+    requirements = source / "requirements.txt"
     print("installing the layer's requirements into a scratch folder ...", file=sys.stderr)
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--target", str(layer), "-r", str(requirements)]
     subprocess.run(pip, check=True)  # noqa: S603
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(PROJECT_ROOT / "layers" / "common" / "shop_common", layer / "shop_common", ignore=ignore)
+    shutil.copytree(source / "shop_common", layer / "shop_common", ignore=ignore)
     function_dirs = {}
     for spec in functions().values():
         function_dirs[spec.logical_id] = into / spec.logical_id
@@ -81,13 +82,12 @@ def main() -> None:
 
     refs = {**parameter_defaults(), "ShopTable": "bench-table", "JwtSigningSecret": "bench-secret"}
     with tempfile.TemporaryDirectory() as scratch:
-        layer, function_dirs = ship(Path(scratch)) if args.shipped else (PROJECT_ROOT / "layers" / "common", {})
+        layer, function_dirs = ship(Path(scratch)) if args.shipped else (layer_paths()[0], {})
         targets: dict[str, tuple[str, list[Path], dict[str, str]]] = {"boto3 + DynamoDB client": (BASELINE, [], {})}
         for spec in functions().values():
-            module = spec.handler.rpartition(".")[0]
             path = [function_dirs.get(spec.logical_id, spec.code_dir), layer]
             environment = {name: str(resolve(value, refs)) for name, value in spec.environment.items()}
-            targets[f"{spec.logical_id} ({module})"] = (f"import {module}", path, environment)
+            targets[f"{spec.logical_id} ({spec.module})"] = (f"import {spec.module}", path, environment)
         if not args.shipped:
             report(f"Source tree, median of {args.runs} fresh processes (.pyc cached):", measure(targets, args.runs, False))
             return

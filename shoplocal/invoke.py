@@ -41,8 +41,7 @@ class ApiResponse:
 
 
 def load_handler(spec: FunctionSpec) -> Handler:
-    module_name, _, function_name = spec.handler.rpartition(".")
-    handler: Handler = getattr(importlib.import_module(module_name), function_name)
+    handler: Handler = getattr(importlib.import_module(spec.module), spec.function_name)
     return handler
 
 

@@ -52,7 +52,7 @@ def build() -> dict[str, Any]:
         },
     }
     for spec in functions().values():
-        app = importlib.import_module(spec.handler.rpartition(".")[0]).app
+        app = importlib.import_module(spec.module).app
         schema = app.get_openapi_schema(security_schemes=BEARER).model_dump(mode="json", by_alias=True, exclude_none=True)
         document["paths"].update(schema.get("paths", {}))
         for section, entries in schema.get("components", {}).items():

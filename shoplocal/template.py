@@ -52,6 +52,15 @@ class FunctionSpec:
     routes: list[Route]
     policy_statements: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def module(self) -> str:
+        """The handler's module name ("auth_app" of "auth_app.lambda_handler")."""
+        return self.handler.rpartition(".")[0]
+
+    @property
+    def function_name(self) -> str:
+        return self.handler.rpartition(".")[2]
+
 
 @cache
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
@@ -117,15 +126,18 @@ def functions(template: dict[str, Any] | None = None) -> dict[str, FunctionSpec]
     return specs
 
 
-def code_paths(template: dict[str, Any] | None = None) -> list[Path]:
-    """The folders Lambda puts on sys.path: each layer's content and each function's code."""
-    template = template or load_template()
-    layers = [
+def layer_paths(template: dict[str, Any] | None = None) -> list[Path]:
+    """Each layer's source folder (what `sam build` packs into the layer's python/)."""
+    return [
         PROJECT_ROOT / resource["Properties"]["ContentUri"]
-        for resource in template["Resources"].values()
+        for resource in (template or load_template())["Resources"].values()
         if resource.get("Type") == "AWS::Serverless::LayerVersion"
     ]
-    return layers + [spec.code_dir for spec in functions(template).values()]
+
+
+def code_paths(template: dict[str, Any] | None = None) -> list[Path]:
+    """The folders Lambda puts on sys.path: each layer's content and each function's code."""
+    return layer_paths(template) + [spec.code_dir for spec in functions(template).values()]
 
 
 def put_code_on_path() -> None:

@@ -23,13 +23,12 @@ THREADS = 24
 
 def fresh_orders_handler(copy: int) -> Handler:
     spec = functions()["OrdersFunction"]
-    module_name, _, function_name = spec.handler.rpartition(".")
-    module_spec = importlib.util.spec_from_file_location(f"{module_name}_container_{copy}", spec.code_dir / f"{module_name}.py")
+    module_spec = importlib.util.spec_from_file_location(f"{spec.module}_container_{copy}", spec.code_dir / f"{spec.module}.py")
     assert module_spec is not None
     assert module_spec.loader is not None
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
-    handler: Handler = getattr(module, function_name)
+    handler: Handler = getattr(module, spec.function_name)
     return handler
 
 

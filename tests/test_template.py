@@ -31,11 +31,10 @@ def test_routes_are_exactly_the_contract() -> None:
 
 def test_every_handler_exists_in_its_code_folder() -> None:
     for spec in functions().values():
-        module_name, _, function_name = spec.handler.rpartition(".")
-        assert (spec.code_dir / f"{module_name}.py").is_file()
-        module = importlib.import_module(module_name)
+        assert (spec.code_dir / f"{spec.module}.py").is_file()
+        module = importlib.import_module(spec.module)
         assert Path(module.__file__ or "").parent == spec.code_dir.resolve()
-        assert callable(getattr(module, function_name))
+        assert callable(getattr(module, spec.function_name))
 
 
 def test_lambda_and_the_local_virtualenv_run_the_same_python() -> None:
@@ -254,4 +253,4 @@ def test_sam_build_ships_each_function_with_only_its_own_code(built: Path) -> No
     for spec in functions().values():
         shipped = {path.name for path in (built / spec.logical_id).glob("*.py")}
         assert shipped == {path.name for path in spec.code_dir.glob("*.py")}
-        assert f"{spec.handler.rpartition('.')[0]}.py" in shipped
+        assert f"{spec.module}.py" in shipped
