@@ -4,19 +4,22 @@ PYTHON_VERSION := 3.12
 VENV := .venv
 SAM_VENV := .venv-sam
 BIN := $(VENV)/bin
+API_PORT ?= 3000
+DB_PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck unit validate build bench openapi clean
+.PHONY: help install run reset test lint typecheck unit validate build bench openapi clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed $(SAM_VENV)/.installed ## Create the virtualenvs (runtime+dev, and the SAM CLI apart)
 
-$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt pyproject.toml
 	@echo "==> Creating $(VENV) (Python $(PYTHON_VERSION)) with the runtime and dev dependencies"
 	@python="$$(scripts/find-python $(PYTHON_VERSION))" && "$$python" -m venv $(VENV)
 	@$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
 # The SAM CLI pins boto3, click and cfn-lint exactly, so it gets a virtualenv of its own.
@@ -26,10 +29,11 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	@$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	@touch $@
 
-run: ## The API on a laptop with an embedded DynamoDB (arrives with issue #3)
-	@echo "make run: the local server is not built yet (issue #3)." >&2
-	@echo "Meanwhile 'make test' drives every endpoint through the real handlers, in-process." >&2
-	@exit 2
+run: $(VENV)/.installed ## The API on http://127.0.0.1:$(API_PORT) with an embedded DynamoDB on port $(DB_PORT), demo data kept between runs
+	@$(BIN)/python -m shoplocal.run --api-port $(API_PORT) --db-port $(DB_PORT)
+
+reset: $(VENV)/.installed ## As run, but from fresh demo data (forgets the local data)
+	@$(BIN)/python -m shoplocal.run --reset --api-port $(API_PORT) --db-port $(DB_PORT)
 
 test: install lint typecheck unit ## Lint, type-check and run every test (template validation and sam build included)
 

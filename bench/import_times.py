@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shoplocal.template import functions, layer_paths, parameter_defaults, resolve
+from shoplocal.template import functions, layer_paths, parameter_defaults, resolved_environment
 
 BASELINE = "import boto3; boto3.client('dynamodb', region_name='eu-west-1')"
 
@@ -86,7 +86,7 @@ def main() -> None:
         targets: dict[str, tuple[str, list[Path], dict[str, str]]] = {"boto3 + DynamoDB client": (BASELINE, [], {})}
         for spec in functions().values():
             path = [function_dirs.get(spec.logical_id, spec.code_dir), layer]
-            environment = {name: str(resolve(value, refs)) for name, value in spec.environment.items()}
+            environment = resolved_environment(spec, refs)
             targets[f"{spec.logical_id} ({spec.module})"] = (f"import {spec.module}", path, environment)
         if not args.shipped:
             report(f"Source tree, median of {args.runs} fresh processes (.pyc cached):", measure(targets, args.runs, False))

@@ -18,6 +18,7 @@ def http_api_event(
     body: str | bytes | None = None,
     source_ip: str = "127.0.0.1",
     domain_name: str = "localhost",
+    path_parameters: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The event for one request. Header names are lower-cased and repeated query parameters
     joined with commas, as API Gateway does; a bytes body is sent base64-encoded."""
@@ -57,6 +58,8 @@ def http_api_event(
         event["cookies"] = [cookie.strip() for cookie in lowered["cookie"].split(";")]
     if query:
         event["queryStringParameters"] = query
+    if path_parameters:
+        event["pathParameters"] = dict(path_parameters)
     if body is not None:
         event["body"] = base64.b64encode(body).decode() if isinstance(body, bytes) else body
     return event

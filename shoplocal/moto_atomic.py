@@ -1,20 +1,34 @@
-"""Make moto's DynamoDB keep DynamoDB's guarantees under concurrent requests.
+"""Make moto's DynamoDB keep DynamoDB's guarantees under concurrent requests, and keep
+transactions affordable on a table of realistic size.
 
 moto applies a request in several unsynchronised Python steps, so concurrent conditional
 writes interleave: 50 concurrent conditional decrements of a stock of 20 were seen to succeed
 up to 48 times. Serialising moto's DynamoDB request handler makes every request, conditional
 writes and transactions included, atomic and isolated, as DynamoDB's are.
+
+moto also deep-copies every table a transaction touches, to roll back if it is cancelled:
+~0.75 s per transaction at 20,000 items. Under the lock nothing else can change the table
+meanwhile, so keeping copies of just the items the transaction names rolls back as exactly.
 """
 
+import copy
 import functools
 import threading
+from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 _lock = threading.RLock()
 
 
-def make_dynamodb_atomic() -> None:
-    """Idempotent: patches moto's DynamoDB request handler once per process."""
+def store_lock() -> threading.RLock:
+    """The lock every DynamoDB request holds; hold it to read a consistent state of all tables."""
+    return _lock
+
+
+def make_dynamodb_atomic(before_action: Callable[[Any], None] | None = None) -> None:
+    """Idempotent: patches moto's DynamoDB request handler once per process. `before_action`,
+    if given the first time, sees each request handler (under the lock) before moto acts on it."""
     from moto.dynamodb.responses import DynamoHandler
 
     if getattr(DynamoHandler.call_action, "_serialised", False):
@@ -24,7 +38,63 @@ def make_dynamodb_atomic() -> None:
     @functools.wraps(original)
     def call_action(self: Any) -> Any:
         with _lock:
+            if before_action is not None:
+                before_action(self)
             return original(self)
 
     call_action._serialised = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    _roll_back_items_not_tables()
+
+
+def _touched_items(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
+    """(table, hash key, range key, copy of the item or None) for each item a transaction names."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    touched = []
+    for entry in transact_items:
+        operation = next(iter(entry.values()))
+        table = backend.tables.get(operation.get("TableName"))
+        if table is None:
+            continue
+        key = operation.get("Key") or operation.get("Item") or {}
+        if table.hash_key_attr not in key:
+            continue
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr and table.range_key_attr in key else None
+        current = table.get_item(hash_key, range_key) if (range_key is not None or not table.range_key_attr) else None
+        touched.append((table, hash_key, range_key, copy.deepcopy(current)))
+    return touched
+
+
+def _restore(touched: list[tuple[Any, Any, Any, Any]]) -> None:
+    for table, hash_key, range_key, item in reversed(touched):
+        if item is None:
+            table.delete_item(hash_key, range_key)
+        elif range_key is not None:
+            table.items[hash_key][range_key] = item
+        else:
+            table.items[hash_key] = item
+
+
+def _roll_back_items_not_tables() -> None:
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    def deepcopy_except_tables(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        # moto's own rollback then re-installs the very table it holds: a no-op; ours restores.
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    models.copy = SimpleNamespace(deepcopy=deepcopy_except_tables)  # type: ignore[attr-defined,assignment]
+    original = models.DynamoDBBackend.transact_write_items
+
+    @functools.wraps(original)
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        touched = _touched_items(self, transact_items)
+        try:
+            original(self, transact_items)
+        except Exception:
+            _restore(touched)
+            raise
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]

@@ -4,6 +4,7 @@ Tests create their table from the same definition that deploys, so the two canno
 """
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -95,8 +96,20 @@ def resolve(value: Any, refs: dict[str, str]) -> Any:
     return value
 
 
-def functions(template: dict[str, Any] | None = None) -> dict[str, FunctionSpec]:
-    """Every AWS::Serverless::Function with its HttpApi routes and its merged environment."""
+def resolved_environment(spec: FunctionSpec, refs: Mapping[str, str]) -> dict[str, str]:
+    """The function's variables with `Ref`s replaced by local values. A value that is still an
+    intrinsic function afterwards (e.g. Fn::GetAtt) has no local meaning and is left out."""
+    environment = {}
+    for name, value in spec.environment.items():
+        resolved = resolve(value, dict(refs))
+        if not isinstance(resolved, dict | list):
+            environment[name] = str(resolved)
+    return environment
+
+
+def functions(template: dict[str, Any] | None = None, root: Path = PROJECT_ROOT) -> dict[str, FunctionSpec]:
+    """Every AWS::Serverless::Function with its HttpApi routes and its merged environment.
+    Code folders are relative to `root`, the template's folder."""
     template = template or load_template()
     global_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     specs = {}
@@ -105,7 +118,8 @@ def functions(template: dict[str, Any] | None = None) -> dict[str, FunctionSpec]
             continue
         properties = resource["Properties"]
         routes = [
-            Route(event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+            # An HttpApi event without Method/Path is API Gateway's catch-all `$default` route.
+            Route(event.get("Properties", {}).get("Method", "ANY").upper(), event.get("Properties", {}).get("Path", "$default"))
             for event in properties.get("Events", {}).values()
             if event.get("Type") == "HttpApi"
         ]
@@ -117,7 +131,7 @@ def functions(template: dict[str, Any] | None = None) -> dict[str, FunctionSpec]
         ]
         specs[logical_id] = FunctionSpec(
             logical_id=logical_id,
-            code_dir=PROJECT_ROOT / properties["CodeUri"],
+            code_dir=root / properties["CodeUri"],
             handler=properties["Handler"],
             environment={**global_env, **properties.get("Environment", {}).get("Variables", {})},
             routes=routes,
@@ -126,18 +140,18 @@ def functions(template: dict[str, Any] | None = None) -> dict[str, FunctionSpec]
     return specs
 
 
-def layer_paths(template: dict[str, Any] | None = None) -> list[Path]:
+def layer_paths(template: dict[str, Any] | None = None, root: Path = PROJECT_ROOT) -> list[Path]:
     """Each layer's source folder (what `sam build` packs into the layer's python/)."""
     return [
-        PROJECT_ROOT / resource["Properties"]["ContentUri"]
+        root / resource["Properties"]["ContentUri"]
         for resource in (template or load_template())["Resources"].values()
         if resource.get("Type") == "AWS::Serverless::LayerVersion"
     ]
 
 
-def code_paths(template: dict[str, Any] | None = None) -> list[Path]:
+def code_paths(template: dict[str, Any] | None = None, root: Path = PROJECT_ROOT) -> list[Path]:
     """The folders Lambda puts on sys.path: each layer's content and each function's code."""
-    return layer_paths(template) + [spec.code_dir for spec in functions(template).values()]
+    return layer_paths(template, root) + [spec.code_dir for spec in functions(template, root).values()]
 
 
 def put_code_on_path() -> None:

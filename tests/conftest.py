@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from shoplocal.invoke import LocalApi
 from shoplocal.moto_atomic import make_dynamodb_atomic
-from shoplocal.template import functions, parameter_defaults, resolve, table_definition
+from shoplocal.template import functions, parameter_defaults, resolved_environment, table_definition
 
 TABLE_NAME = "shop-test"
 SECRET_NAME = "shop-test-jwt"
@@ -34,9 +34,9 @@ def function_environment() -> dict[str, str]:
     refs = {**parameter_defaults(), "ShopTable": TABLE_NAME, "JwtSigningSecret": SECRET_NAME}
     environment: dict[str, str] = {}
     for spec in functions().values():
-        for name, value in spec.environment.items():
+        for name, value in resolved_environment(spec, refs).items():
             if name != "POWERTOOLS_SERVICE_NAME":
-                environment[name] = str(resolve(value, refs))
+                environment[name] = value
     return environment
 
 

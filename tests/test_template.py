@@ -64,6 +64,18 @@ def test_signing_key_is_generated_never_written_down() -> None:
                 assert value == {"Ref": "JwtSigningSecret"}, name
 
 
+def test_a_deployed_stack_has_no_endpoint_override() -> None:
+    """The endpoint variable exists only for `sam local` against the embedded store: with the
+    parameter's default (empty), the functions get no AWS_ENDPOINT_URL at all."""
+    template = load_template()
+    assert template["Parameters"]["LocalEndpointUrl"]["Default"] == ""
+    assert template["Conditions"]["UseLocalEndpoint"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "LocalEndpointUrl"}, ""]}]}
+    for spec in functions().values():
+        assert spec.environment["AWS_ENDPOINT_URL"] == {
+            "Fn::If": ["UseLocalEndpoint", {"Ref": "LocalEndpointUrl"}, {"Ref": "AWS::NoValue"}]
+        }
+
+
 def test_cors_origins_are_a_parameter() -> None:
     api = load_template()["Resources"]["ShopHttpApi"]["Properties"]
     assert api["CorsConfiguration"]["AllowOrigins"] == {"Ref": "AllowedOrigins"}

@@ -1,0 +1,61 @@
+"""The HTTP side of the local API: a threaded HTTP/1.1 server that hands each request to the
+`LocalGateway` and writes its answer back."""
+
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from shoplocal.gateway import GatewayRequest, LocalGateway, log_request
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+
+
+class _ApiRequestHandler(BaseHTTPRequestHandler):
+    server: "ApiServer"
+    protocol_version = "HTTP/1.1"  # keep-alive, as clients of API Gateway get
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        length = int(self.headers.get("content-length") or 0)
+        if length > MAX_BODY_BYTES:
+            self._write(413, [("content-type", "application/json")], b'{"message":"Request Entity Too Large"}')
+            self.close_connection = True
+            return
+        body = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        request = GatewayRequest(
+            method=self.command,
+            path=url.path,
+            query_string=url.query,
+            headers=list(self.headers.items()),
+            body=body,
+            source_ip=self.client_address[0],
+        )
+        response = self.server.gateway.handle(request)
+        self._write(response.status, response.headers, response.body)
+        log_request(request, response, time.perf_counter() - started)
+
+    def _write(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.send_response_only(status)
+        self.send_header("date", self.date_time_string())
+        for name, value in headers:
+            if name not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Requests are logged once, by the gateway's request log, not by http.server."""
+
+
+class ApiServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, host: str, port: int, gateway: LocalGateway) -> None:
+        self.gateway = gateway
+        super().__init__((host, port), _ApiRequestHandler)

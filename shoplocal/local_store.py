@@ -1,0 +1,63 @@
+"""Where the local store lives and how a process points the shop's code at it.
+
+`make run` serves an embedded DynamoDB (and the Secrets Manager holding the local JWT key) on
+one port; `shopctl` and the tests find it the same way: `DB_PORT`, else the default port.
+"""
+
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from shoplocal.template import PROJECT_ROOT
+
+DEFAULT_DB_PORT = 8000  # DynamoDB Local's port, so tools configured for it work unchanged
+DEFAULT_API_PORT = 3000  # `sam local start-api`'s port
+HOST = "127.0.0.1"
+# The embedded store keeps one database whatever region a client signs for (as DynamoDB
+# Local's -sharedDb does); this is the region the shop's own code uses.
+REGION = "us-east-1"
+TABLE_NAME = "shop-local"
+SECRET_NAME = "shop-local-jwt-signing-key"  # noqa: S105 - the secret's name, not its value
+DEFAULT_DATA_DIR = PROJECT_ROOT / ".local-data"
+
+
+def db_port() -> int:
+    """The store's port: `DB_PORT` if set, else 8000."""
+    raw = os.environ.get("DB_PORT", "")
+    return int(raw) if raw.strip() else DEFAULT_DB_PORT
+
+
+def endpoint_url(port: int | None = None) -> str:
+    return f"http://{HOST}:{port or db_port()}"
+
+
+def data_dir() -> Path:
+    """Where the store's snapshot and the local signing key are kept (`SHOP_DATA_DIR` overrides)."""
+    return Path(os.environ.get("SHOP_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+def is_listening(url: str, timeout: float = 0.5) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or HOST, parts.port or 80), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def use_local_store(url: str, *, table_name: str = TABLE_NAME) -> None:
+    """Point boto3 in this process at the embedded store: its endpoint, a fixed region and dummy
+    credentials (so nothing can reach a real AWS account by accident), and the local table."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETSMANAGER"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": url,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "TABLE_NAME": table_name,
+            "JWT_SECRET_ID": SECRET_NAME,
+        }
+    )

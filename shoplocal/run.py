@@ -1,0 +1,214 @@
+"""`make run`: the whole API on this machine, on the real handler code, with demo data.
+
+Starts the embedded DynamoDB (loading the last snapshot, or creating the table from
+`template.yaml` and the demo data on the first start), then the local API Gateway, and reloads
+the code when it changes. Ctrl-C stops both and saves the store. With `--table` it serves the
+API from a deployed stack's table instead, through your AWS credentials.
+"""
+
+import argparse
+import logging
+import os
+import secrets
+import shutil
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from shoplocal import local_store
+from shoplocal.template import TEMPLATE_PATH, put_code_on_path
+
+if TYPE_CHECKING:
+    from shoplocal.embedded_store import EmbeddedStore
+
+log = logging.getLogger("shoplocal")
+SIGNING_KEY_FILE = "jwt-signing-key"
+
+EPILOG = """\
+environment:
+  API_PORT, DB_PORT     default ports (3000, 8000), as the options
+  SHOP_DATA_DIR         where the store is kept (default .local-data/)
+  LOG_LEVEL             the functions' log level (default WARNING: one line per request)
+
+examples:
+  make run                          # or: .venv/bin/python -m shoplocal.run
+  make run API_PORT=3001 DB_PORT=8001
+  make reset                        # start again from fresh demo data
+  aws dynamodb scan --table-name shop-local --endpoint-url http://127.0.0.1:8000
+  AWS_PROFILE=dev .venv/bin/python -m shoplocal.run --table shop-api-dev-ShopTable-XYZ \\
+      --secret arn:aws:secretsmanager:...   # the API on a deployed stack's table
+"""
+
+
+class StartError(Exception):
+    """Something outside the code stops the start (a port taken, an unreadable snapshot)."""
+
+
+def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m shoplocal.run",
+        description="Serve the shop API locally: the real handlers behind a local API Gateway, "
+        "on an embedded DynamoDB that keeps its data between runs.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT") or local_store.DEFAULT_API_PORT))
+    parser.add_argument("--db-port", type=int, default=local_store.db_port(), help="the embedded DynamoDB's port")
+    parser.add_argument("--host", default=local_store.HOST, help="address to listen on (default %(default)s)")
+    parser.add_argument("--data-dir", type=Path, default=local_store.data_dir(), help="where the store is kept")
+    parser.add_argument("--reset", action="store_true", help="forget the stored data and start from fresh demo data")
+    parser.add_argument("--no-reload", dest="reload", action="store_false", help="do not reload code when it changes")
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL") or "WARNING", help="the functions' log level")
+    deployed = parser.add_argument_group("a deployed stack's data instead of the embedded store")
+    deployed.add_argument("--table", help="the stack's TableName output (uses your AWS credentials and region)")
+    deployed.add_argument("--secret", help="the stack's JwtSecretArn output (required with --table)")
+    args = parser.parse_args(argv)
+    if bool(args.table) != bool(args.secret):
+        parser.error("--table and --secret go together")
+    return args
+
+
+def _signing_key(data_dir: Path) -> str:
+    """The local JWT signing key, kept with the local data (so tokens survive a restart)."""
+    path = data_dir / SIGNING_KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _create_table() -> None:
+    from shop_common.dynamo import client
+    from shoplocal.template import load_template, table_definition
+
+    client().create_table(TableName=local_store.TABLE_NAME, **table_definition())
+    ttl = load_template()["Resources"]["ShopTable"]["Properties"].get("TimeToLiveSpecification")
+    if ttl:
+        client().update_time_to_live(TableName=local_store.TABLE_NAME, TimeToLiveSpecification=ttl)
+
+
+@dataclass
+class StoreState:
+    store: "EmbeddedStore"
+    description: str
+
+
+def _start_store(args: argparse.Namespace) -> StoreState:
+    """The embedded store, serving, with the table, the secret and (first start) the demo data."""
+    import boto3
+
+    from shoplocal.embedded_store import EmbeddedStore
+    from shoplocal.snapshots import SnapshotError
+
+    if args.reset:
+        shutil.rmtree(args.data_dir, ignore_errors=True)
+    store = EmbeddedStore(args.host, args.db_port, args.data_dir)
+    try:
+        restored = store.restore()
+    except SnapshotError as error:
+        raise StartError(f"{error}\nStart from fresh demo data with `make reset` (this deletes the local data).") from error
+    try:
+        store.start()
+    except OSError as error:
+        raise StartError(f"cannot serve DynamoDB on {args.host}:{args.db_port} ({error.strerror}); try DB_PORT=8001") from error
+    local_store.use_local_store(f"http://{local_store.HOST}:{store.port}")
+    boto3.client("secretsmanager").create_secret(Name=local_store.SECRET_NAME, SecretString=_signing_key(args.data_dir))
+    if restored is not None:
+        return StoreState(store, f"restored {restored.items} items in {restored.seconds:.2f} s")
+    from shoplocal.demo import seed_demo
+
+    _create_table()
+    seed_demo()
+    store.save()
+    return StoreState(store, "created the table and the demo data")
+
+
+def _banner(api_url: str, routes: int, state: StoreState | None, args: argparse.Namespace, seconds: float) -> str:
+    from shoplocal.demo import DEMO_USERS
+
+    lines = [f"Shop API:   {api_url}   ({routes} routes from template.yaml)"]
+    if state is None:
+        lines.append(f"DynamoDB:   table {args.table} in AWS (your credentials)")
+    else:
+        lines += [
+            f"DynamoDB:   {state.store.url}   (table {local_store.TABLE_NAME}; any DynamoDB client with --endpoint-url)",
+            f"Data:       {args.data_dir}   (saved as it changes; `make reset` starts from fresh demo data)",
+            "Demo users: " + ", ".join(f"{u.username} / {u.password}{' (staff)' if u.is_staff else ''}" for u in DEMO_USERS),
+        ]
+    lines.append(f"Try:        curl -s '{api_url}/api/products?limit=3'")
+    reload_note = "Code changes reload automatically. " if args.reload else ""
+    lines.append(f"Started in {seconds:.2f} s ({state.description if state else 'deployed table'}). {reload_note}Ctrl-C to stop.")
+    return "\n" + "\n".join(lines) + "\n"
+
+
+def _wait_for_stop_signal() -> None:
+    stopping = threading.Event()
+
+    def stop(signal_number: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    stopping.wait()
+
+
+def serve(args: argparse.Namespace) -> None:
+    from shoplocal.gateway import LocalGateway
+    from shoplocal.http_server import ApiServer
+    from shoplocal.reloader import CodeWatcher
+
+    started = time.perf_counter()
+    state = None if args.table else _start_store(args)
+    refs = {"ShopTable": args.table or local_store.TABLE_NAME, "JwtSigningSecret": args.secret or local_store.SECRET_NAME}
+    overrides = {"POWERTOOLS_LOG_LEVEL": args.log_level.upper(), "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true"}
+    gateway = LocalGateway(TEMPLATE_PATH, refs, overrides)
+    try:
+        api = ApiServer(args.host, args.api_port, gateway)
+    except OSError as error:
+        if state:
+            state.store.stop()
+        raise StartError(f"cannot serve the API on {args.host}:{args.api_port} ({error.strerror}); try API_PORT=3001") from error
+    threading.Thread(target=api.serve_forever, name="api-server", daemon=True).start()
+
+    def reload(changed: list[Path]) -> None:
+        log.info("Reloading: %s changed", ", ".join(path.name for path in changed[:3]))
+        gateway.reload()
+
+    watcher = CodeWatcher(lambda: gateway.code_folders, [TEMPLATE_PATH], reload)
+    if args.reload:
+        watcher.start()
+    api_url = f"http://{local_store.HOST if args.host == '0.0.0.0' else args.host}:{api.server_port}"  # noqa: S104 - a comparison
+    print(_banner(api_url, len(gateway.routes), state, args, time.perf_counter() - started), file=sys.stderr, flush=True)
+
+    _wait_for_stop_signal()
+    api.shutdown()
+    if args.reload:
+        watcher.stop()
+    if state:
+        state.store.stop()
+        print("Stopped; the data is saved.", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_arguments(argv)
+    logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S", level=logging.WARNING, stream=sys.stderr)
+    log.setLevel(logging.INFO)  # the request log and what the local server does; libraries only warn
+    put_code_on_path()
+    if args.table:
+        os.environ.update({"TABLE_NAME": args.table, "JWT_SECRET_ID": args.secret})
+    try:
+        serve(args)
+    except StartError as error:
+        print(f"make run: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""End to end: the local server `make run` starts, driven over real HTTP on free ports.
+
+One server (with fresh demo data) serves most tests; the restart tests start their own.
+"""
+
+import math
+import signal
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from shoplocal.demo import DEMO_USERS
+
+from local_server import LocalServer, shopctl, start_server
+
+DEMO = next(user for user in DEMO_USERS if not user.is_staff)
+STAFF = next(user for user in DEMO_USERS if user.is_staff)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    running = start_server(tmp_path_factory.mktemp("local") / "data")
+    yield running
+    assert running.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def demo_headers(server: LocalServer) -> dict[str, str]:
+    return server.sign_in(DEMO.username, DEMO.password)
+
+
+def all_products(server: LocalServer) -> list[dict[str, Any]]:
+    first = server.request("GET", "/api/products?limit=100").json()
+    pages = math.ceil(first["count"] / 100)
+    products: list[dict[str, Any]] = first["results"]
+    for page in range(2, pages + 1):
+        products += server.request("GET", f"/api/products?limit=100&page={page}").json()["results"]
+    return products
+
+
+def test_first_start_prints_the_address_and_the_demo_credentials(server: LocalServer) -> None:
+    log = server.log()
+    assert server.api_url in log
+    assert server.db_url in log
+    for user in DEMO_USERS:
+        assert f"{user.username} / {user.password}" in log
+
+
+def test_demo_catalogue_has_about_200_varied_products_some_sold_out(server: LocalServer) -> None:
+    page = server.request("GET", "/api/products")
+    assert page.status == 200
+    body = page.json()
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert 150 <= body["count"] <= 250
+    assert body["next"].startswith(f"{server.api_url}/api/products?")
+    products = all_products(server)
+    assert len(products) == body["count"]
+    assert len({p["id"] for p in products}) == len(products)
+    assert any(p["quantity_in_stock"] == 0 for p in products)
+    assert len({p["price"] for p in products}) > 50
+
+
+def test_sign_in_and_refresh(server: LocalServer) -> None:
+    for user in DEMO_USERS:
+        tokens = server.request("POST", "/api/auth", {"username": user.username, "password": user.password})
+        assert tokens.status == 200
+        refreshed = server.request("POST", "/api/refresh", {"refresh": tokens.json()["refresh"]})
+        assert refreshed.status == 200
+        assert set(refreshed.json()) == {"access"}
+
+
+def test_bad_credentials_and_bad_bodies_are_clear_4xx(server: LocalServer) -> None:
+    wrong = server.request("POST", "/api/auth", {"username": DEMO.username, "password": "not it"})
+    assert wrong.status == 401
+    assert "www-authenticate" in wrong.headers
+    assert "detail" in wrong.json()
+    assert server.request("POST", "/api/auth", b"{not json").status == 400
+    missing = server.request("POST", "/api/auth", {"username": DEMO.username})
+    assert missing.status == 400
+    assert missing.json()["errors"][0]["field"] == "password"
+    form = server.request("POST", "/api/auth", b"username=a", {"Content-Type": "application/x-www-form-urlencoded"})
+    assert form.status == 415
+    assert server.request("POST", "/api/refresh", {"refresh": "garbage"}).status == 401
+
+
+def in_stock(server: LocalServer, minimum: int) -> dict[str, Any]:
+    return next(p for p in all_products(server) if p["quantity_in_stock"] >= minimum)
+
+
+def test_an_order_takes_stock_and_shows_in_my_orders(server: LocalServer, demo_headers: dict[str, str]) -> None:
+    product = in_stock(server, 3)
+    placed = server.request("POST", "/api/order", {"parts": [{"product": product["id"], "quantity_in_order": 2}]}, demo_headers)
+    assert placed.status == 201, placed.body
+    order = placed.json()
+    assert order["parts"] == [{"product": product["id"], "quantity_in_order": 2, "product_name": product["name"]}]
+    after = next(p for p in all_products(server) if p["id"] == product["id"])
+    assert after["quantity_in_stock"] == product["quantity_in_stock"] - 2
+    mine = server.request("GET", "/api/my-orders", headers=demo_headers)
+    assert mine.status == 200
+    assert order["id"] in [o["id"] for o in mine.json()]
+
+
+def test_orders_reject_bad_tokens_and_bad_input_and_change_nothing(server: LocalServer, demo_headers: dict[str, str]) -> None:
+    product = in_stock(server, 1)
+    body = {"parts": [{"product": product["id"], "quantity_in_order": 1}]}
+    assert server.request("POST", "/api/order", body).status == 401
+    assert server.request("POST", "/api/order", body, {"Authorization": "Bearer not.a.token"}).status == 401
+    assert server.request("GET", "/api/my-orders", headers={"Authorization": "Basic abc"}).status == 401
+    bad_quantity = {"parts": [{"product": product["id"], "quantity_in_order": 0}]}
+    assert server.request("POST", "/api/order", bad_quantity, demo_headers).status == 400
+    too_many = {"parts": [{"product": product["id"], "quantity_in_order": product["quantity_in_stock"] + 1}]}
+    assert server.request("POST", "/api/order", too_many, demo_headers).status == 400
+    assert (
+        server.request("POST", "/api/order", {"parts": [{"product": 10**9, "quantity_in_order": 1}]}, demo_headers).status == 400
+    )
+    after = next(p for p in all_products(server) if p["id"] == product["id"])
+    assert after["quantity_in_stock"] == product["quantity_in_stock"]
+
+
+def test_unknown_routes_get_api_gateways_json_404(server: LocalServer) -> None:
+    for method, path in (("GET", "/"), ("GET", "/api/nothing"), ("GET", "/api/order"), ("DELETE", "/api/products")):
+        reply = server.request(method, path)
+        assert (reply.status, reply.json()) == (404, {"message": "Not Found"}), (method, path)
+
+
+def test_many_concurrent_orders_on_a_small_stock_sell_exactly_the_stock(
+    server: LocalServer, demo_headers: dict[str, str], tmp_path: Path
+) -> None:
+    catalogue = tmp_path / "limited.json"
+    catalogue.write_text('[{"name": "Limited edition print", "price": "40.00", "quantity_in_stock": 7}]')
+    loaded = shopctl("load-products", str(catalogue), db_port=server.db_port)
+    assert loaded.returncode == 0, loaded.stderr
+    limited = next(p for p in all_products(server) if p["name"] == "Limited edition print")
+    body = {"parts": [{"product": limited["id"], "quantity_in_order": 1}]}
+    statuses: list[int] = []
+    start = threading.Barrier(30)
+
+    def order() -> None:
+        start.wait()
+        statuses.append(server.request("POST", "/api/order", body, demo_headers).status)
+
+    threads = [threading.Thread(target=order) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Counter(statuses) == {201: 7, 400: 23}
+    assert next(p for p in all_products(server) if p["id"] == limited["id"])["quantity_in_stock"] == 0
+
+
+def test_a_user_created_with_shopctl_can_sign_in(server: LocalServer) -> None:
+    created = shopctl("create-user", "carol", "--password", "carol-password-1", db_port=server.db_port)
+    assert created.returncode == 0, created.stderr
+    assert server.sign_in("carol", "carol-password-1")
+    again = shopctl("create-user", "carol", "--password", "carol-password-1", db_port=server.db_port)
+    assert again.returncode != 0
+    assert "Traceback" not in again.stderr
+
+
+def test_cors_preflight_is_answered(server: LocalServer) -> None:
+    preflight = server.request(
+        "OPTIONS", "/api/order", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.status == 204
+    assert preflight.headers["access-control-allow-origin"] == "http://localhost:3000"
+
+
+def test_data_survives_a_restart_and_a_kill(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = start_server(data)
+    headers = first.sign_in(DEMO.username, DEMO.password)
+    product = in_stock(first, 5)
+    order_body = {"parts": [{"product": product["id"], "quantity_in_order": 1}]}
+    first_order = first.request("POST", "/api/order", order_body, headers).json()
+    assert first.stop(signal.SIGINT) == 0
+
+    # Ctrl-C and start again: the order, the stock and the signing key (the token) are kept.
+    second = start_server(data, api_port=first.api_port, db_port=first.db_port)
+    assert "restored" in second.log()
+    mine = second.request("GET", "/api/my-orders", headers=headers)
+    assert mine.status == 200
+    assert [o["id"] for o in mine.json()] == [first_order["id"]]
+    second_order = second.request("POST", "/api/order", order_body, headers).json()
+    stock_after_two = product["quantity_in_stock"] - 2
+    # kill -9 a second after the write: the snapshot, taken every half second, has it.
+    threading.Event().wait(1.0)
+    assert second.stop(signal.SIGKILL) == -signal.SIGKILL
+
+    third = start_server(data)
+    assert {o["id"] for o in third.request("GET", "/api/my-orders", headers=headers).json()} == {
+        first_order["id"],
+        second_order["id"],
+    }
+    assert next(p for p in all_products(third) if p["id"] == product["id"])["quantity_in_stock"] == stock_after_two
+    assert third.stop() == 0
+
+    # --reset (make reset) starts again from fresh demo data.
+    fresh = start_server(data, "--reset")
+    fresh_headers = fresh.sign_in(DEMO.username, DEMO.password)
+    assert fresh.request("GET", "/api/my-orders", headers=fresh_headers).json() == []
+    assert fresh.stop() == 0
+
+
+def test_a_taken_port_is_a_clear_message(server: LocalServer, tmp_path: Path) -> None:
+    with pytest.raises(AssertionError, match=r"cannot serve the API on 127\.0\.0\.1:.*API_PORT"):
+        start_server(tmp_path / "data", api_port=server.api_port)
+    with pytest.raises(AssertionError, match=r"cannot serve DynamoDB on 127\.0\.0\.1:.*DB_PORT"):
+        start_server(tmp_path / "other", db_port=server.db_port)
