@@ -4,6 +4,7 @@ loads back. Writes are saved within `save_interval` seconds (a `kill -9` loses a
 """
 
 import logging
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -88,8 +89,13 @@ class EmbeddedStore:
 
         make_dynamodb_atomic(before_action=self._before_dynamodb_request)
         application = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(self.host, self.port, application, threaded=True, request_handler=MotoRequestHandler)
-        self.port = self._server.server_port
+        # Bind here rather than in werkzeug, which prints and exits on a taken port; the backlog
+        # lets many clients connect at once.
+        with socket.create_server((self.host, self.port), backlog=128) as listener:
+            self.port = listener.getsockname()[1]
+            self._server = make_server(
+                self.host, self.port, application, threaded=True, request_handler=MotoRequestHandler, fd=listener.fileno()
+            )
         self._threads = [
             threading.Thread(target=self._server.serve_forever, name="dynamodb-server", daemon=True),
             threading.Thread(target=self._save_periodically, name="dynamodb-snapshots", daemon=True),

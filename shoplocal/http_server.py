@@ -27,13 +27,24 @@ class _ApiRequestHandler(BaseHTTPRequestHandler):
             method=self.command,
             path=url.path,
             query_string=url.query,
-            headers=list(self.headers.items()),
+            headers=self._headers_as_api_gateway_passes_them(),
             body=body,
             source_ip=self.client_address[0],
         )
         response = self.server.gateway.handle(request)
         self._write(response.status, response.headers, response.body)
         log_request(request, response, time.perf_counter() - started)
+
+    def _headers_as_api_gateway_passes_them(self) -> list[tuple[str, str]]:
+        # API Gateway sets the X-Forwarded-* headers itself (handlers build absolute links from
+        # them); here the scheme is plain http.
+        forwarded = {"x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"}
+        headers = [(name, value) for name, value in self.headers.items() if name.lower() not in forwarded]
+        return headers + [
+            ("X-Forwarded-For", self.client_address[0]),
+            ("X-Forwarded-Port", str(self.server.server_address[1])),
+            ("X-Forwarded-Proto", "http"),
+        ]
 
     def _write(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         self.send_response_only(status)
@@ -55,6 +66,7 @@ class _ApiRequestHandler(BaseHTTPRequestHandler):
 class ApiServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # many clients connecting at once are queued, not reset
 
     def __init__(self, host: str, port: int, gateway: LocalGateway) -> None:
         self.gateway = gateway

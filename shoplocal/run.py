@@ -166,7 +166,11 @@ def serve(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     state = None if args.table else _start_store(args)
     refs = {"ShopTable": args.table or local_store.TABLE_NAME, "JwtSigningSecret": args.secret or local_store.SECRET_NAME}
-    overrides = {"POWERTOOLS_LOG_LEVEL": args.log_level.upper(), "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true"}
+    overrides = {
+        "POWERTOOLS_LOG_LEVEL": args.log_level.upper(),
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
     gateway = LocalGateway(TEMPLATE_PATH, refs, overrides)
     try:
         api = ApiServer(args.host, args.api_port, gateway)
