@@ -119,8 +119,8 @@ def add_orders(count: int, user_id: int, product_id: int) -> None:
 def in_process_moto_rates(requests: int) -> tuple[float, float]:
     import boto3
     from moto import mock_aws
-    from shoplocal.demo import demo_products
 
+    from shoplocal.demo import demo_products
     from shoplocal.moto_atomic import make_dynamodb_atomic
     from shoplocal.template import table_definition
 
@@ -130,13 +130,14 @@ def in_process_moto_rates(requests: int) -> tuple[float, float]:
         from accounts import create_user
         from shop_common.catalog import add_products
         from shop_common.dynamo import client
+        from shop_common.models import NewProduct
         from shop_common.secrets import jwt_signing_key
 
         client.cache_clear()  # the cached client and key belong to the embedded store
         jwt_signing_key.cache_clear()
         client().create_table(TableName=local_store.TABLE_NAME, **table_definition())
         boto3.client("secretsmanager").create_secret(Name=local_store.SECRET_NAME, SecretString=secrets.token_urlsafe(48))
-        add_products(demo_products())
+        add_products([NewProduct(**vars(product)) for product in demo_products()])
         product_id = plenty_of_stock()
         create_user("bench", "bench-password")
         send = in_process_sender()

@@ -40,11 +40,10 @@ class _ApiRequestHandler(BaseHTTPRequestHandler):
         # them); here the scheme is plain http.
         forwarded = {"x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"}
         headers = [(name, value) for name, value in self.headers.items() if name.lower() not in forwarded]
-        return headers + [
-            ("X-Forwarded-For", self.client_address[0]),
-            ("X-Forwarded-Port", str(self.server.server_address[1])),
-            ("X-Forwarded-Proto", "http"),
-        ]
+        headers.append(("X-Forwarded-For", self.client_address[0]))
+        headers.append(("X-Forwarded-Port", str(self.server.server_address[1])))
+        headers.append(("X-Forwarded-Proto", "http"))
+        return headers
 
     def _write(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         self.send_response_only(status)

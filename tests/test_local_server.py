@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shoplocal.demo import DEMO_USERS
 
 from local_server import LocalServer, shopctl, start_server
+from shoplocal.demo import DEMO_USERS
 
 DEMO = next(user for user in DEMO_USERS if not user.is_staff)
 STAFF = next(user for user in DEMO_USERS if user.is_staff)
