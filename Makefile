@@ -57,9 +57,10 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint
 build: install ## sam build (arm64 wheels, no Docker)
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(SAM_VENV)/bin/sam build
 
-bench: $(VENV)/.installed ## Cold-start import times and DynamoDB calls per endpoint
+bench: $(VENV)/.installed ## Cold-start import times, DynamoDB calls per endpoint, local server speed
 	@$(BIN)/python bench/import_times.py
 	@$(BIN)/python bench/endpoint_calls.py
+	@$(BIN)/python bench/local_server.py
 
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the handlers (a test checks it is current)
 	@$(BIN)/python -m shoplocal.openapi > docs/openapi.json

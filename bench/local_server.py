@@ -54,7 +54,19 @@ def http_sender(server: LocalServer) -> Send:
     return send
 
 
+def use_function_environment(table: str, secret: str) -> None:
+    """The functions' environment from template.yaml with `make run`'s overrides, so in-process
+    calls do the same work (log level, metrics) as calls through the local server."""
+    from shoplocal.template import functions, parameter_defaults, resolved_environment
+
+    refs = {**parameter_defaults(), "ShopTable": table, "JwtSigningSecret": secret}
+    for spec in functions().values():
+        os.environ.update(resolved_environment(spec, refs))
+    os.environ.update({"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"})
+
+
 def in_process_sender() -> Send:
+    use_function_environment(os.environ["TABLE_NAME"], os.environ["JWT_SECRET_ID"])
     api = LocalApi()
 
     def send(method: str, path: str, body: Any, headers: dict[str, str]) -> int:

@@ -75,13 +75,21 @@ class LocalServer:
         return self.process.wait(timeout=30)
 
 
-def start_server(data_dir: Path, *extra: str, api_port: int | None = None, db_port: int | None = None) -> LocalServer:
+def start_server(
+    data_dir: Path,
+    *extra: str,
+    api_port: int | None = None,
+    db_port: int | None = None,
+    environment: dict[str, str] | None = None,
+) -> LocalServer:
     api_port, db_port = api_port or free_port(), db_port or free_port()
     log_path = data_dir.parent / f"{data_dir.name}-server-{api_port}.log"
     command = [sys.executable, "-m", "shoplocal.run", "--api-port", str(api_port), "--db-port", str(db_port)]
     command += ["--data-dir", str(data_dir), "--no-reload", *extra]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+        process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(environment or {})}
+        )
     server = LocalServer(process, api_port, db_port, data_dir, log_path)
     deadline = time.monotonic() + 60
     while READY_LINE not in server.log():

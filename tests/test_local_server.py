@@ -210,3 +210,27 @@ def test_a_taken_port_is_a_clear_message(server: LocalServer, tmp_path: Path) ->
         start_server(tmp_path / "data", api_port=server.api_port)
     with pytest.raises(AssertionError, match=r"cannot serve DynamoDB on 127\.0\.0\.1:.*DB_PORT"):
         start_server(tmp_path / "other", db_port=server.db_port)
+
+
+def test_the_api_can_serve_a_deployed_table_and_secret(server: LocalServer, tmp_path: Path) -> None:
+    # The running embedded store stands in for AWS: `--table/--secret` must use the table and
+    # secret named, through the usual AWS settings, and no embedded store of its own.
+    from shoplocal import local_store
+
+    aws = {
+        "AWS_ENDPOINT_URL": server.db_url,
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    deployed = start_server(
+        tmp_path / "unused", "--table", local_store.TABLE_NAME, "--secret", local_store.SECRET_NAME, environment=aws
+    )
+    try:
+        assert "in AWS" in deployed.log()
+        assert not (tmp_path / "unused").exists()
+        headers = deployed.sign_in(DEMO.username, DEMO.password)
+        assert deployed.request("GET", "/api/my-orders", headers=headers).status == 200
+        assert deployed.request("GET", "/api/products").json()["count"] == server.request("GET", "/api/products").json()["count"]
+    finally:
+        assert deployed.stop() == 0
