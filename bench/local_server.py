@@ -8,7 +8,9 @@ Figures go to docs/performance.md by hand; they are this machine's, not a target
 """
 
 import argparse
+import contextlib
 import http.client
+import io
 import json
 import os
 import secrets
@@ -190,7 +192,8 @@ def main() -> None:
         headers = server.sign_in("bench", "bench-password")
         print("request rates over HTTP and in-process on the same store ...", file=sys.stderr)
         http_rates = rates(http_sender(server), headers, product_id, args.requests)
-        direct_rates = rates(in_process_sender(), headers, product_id, args.requests)
+        with contextlib.redirect_stdout(io.StringIO()):  # the handlers' log and metric lines
+            direct_rates = rates(in_process_sender(), headers, product_id, args.requests)
 
         print(f"writing {args.orders} orders ...", file=sys.stderr)
         add_orders(args.orders, user_id, product_id)
@@ -201,7 +204,8 @@ def main() -> None:
         server.stop()
 
     print("request rates in-process on in-process moto ...", file=sys.stderr)
-    moto_rates = in_process_moto_rates(args.requests)
+    with contextlib.redirect_stdout(io.StringIO()):
+        moto_rates = in_process_moto_rates(args.requests)
     rows = [
         ("`make run` over HTTP (bridge + embedded store)", http_rates),
         ("handler in-process, same embedded store over HTTP", direct_rates),
