@@ -37,9 +37,9 @@ put_code_on_path()
 Send = Callable[[str, str, Any, dict[str, str]], int]
 
 
-def timed_start(data_dir: Path, **ports: int) -> tuple[LocalServer, float]:
+def timed_start(data_dir: Path, api_port: int | None = None, db_port: int | None = None) -> tuple[LocalServer, float]:
     started = time.perf_counter()
-    server = start_server(data_dir, **ports)
+    server = start_server(data_dir, api_port=api_port, db_port=db_port)
     return server, time.perf_counter() - started
 
 
@@ -171,11 +171,11 @@ def main() -> None:
         data = Path(scratch) / "data"
         print("first start (creates the table, hashes the demo passwords, loads the demo catalogue) ...", file=sys.stderr)
         server, first = timed_start(data)
-        ports = {"api_port": server.api_port, "db_port": server.db_port}
+        ports = (server.api_port, server.db_port)
         server.stop()
         restarts = []
         for _ in range(3):
-            server, seconds = timed_start(data, **ports)
+            server, seconds = timed_start(data, *ports)
             restarts.append(seconds)
             server.stop()
         results += [
@@ -183,7 +183,7 @@ def main() -> None:
             ("restart with the demo data (median of 3)", f"{statistics.median(restarts):.2f} s"),
         ]
 
-        server = start_server(data, **ports)
+        server = start_server(data, api_port=ports[0], db_port=ports[1])
         local_store.use_local_store(server.db_url)
         from accounts import create_user
 
@@ -198,7 +198,7 @@ def main() -> None:
         print(f"writing {args.orders} orders ...", file=sys.stderr)
         add_orders(args.orders, user_id, product_id)
         server.stop()
-        server, with_orders = timed_start(data, **ports)
+        server, with_orders = timed_start(data, *ports)
         results.append((f"restart with {args.orders:,} more orders", f"{with_orders:.2f} s"))
         loaded_rates = rates(http_sender(server), headers, product_id, args.requests)
         server.stop()
