@@ -88,6 +88,8 @@ class EmbeddedStore:
         from werkzeug.serving import make_server
 
         make_dynamodb_atomic(before_action=self._before_dynamodb_request)
+        # werkzeug logs every DynamoDB call; the API's own request log is the one a developer reads.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         application = DomainDispatcherApplication(create_backend_app)
         # Bind here rather than in werkzeug, which prints and exits on a taken port; the backlog
         # lets many clients connect at once.

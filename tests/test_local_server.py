@@ -4,6 +4,7 @@ One server (with fresh demo data) serves most tests; the restart tests start the
 """
 
 import math
+import re
 import signal
 import threading
 from collections import Counter
@@ -125,6 +126,17 @@ def test_unknown_routes_get_api_gateways_json_404(server: LocalServer) -> None:
     for method, path in (("GET", "/"), ("GET", "/api/nothing"), ("GET", "/api/order"), ("DELETE", "/api/products")):
         reply = server.request(method, path)
         assert (reply.status, reply.json()) == (404, {"message": "Not Found"}), (method, path)
+
+
+def test_each_request_logs_one_line_with_status_duration_and_function(server: LocalServer) -> None:
+    server.request("GET", "/api/products?limit=1&page=3")
+    server.request("GET", "/api/log-probe")
+    lines = server.log().splitlines()
+    (listing,) = [line for line in lines if "/api/products?limit=1&page=3" in line]
+    assert re.search(r"GET /api/products\?limit=1&page=3 200 [0-9.]+ ms ProductsFunction", listing)
+    (unknown,) = [line for line in lines if "/api/log-probe" in line]
+    assert "404" in unknown
+    assert not [line for line in lines if "HTTP/1.1" in line]  # no access log of the store's own calls
 
 
 def test_many_concurrent_orders_on_a_small_stock_sell_exactly_the_stock(
