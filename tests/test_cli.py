@@ -277,3 +277,11 @@ def test_bad_arguments_are_a_usage_error() -> None:
     result = run_shopctl("load-products")
     assert result.returncode == 2
     assert "the following arguments are required: file" in result.stderr
+
+
+def test_endpoint_url_overrides_the_local_port_before_or_after_the_command() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    for args in (("--endpoint-url", url, "export", "-"), ("export", "-", "--endpoint-url", url)):
+        result = run_shopctl(*args, DB_PORT="8000")
+        assert result.returncode == 1
+        assert f"no local store at {url}" in result.stderr
