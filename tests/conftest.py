@@ -68,6 +68,15 @@ def aws(mocked_aws: None) -> Iterator[None]:
 
 
 @pytest.fixture
+def restore_environment() -> Iterator[None]:
+    """Put the process environment back as it was after a test that changes it."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
 def api() -> LocalApi:
     return LocalApi()
 

@@ -16,14 +16,8 @@ from shoplocal.cli import main
 from shoplocal.invoke import LocalApi
 from shoplocal.template import PROJECT_ROOT, table_definition
 
-
-@pytest.fixture(autouse=True)
-def keep_environment() -> Iterator[None]:
-    """The CLI points boto3 at its store through the environment; do not let that leak."""
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
+# The CLI points boto3 at its store through the environment; do not let that leak.
+pytestmark = pytest.mark.usefixtures("restore_environment")
 
 
 def shopctl(*args: str, table: str = TABLE_NAME) -> int:

@@ -5,7 +5,6 @@ import base64
 import http.client
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -90,13 +89,8 @@ def handler(event, context):
 """
 
 
-@pytest.fixture(autouse=True)
-def restore_environment() -> Iterator[None]:
-    """The gateway puts the functions' variables into the process environment, as `make run` wants."""
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
+# The gateway puts the functions' variables into the process environment, as `make run` wants.
+pytestmark = pytest.mark.usefixtures("restore_environment")
 
 
 @pytest.fixture
