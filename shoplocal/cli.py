@@ -139,8 +139,7 @@ def create_user(args: argparse.Namespace) -> int:
 
 
 def load_products(args: argparse.Namespace) -> int:
-    from shop_common.catalog import add_products
-    from shoplocal.product_files import ProductFileError, read_products
+    from shoplocal.product_files import ProductFileError, add_products_in_batches, read_products
     from shoplocal.progress import ProgressBar
 
     try:
@@ -150,11 +149,7 @@ def load_products(args: argparse.Namespace) -> int:
     for message in parsed.errors:
         print(message, file=sys.stderr)
     bar = ProgressBar("adding products", len(parsed.products))
-    added = []
-    batch = 100  # one id allocation and one transaction per batch
-    for start in range(0, len(parsed.products), batch):
-        added += add_products(parsed.products[start : start + batch])
-        bar.advance(len(parsed.products[start : start + batch]))
+    added = add_products_in_batches(parsed.products, bar.advance)
     bar.finish()
     ids = f" (ids {added[0].id}-{added[-1].id})" if added else ""
     print(f"added {len(added)} products{ids}; {len(parsed.errors)} rows rejected")

@@ -73,8 +73,9 @@ def seed_demo(*, on_progress: Callable[[int], None] | None = None) -> tuple[list
     Returns the usernames created and the number of products added. Safe to run again."""
     put_code_on_path()
     from accounts import AccountExists, create_user
-    from shop_common.catalog import add_products, catalog_stats
+    from shop_common.catalog import catalog_stats
     from shop_common.models import NewProduct
+    from shoplocal.product_files import add_products_in_batches
 
     created = []
     for user in DEMO_USERS:
@@ -93,9 +94,5 @@ def seed_demo(*, on_progress: Callable[[int], None] | None = None) -> tuple[list
     if catalog_stats().product_count:
         return created, 0
     products = [NewProduct(**vars(product)) for product in demo_products()]
-    batch = 100
-    for start in range(0, len(products), batch):
-        add_products(products[start : start + batch])
-        if on_progress:
-            on_progress(min(batch, len(products) - start))
+    add_products_in_batches(products, on_progress or (lambda _count: None))
     return created, len(products)

@@ -7,7 +7,6 @@ import base64
 import json
 import logging
 import os
-import sys
 import threading
 import traceback
 from collections.abc import Mapping
@@ -19,7 +18,14 @@ from shoplocal.containers import Containers, forget_modules_under
 from shoplocal.cors import CorsRules
 from shoplocal.events import http_api_event
 from shoplocal.routes import RouteTable
-from shoplocal.template import code_paths, functions, load_template, parameter_defaults, resolved_environment
+from shoplocal.template import (
+    code_paths,
+    functions,
+    load_template,
+    parameter_defaults,
+    put_code_on_path,
+    resolved_environment,
+)
 
 log = logging.getLogger("shoplocal.api")
 
@@ -104,9 +110,7 @@ class LocalGateway:
         environments = {name: {**resolved_environment(spec, refs), **self._overrides} for name, spec in specs.items()}
         self._apply_shared_environment(environments)
         self.code_folders = code_paths(template, root)
-        for folder in reversed(self.code_folders):  # as Lambda puts the layer and the code on sys.path
-            if str(folder) not in sys.path:
-                sys.path.insert(0, str(folder))
+        put_code_on_path(self.code_folders)
         self.specs = specs
         self.routes = RouteTable(specs.values())
         self.cors = CorsRules.from_template(template, refs)

@@ -4,6 +4,7 @@ is reported and skipped rather than stopping the load or writing half a product.
 
 import csv
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,10 @@ from pydantic import ValidationError
 from shoplocal.template import put_code_on_path
 
 put_code_on_path()
-from shop_common.models import NewProduct  # noqa: E402 - the layer is importable only after the line above
+from shop_common.catalog import add_products  # noqa: E402 - the layer is importable only after the line above
+from shop_common.models import NewProduct, Product  # noqa: E402
+
+BATCH_SIZE = 100  # products per id allocation (and per progress step)
 
 FIELDS = ("name", "description", "price", "quantity_in_stock")
 
@@ -98,3 +102,13 @@ def read_products(path: Path) -> ParsedProducts:
     for number, row in enumerate(rows, start=1):
         _check_row(number, row, parsed)
     return parsed
+
+
+def add_products_in_batches(products: Sequence[NewProduct], on_progress: Callable[[int], None]) -> list[Product]:
+    """Add `products` in batches of BATCH_SIZE (consecutive ids, exact counts), reporting each."""
+    added: list[Product] = []
+    for start in range(0, len(products), BATCH_SIZE):
+        batch = products[start : start + BATCH_SIZE]
+        added += add_products(batch)
+        on_progress(len(batch))
+    return added

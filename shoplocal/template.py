@@ -154,8 +154,9 @@ def code_paths(template: dict[str, Any] | None = None, root: Path = PROJECT_ROOT
     return layer_paths(template, root) + [spec.code_dir for spec in functions(template, root).values()]
 
 
-def put_code_on_path() -> None:
-    """Make the layers and functions importable in this process, as they are on Lambda."""
-    for path in reversed(code_paths()):
+def put_code_on_path(folders: list[Path] | None = None) -> None:
+    """Make the layers and functions (`folders`, default: this project's `code_paths()`)
+    importable in this process, first on sys.path as they are on Lambda."""
+    for path in reversed(code_paths() if folders is None else folders):
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
