@@ -44,7 +44,7 @@ lint: $(VENV)/.installed ## ruff (lint and format check)
 
 typecheck: $(VENV)/.installed ## mypy --strict
 	@echo "==> mypy"
-	@$(BIN)/mypy layers/common functions shoplocal tests bench
+	@$(BIN)/mypy layers/common functions shoplocal shopctl tests bench
 
 unit: install ## pytest only
 	@echo "==> pytest"

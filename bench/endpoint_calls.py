@@ -25,7 +25,7 @@ import boto3
 from moto import mock_aws
 
 from shoplocal.dynamodb_calls import CallRecorder
-from shoplocal.invoke import LocalApi
+from shoplocal.gateway.invoke import LocalApi
 from shoplocal.template import put_code_on_path, table_definition
 
 put_code_on_path()

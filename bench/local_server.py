@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from local_server import LocalServer, start_server  # noqa: E402 - after the path is set
-from shoplocal import local_store  # noqa: E402
-from shoplocal.invoke import LocalApi  # noqa: E402
+from shoplocal.gateway.invoke import LocalApi  # noqa: E402
+from shoplocal.store import local_store  # noqa: E402
 from shoplocal.template import put_code_on_path  # noqa: E402
 
 put_code_on_path()
@@ -134,8 +134,8 @@ def in_process_moto_rates(requests: int) -> tuple[float, float]:
     import boto3
     from moto import mock_aws
 
-    from shoplocal.demo import demo_products
-    from shoplocal.moto_atomic import make_dynamodb_atomic
+    from shopctl.demo import demo_products
+    from shoplocal.store.moto_atomic import make_dynamodb_atomic
     from shoplocal.template import table_definition
 
     make_dynamodb_atomic()

@@ -1,2 +1,2 @@
-"""Local tooling (never deployed): read `template.yaml`, build API Gateway events, and make moto
-keep DynamoDB's guarantees. Used by the tests and the local server."""
+"""`make run` and the tests' view of AWS, never deployed: the template reader, a local API
+Gateway (`shoplocal.gateway`) and an embedded AWS store (`shoplocal.store`)."""

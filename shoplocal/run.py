@@ -20,11 +20,11 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from shoplocal import local_store
+from shoplocal.store import local_store
 from shoplocal.template import TEMPLATE_PATH, put_code_on_path
 
 if TYPE_CHECKING:
-    from shoplocal.embedded_store import EmbeddedStore
+    from shoplocal.store.embedded_store import EmbeddedStore
 
 log = logging.getLogger("shoplocal")
 SIGNING_KEY_FILE = "jwt-signing-key"
@@ -103,8 +103,8 @@ def _start_store(args: argparse.Namespace) -> StoreState:
     """The embedded store, serving, with the table, the secret and (first start) the demo data."""
     import boto3
 
-    from shoplocal.embedded_store import EmbeddedStore
-    from shoplocal.snapshots import SnapshotError
+    from shoplocal.store.embedded_store import EmbeddedStore
+    from shoplocal.store.snapshots import SnapshotError
 
     if args.reset:
         shutil.rmtree(args.data_dir, ignore_errors=True)
@@ -121,7 +121,7 @@ def _start_store(args: argparse.Namespace) -> StoreState:
     boto3.client("secretsmanager").create_secret(Name=local_store.SECRET_NAME, SecretString=_signing_key(args.data_dir))
     if restored is not None:
         return StoreState(store, f"restored {restored.items} items in {restored.seconds:.2f} s")
-    from shoplocal.demo import seed_demo
+    from shopctl.demo import seed_demo
 
     _create_table()
     seed_demo()
@@ -130,7 +130,7 @@ def _start_store(args: argparse.Namespace) -> StoreState:
 
 
 def _banner(api_url: str, routes: int, state: StoreState | None, args: argparse.Namespace, seconds: float) -> str:
-    from shoplocal.demo import DEMO_USERS
+    from shopctl.demo import DEMO_USERS
 
     lines = [f"Shop API:   {api_url}   ({routes} routes from template.yaml)"]
     if state is None:
@@ -159,9 +159,9 @@ def _wait_for_stop_signal() -> None:
 
 
 def serve(args: argparse.Namespace) -> None:
-    from shoplocal.gateway import LocalGateway
-    from shoplocal.http_server import ApiServer
-    from shoplocal.reloader import CodeWatcher
+    from shoplocal.gateway.http_server import ApiServer
+    from shoplocal.gateway.local_gateway import LocalGateway
+    from shoplocal.gateway.reloader import CodeWatcher
 
     started = time.perf_counter()
     state = None if args.table else _start_store(args)

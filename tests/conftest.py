@@ -10,8 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shoplocal.invoke import LocalApi
-from shoplocal.moto_atomic import make_dynamodb_atomic
+from shoplocal.gateway.invoke import LocalApi
+from shoplocal.store.moto_atomic import make_dynamodb_atomic
 from shoplocal.template import functions, parameter_defaults, resolved_environment, table_definition
 
 TABLE_NAME = "shop-test"

@@ -103,7 +103,7 @@ def start_server(
 def shopctl(*args: str, db_port: int, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """The admin CLI as a user runs it, finding the local store through DB_PORT."""
     environment = {**os.environ, "DB_PORT": str(db_port)}
-    command = [sys.executable, "-m", "shoplocal.cli", *args]
+    command = [sys.executable, "-m", "shopctl.cli", *args]
     return subprocess.run(
         command, cwd=PROJECT_ROOT, env=environment, input=stdin, capture_output=True, text=True, timeout=120, check=False
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from shoplocal.invoke import LocalApi
+from shoplocal.gateway.invoke import LocalApi
 from shoplocal.template import PROJECT_ROOT, functions, load_template
 
 SAM = PROJECT_ROOT / ".venv-sam" / "bin" / "sam"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import order_service
-from shoplocal.invoke import LocalApi
+from shoplocal.gateway.invoke import LocalApi
 
 
 def log_lines(output: str) -> list[dict[str, Any]]:
@@ -95,8 +95,8 @@ def test_a_short_signing_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_unknown_route_in_a_function_is_a_json_404(api: LocalApi) -> None:
-    from shoplocal.events import http_api_event
-    from shoplocal.invoke import LambdaContext, load_handler
+    from shoplocal.gateway.events import http_api_event
+    from shoplocal.gateway.invoke import LambdaContext, load_handler
 
     handler = load_handler(api.specs["ProductsFunction"])
     result = handler(http_api_event("GET", "/api/nothing-here"), LambdaContext("ProductsFunction"))

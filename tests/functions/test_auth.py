@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from shop_common.secrets import jwt_signing_key
-from shoplocal.invoke import LocalApi
+from shoplocal.gateway.invoke import LocalApi
 
 
 def sign_in(api: LocalApi, body: Any) -> Any:

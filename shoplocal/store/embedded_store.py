@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shoplocal import snapshots
-from shoplocal.local_store import REGION
-from shoplocal.moto_atomic import make_dynamodb_atomic
+from shoplocal.store import snapshots
+from shoplocal.store.local_store import REGION
+from shoplocal.store.moto_atomic import make_dynamodb_atomic
 
 log = logging.getLogger("shoplocal.store")
 

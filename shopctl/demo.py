@@ -75,7 +75,7 @@ def seed_demo(*, on_progress: Callable[[int], None] | None = None) -> tuple[list
     from accounts import AccountExists, create_user
     from shop_common.catalog import catalog_stats
     from shop_common.models import NewProduct
-    from shoplocal.product_files import add_products_in_batches
+    from shopctl.product_files import add_products_in_batches
 
     created = []
     for user in DEMO_USERS:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shoplocal.events import http_api_event
+from shoplocal.gateway.events import http_api_event
 from shoplocal.template import FunctionSpec, functions
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]

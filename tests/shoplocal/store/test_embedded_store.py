@@ -13,9 +13,9 @@ from conftest import REGION, TABLE_NAME
 from shop_common.catalog import add_products
 from shop_common.dynamo import client, from_attributes, to_attributes
 from shop_common.models import NewProduct
-from shoplocal import snapshots
-from shoplocal.embedded_store import ACCOUNT_ID
-from shoplocal.invoke import LocalApi
+from shoplocal.gateway.invoke import LocalApi
+from shoplocal.store import snapshots
+from shoplocal.store.embedded_store import ACCOUNT_ID
 
 
 def backend() -> Any:

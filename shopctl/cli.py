@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from shoplocal import local_store
+from shoplocal.store import local_store
 
 MIN_PASSWORD_LENGTH = 8
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -139,8 +139,8 @@ def create_user(args: argparse.Namespace) -> int:
 
 
 def load_products(args: argparse.Namespace) -> int:
-    from shoplocal.product_files import ProductFileError, add_products_in_batches, read_products
-    from shoplocal.progress import ProgressBar
+    from shopctl.product_files import ProductFileError, add_products_in_batches, read_products
+    from shopctl.progress import ProgressBar
 
     try:
         parsed = read_products(args.file)
@@ -157,8 +157,8 @@ def load_products(args: argparse.Namespace) -> int:
 
 
 def seed_demo(args: argparse.Namespace) -> int:
-    from shoplocal.demo import DEMO_PRODUCT_COUNT, DEMO_USERS, seed_demo
-    from shoplocal.progress import ProgressBar
+    from shopctl.demo import DEMO_PRODUCT_COUNT, DEMO_USERS, seed_demo
+    from shopctl.progress import ProgressBar
 
     bar = ProgressBar("adding demo products", DEMO_PRODUCT_COUNT)
     users, products = seed_demo(on_progress=bar.advance)
@@ -174,7 +174,7 @@ def seed_demo(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    from shoplocal.backup import export_table
+    from shopctl.backup import export_table
 
     document = export_table(include_password_hashes=args.include_password_hashes)
     text = json.dumps(document, indent=1, sort_keys=False) + "\n"
@@ -194,8 +194,8 @@ def export(args: argparse.Namespace) -> int:
 
 
 def import_(args: argparse.Namespace) -> int:
-    from shoplocal.backup import BackupError, delete_everything, import_items, items_of_export, table_is_empty
-    from shoplocal.progress import ProgressBar
+    from shopctl.backup import BackupError, delete_everything, import_items, items_of_export, table_is_empty
+    from shopctl.progress import ProgressBar
 
     try:
         items = items_of_export(args.file.read_text(encoding="utf-8"))

@@ -5,7 +5,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from shoplocal.gateway import GatewayRequest, LocalGateway, log_request
+from shoplocal.gateway.local_gateway import GatewayRequest, LocalGateway, log_request
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 

@@ -12,8 +12,8 @@ import pytest
 
 from conftest import REGION, TABLE_NAME
 from local_server import free_port
-from shoplocal.cli import main
-from shoplocal.invoke import LocalApi
+from shopctl.cli import main
+from shoplocal.gateway.invoke import LocalApi
 from shoplocal.template import PROJECT_ROOT, table_definition
 
 # The CLI points boto3 at its store through the environment; do not let that leak.
@@ -134,7 +134,7 @@ def test_load_products_refuses_a_bad_file_with_a_message_and_writes_nothing(
 
 
 def test_seed_demo_adds_the_demo_users_and_catalogue_once(api: LocalApi, capsys: pytest.CaptureFixture[str]) -> None:
-    from shoplocal.demo import DEMO_PRODUCT_COUNT, DEMO_USERS
+    from shopctl.demo import DEMO_PRODUCT_COUNT, DEMO_USERS
 
     assert shopctl("seed-demo") == 0
     assert listing(api)["count"] == DEMO_PRODUCT_COUNT
@@ -146,7 +146,7 @@ def test_seed_demo_adds_the_demo_users_and_catalogue_once(api: LocalApi, capsys:
 
 
 def test_demo_catalogue_has_varied_prices_and_stocks_some_sold_out() -> None:
-    from shoplocal.demo import demo_products
+    from shopctl.demo import demo_products
 
     products = demo_products()
     assert len({p.name for p in products}) == len(products) == 200
@@ -242,7 +242,7 @@ def test_import_refuses_a_file_that_is_not_an_export(
 
 def run_shopctl(*args: str, **environment: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "shoplocal.cli", *args],
+        [sys.executable, "-m", "shopctl.cli", *args],
         cwd=PROJECT_ROOT,
         env={**os.environ, **environment},
         capture_output=True,

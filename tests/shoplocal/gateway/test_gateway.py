@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from conftest import SECRET_NAME, TABLE_NAME
-from shoplocal.gateway import LocalGateway
-from shoplocal.http_server import ApiServer
-from shoplocal.reloader import CodeWatcher
+from shoplocal.gateway.http_server import ApiServer
+from shoplocal.gateway.local_gateway import LocalGateway
+from shoplocal.gateway.reloader import CodeWatcher
 from shoplocal.template import TEMPLATE_PATH
 
 TEMPLATE = """\
@@ -299,7 +299,7 @@ def shop_gateway() -> LocalGateway:
 
 
 def test_cors_preflight_is_answered_by_the_gateway(shop_gateway: LocalGateway) -> None:
-    from shoplocal.gateway import GatewayRequest
+    from shoplocal.gateway.local_gateway import GatewayRequest
 
     preflight = [("Origin", "http://localhost:3000"), ("Access-Control-Request-Method", "POST")]
     response = shop_gateway.handle(GatewayRequest("OPTIONS", "/api/order", "", preflight, b""))
@@ -314,7 +314,7 @@ def test_cors_preflight_is_answered_by_the_gateway(shop_gateway: LocalGateway) -
 
 
 def test_cors_headers_are_added_for_allowed_origins_only(shop_gateway: LocalGateway) -> None:
-    from shoplocal.gateway import GatewayRequest
+    from shoplocal.gateway.local_gateway import GatewayRequest
 
     allowed = shop_gateway.handle(GatewayRequest("GET", "/nowhere", "", [("Origin", "http://localhost:3000")], b""))
     assert dict(allowed.headers)["access-control-allow-origin"] == "http://localhost:3000"

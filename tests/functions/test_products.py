@@ -9,7 +9,7 @@ import pytest
 from shop_common import catalog
 from shop_common.catalog import add_products, remove_product
 from shop_common.models import NewProduct
-from shoplocal.invoke import LocalApi
+from shoplocal.gateway.invoke import LocalApi
 
 
 def make_products(count: int, *, stock: int = 10) -> list[dict[str, Any]]:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shoplocal.containers import Containers, forget_modules_under
-from shoplocal.cors import CorsRules
-from shoplocal.events import http_api_event
-from shoplocal.routes import RouteTable
+from shoplocal.gateway.containers import Containers, forget_modules_under
+from shoplocal.gateway.cors import CorsRules
+from shoplocal.gateway.events import http_api_event
+from shoplocal.gateway.routes import RouteTable
 from shoplocal.template import (
     code_paths,
     functions,

@@ -15,7 +15,7 @@ import pytest
 
 from shop_common.catalog import add_products, get_products
 from shop_common.models import NewProduct
-from shoplocal.invoke import Handler, LocalApi
+from shoplocal.gateway.invoke import Handler, LocalApi
 from shoplocal.template import functions
 
 THREADS = 24

@@ -12,7 +12,7 @@ from order_models import MAX_DISTINCT_PRODUCTS
 from order_store import OrderNotWritten, write_order
 from shop_common.catalog import add_products, get_products, remove_product
 from shop_common.models import NewProduct, Product
-from shoplocal.invoke import LocalApi
+from shoplocal.gateway.invoke import LocalApi
 
 Headers = dict[str, str]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shoplocal.invoke import Handler, LambdaContext
+from shoplocal.gateway.invoke import Handler, LambdaContext
 from shoplocal.template import FunctionSpec
 
 _environment_lock = threading.Lock()

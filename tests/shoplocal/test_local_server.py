@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from local_server import LocalServer, shopctl, start_server
-from shoplocal.demo import DEMO_USERS
+from shopctl.demo import DEMO_USERS
 
 DEMO = next(user for user in DEMO_USERS if not user.is_staff)
 STAFF = next(user for user in DEMO_USERS if user.is_staff)
@@ -227,7 +227,7 @@ def test_a_taken_port_is_a_clear_message(server: LocalServer, tmp_path: Path) ->
 def test_the_api_can_serve_a_deployed_table_and_secret(server: LocalServer, tmp_path: Path) -> None:
     # The running embedded store stands in for AWS: `--table/--secret` must use the table and
     # secret named, through the usual AWS settings, and no embedded store of its own.
-    from shoplocal import local_store
+    from shoplocal.store import local_store
 
     aws = {
         "AWS_ENDPOINT_URL": server.db_url,

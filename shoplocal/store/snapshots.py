@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from shoplocal.moto_atomic import store_lock
+from shoplocal.store.moto_atomic import store_lock
 
 FORMAT = "shop-local-dynamodb"
 VERSION = 1
