@@ -6,12 +6,16 @@ SAM_VENV := .venv-sam
 BIN := $(VENV)/bin
 API_PORT ?= 3000
 DB_PORT ?= 8000
+# Template parameters for `make run` on top of samconfig.toml's development stack, e.g.
+# make run PARAMETERS='AllowedOrigins=http://localhost:8080'
+PARAMETERS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install run reset test lint typecheck unit validate build bench openapi clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' -v api=$(API_PORT) -v db=$(DB_PORT) \
+		'{gsub(/\$$\(API_PORT\)/, api, $$2); gsub(/\$$\(DB_PORT\)/, db, $$2); printf "  make %-10s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed $(SAM_VENV)/.installed ## Create the virtualenvs (runtime+dev, and the SAM CLI apart)
 
@@ -30,10 +34,10 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	@touch $@
 
 run: $(VENV)/.installed ## The API on http://127.0.0.1:$(API_PORT) with an embedded DynamoDB on port $(DB_PORT), demo data kept between runs
-	@$(BIN)/python -m shoplocal.run --api-port $(API_PORT) --db-port $(DB_PORT)
+	@$(BIN)/python -m shoplocal.run --api-port $(API_PORT) --db-port $(DB_PORT) --parameter-overrides "$(PARAMETERS)"
 
 reset: $(VENV)/.installed ## As run, but from fresh demo data (forgets the local data)
-	@$(BIN)/python -m shoplocal.run --reset --api-port $(API_PORT) --db-port $(DB_PORT)
+	@$(BIN)/python -m shoplocal.run --reset --api-port $(API_PORT) --db-port $(DB_PORT) --parameter-overrides "$(PARAMETERS)"
 
 test: install lint typecheck unit ## Lint, type-check and run every test (template validation and sam build included)
 

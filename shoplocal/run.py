@@ -64,6 +64,18 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reset", action="store_true", help="forget the stored data and start from fresh demo data")
     parser.add_argument("--no-reload", dest="reload", action="store_false", help="do not reload code when it changes")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL") or "WARNING", help="the functions' log level")
+    parser.add_argument(
+        "--config-env",
+        default="default",
+        help="take template parameters (CORS origins, ...) from this environment of samconfig.toml, "
+        "as `sam deploy --config-env` does (default: %(default)s, the development stack)",
+    )
+    parser.add_argument(
+        "--parameter-overrides",
+        default="",
+        metavar="'NAME=VALUE ...'",
+        help="template parameters on top of samconfig.toml's, e.g. 'AllowedOrigins=http://localhost:3000,http://localhost:8080'",
+    )
     deployed = parser.add_argument_group("a deployed stack's data instead of the embedded store")
     deployed.add_argument("--table", help="the stack's TableName output (uses your AWS credentials and region)")
     deployed.add_argument("--secret", help="the stack's JwtSecretArn output (required with --table)")
@@ -158,14 +170,37 @@ def _wait_for_stop_signal() -> None:
     stopping.wait()
 
 
+def _template_parameters(args: argparse.Namespace) -> dict[str, str]:
+    """The values the deployed development stack gets for the template's parameters (from
+    samconfig.toml), with --parameter-overrides on top; undeclared names are refused."""
+    from shoplocal.samconfig import SamConfigError, deploy_parameter_overrides, parse_overrides
+    from shoplocal.template import load_template
+
+    declared = set(load_template(TEMPLATE_PATH).get("Parameters", {}))
+    try:
+        from_samconfig = deploy_parameter_overrides(args.config_env)
+        from_flag = parse_overrides(args.parameter_overrides)
+    except SamConfigError as error:
+        raise StartError(str(error)) from error
+    unknown = sorted(set(from_flag) - declared)
+    if unknown:
+        raise StartError(f"--parameter-overrides: template.yaml declares no parameter {', '.join(unknown)}")
+    return {name: value for name, value in {**from_samconfig, **from_flag}.items() if name in declared}
+
+
 def serve(args: argparse.Namespace) -> None:
     from shoplocal.gateway.http_server import ApiServer
     from shoplocal.gateway.local_gateway import LocalGateway
     from shoplocal.gateway.reloader import CodeWatcher
 
     started = time.perf_counter()
+    parameters = _template_parameters(args)  # before the store starts: a bad value stops nothing
     state = None if args.table else _start_store(args)
-    refs = {"ShopTable": args.table or local_store.TABLE_NAME, "JwtSigningSecret": args.secret or local_store.SECRET_NAME}
+    refs = {
+        **parameters,
+        "ShopTable": args.table or local_store.TABLE_NAME,
+        "JwtSigningSecret": args.secret or local_store.SECRET_NAME,
+    }
     overrides = {
         "POWERTOOLS_LOG_LEVEL": args.log_level.upper(),
         "POWERTOOLS_METRICS_DISABLED": "true",

@@ -60,7 +60,7 @@ class LocalServer:
         all_headers = {"Content-Type": "application/json", **(headers or {})} if data is not None else dict(headers or {})
         request = urllib.request.Request(self.api_url + path, data=data, method=method, headers=all_headers)  # noqa: S310 - our own http URL
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
                 return Reply(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
         except urllib.error.HTTPError as error:
             return Reply(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())

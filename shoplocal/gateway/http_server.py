@@ -35,8 +35,10 @@ class _ApiRequestHandler(BaseHTTPRequestHandler):
             source_ip=self.client_address[0],
         )
         response = self.server.gateway.handle(request)
-        self._write(response.status, response.headers, response.body)
+        # Logged before the answer leaves: a client that has its response can rely on the
+        # request's log line being written (tests read the log right after a response).
         log_request(request, response, time.perf_counter() - started)
+        self._write(response.status, response.headers, response.body)
 
     def _headers_as_api_gateway_passes_them(self) -> list[tuple[str, str]]:
         # API Gateway sets the X-Forwarded-* headers itself (handlers build absolute links from

@@ -29,9 +29,13 @@ class CodeWatcher:
         self._on_change = on_change
         self._interval = interval
         self._stop = threading.Event()
+        self._known: dict[Path, int] = {}
         self._thread = threading.Thread(target=self._watch, name="code-watcher", daemon=True)
 
     def start(self) -> None:
+        # The baseline is taken here, not in the thread: a change made right after start()
+        # returns is then always noticed, however late the thread gets to run.
+        self._known = _modification_times(self._folders(), self._files)
         self._thread.start()
 
     def stop(self) -> None:
@@ -39,7 +43,7 @@ class CodeWatcher:
         self._thread.join()
 
     def _watch(self) -> None:
-        known = _modification_times(self._folders(), self._files)
+        known = self._known
         while not self._stop.wait(self._interval):
             current = _modification_times(self._folders(), self._files)
             changed = sorted(path for path in known.keys() | current.keys() if known.get(path) != current.get(path))

@@ -6,6 +6,8 @@ One server (with fresh demo data) serves most tests; the restart tests start the
 import math
 import re
 import signal
+import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ import pytest
 
 from local_server import LocalServer, shopctl, start_server
 from shopctl.demo import DEMO_USERS
+from shoplocal.template import PROJECT_ROOT
 
 DEMO = next(user for user in DEMO_USERS if not user.is_staff)
 STAFF = next(user for user in DEMO_USERS if user.is_staff)
@@ -179,6 +182,42 @@ def test_cors_preflight_is_answered(server: LocalServer) -> None:
     )
     assert preflight.status == 204
     assert preflight.headers["access-control-allow-origin"] == "http://localhost:3000"
+
+
+def test_cors_origins_come_from_the_development_stacks_samconfig(server: LocalServer) -> None:
+    # samconfig.toml's [default] deploy parameters allow a front end on Vite's port too.
+    preflight = server.request(
+        "OPTIONS", "/api/order", headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.status == 204
+    assert preflight.headers["access-control-allow-origin"] == "http://localhost:5173"
+    listing = server.request("GET", "/api/products?limit=1", headers={"Origin": "http://localhost:5173"})
+    assert listing.headers["access-control-allow-origin"] == "http://localhost:5173"
+
+
+def test_parameter_overrides_set_the_cors_origins(tmp_path: Path) -> None:
+    running = start_server(tmp_path / "data", "--parameter-overrides", "AllowedOrigins=http://localhost:8080")
+    try:
+        allowed = running.request("GET", "/api/products?limit=1", headers={"Origin": "http://localhost:8080"})
+        assert allowed.headers["access-control-allow-origin"] == "http://localhost:8080"
+        dropped = running.request("GET", "/api/products?limit=1", headers={"Origin": "http://localhost:5173"})
+        assert "access-control-allow-origin" not in dropped.headers
+    finally:
+        assert running.stop() == 0
+
+
+def test_an_undeclared_parameter_override_is_a_clear_message(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "shoplocal.run", "--parameter-overrides", "AllowedOrigin=http://x", "--data-dir", str(tmp_path)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "template.yaml declares no parameter AllowedOrigin" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_data_survives_a_restart_and_a_kill(tmp_path: Path) -> None:

@@ -63,6 +63,7 @@ def _product_from_item(item: dict[str, Any]) -> Product:
         description=values.get("description", ""),
         price=values["price"],
         quantity_in_stock=int(values["quantity_in_stock"]),
+        sku=values.get("sku"),
     )
 
 
@@ -241,39 +242,58 @@ def _counter_updates(product_ids: Sequence[int], sign: int) -> "list[TransactWri
 
 
 def product_item(product: Product) -> dict[str, Any]:
-    return to_attributes(
-        {
-            "PK": f"PRODUCT#{product.id}",
-            "SK": "PRODUCT",
-            "GSI1PK": f"{CATALOG_PK}#{bucket_of(product.id)}",
-            "GSI1SK": _listing_sk(product.id),
-            "id": product.id,
-            "name": product.name,
-            "description": product.description,
-            "price": product.price,
-            "quantity_in_stock": product.quantity_in_stock,
+    values: dict[str, Any] = {
+        "PK": f"PRODUCT#{product.id}",
+        "SK": "PRODUCT",
+        "GSI1PK": f"{CATALOG_PK}#{bucket_of(product.id)}",
+        "GSI1SK": _listing_sk(product.id),
+        "id": product.id,
+        "name": product.name,
+        "description": product.description,
+        "price": product.price,
+        "quantity_in_stock": product.quantity_in_stock,
+    }
+    if product.sku is not None:
+        values["sku"] = product.sku
+    return to_attributes(values)
+
+
+def sku_claim_key(sku: str) -> dict[str, Any]:
+    """The item that makes a SKU unique: written with its product, `attribute_not_exists(PK)`."""
+    return to_attributes({"PK": f"SKU#{sku}", "SK": "SKU"})
+
+
+def _sku_claim_put(product: Product) -> "TransactWriteItemTypeDef":
+    return {
+        "Put": {
+            "TableName": settings.table_name(),
+            "Item": {**sku_claim_key(product.sku or ""), **to_attributes({"product_id": product.id})},
+            "ConditionExpression": "attribute_not_exists(PK)",
         }
-    )
+    }
 
 
 def _transaction_chunks(products: list[Product]) -> Iterator[list[Product]]:
     """Runs of products that fit one transaction together with their counters."""
     chunk: list[Product] = []
     buckets: set[int] = set()
+    writes = 0  # products and their SKU claims
     for product in products:
         new_buckets = buckets | {bucket_of(product.id)}
-        if len(chunk) + 1 + 1 + len(new_buckets) > _MAX_TRANSACTION_ITEMS:
+        new_writes = writes + (2 if product.sku else 1)
+        if new_writes + 1 + len(new_buckets) > _MAX_TRANSACTION_ITEMS:
             yield chunk
-            chunk, new_buckets = [], {bucket_of(product.id)}
+            chunk, new_buckets, new_writes = [], {bucket_of(product.id)}, (2 if product.sku else 1)
         chunk.append(product)
-        buckets = new_buckets
+        buckets, writes = new_buckets, new_writes
     if chunk:
         yield chunk
 
 
 def add_products(new_products: Sequence[NewProduct]) -> list[Product]:
     """Add products with fresh consecutive ids, keeping the counts exact: each transaction writes
-    a run of products together with the catalogue and bucket counters."""
+    a run of products together with the catalogue and bucket counters (and the claims of their
+    SKUs: a SKU already taken cancels the transaction, TransactionCanceledException)."""
     if not new_products:
         return []
     first_id = _allocate_ids(len(new_products))
@@ -289,17 +309,29 @@ def add_products(new_products: Sequence[NewProduct]) -> list[Product]:
             }
             for product in chunk
         ]
+        writes += [_sku_claim_put(product) for product in chunk if product.sku]
         client().transact_write_items(TransactItems=writes + _counter_updates([p.id for p in chunk], +1))
     return products
 
 
 def remove_product(product_id: int) -> None:
-    """Delete a product and keep the counts exact. Orders keep the product's name."""
+    """Delete a product (and its SKU claim) and keep the counts exact. Orders keep the product's name."""
+    found = client().get_item(
+        TableName=settings.table_name(), Key=product_key(product_id), ProjectionExpression="sku", ConsistentRead=True
+    )
+    sku = from_attributes(found.get("Item", {})).get("sku")
     delete: TransactWriteItemTypeDef = {
         "Delete": {
             "TableName": settings.table_name(),
             "Key": product_key(product_id),
-            "ConditionExpression": "attribute_exists(PK)",
+            # The SKU read above is still the product's: the claim deleted with it is its own.
+            "ConditionExpression": "attribute_exists(PK) AND sku = :sku"
+            if sku
+            else "attribute_exists(PK) AND attribute_not_exists(sku)",
+            **({"ExpressionAttributeValues": to_attributes({":sku": sku})} if sku else {}),
         }
     }
-    client().transact_write_items(TransactItems=[delete, *_counter_updates([product_id], -1)])
+    claim: list[TransactWriteItemTypeDef] = (
+        [{"Delete": {"TableName": settings.table_name(), "Key": sku_claim_key(sku)}}] if sku else []
+    )
+    client().transact_write_items(TransactItems=[delete, *claim, *_counter_updates([product_id], -1)])

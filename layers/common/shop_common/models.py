@@ -3,18 +3,22 @@
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 PRICE_QUANTUM = Decimal("0.01")
+# A stock-keeping unit: the administrator's own key for a product, unique in the catalogue
+# (case-sensitive, no spaces), so reloading a catalogue file updates rather than duplicates.
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
 
 
 class NewProduct(BaseModel):
     """A product as an administrator supplies it; the catalogue assigns the id."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     description: Annotated[str, Field(max_length=10_000)] = ""
     price: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
     quantity_in_stock: Annotated[int, Field(ge=0)]
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=SKU_PATTERN)] | None = None
 
 
 class Product(NewProduct):

@@ -2,9 +2,15 @@
 
 Tokens carry the claims djangorestframework-simplejwt used (`token_type`, `user_id`, `exp`,
 `iat`, `jti`), so clients that read them keep working. Verification names the only accepted
-algorithm, requires every claim, and never accepts one token type for the other.
+algorithm, requires every claim with the type RFC 7519 gives it, and never accepts one token
+type for the other.
+
+A valid token proves who the caller was when it was issued, not that the account is still
+active: refresh and placing an order check the account in DynamoDB as well; read-only requests
+trust an access token for its lifetime (see docs/architecture.md, Security).
 """
 
+import math
 import time
 import uuid
 from typing import Literal
@@ -18,6 +24,22 @@ from shop_common.secrets import jwt_signing_key
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "jti", "token_type", "user_id"]
 TokenType = Literal["access", "refresh"]
+# NumericDate claims (RFC 7519 section 2): JSON numbers. pyjwt alone accepts "1700000000" or true.
+_NUMERIC_DATE_CLAIMS = ("exp", "iat", "nbf")
+_STRING_CLAIMS = ("jti", "token_type")
+_ARTICLE = {"access": "an", "refresh": "a"}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _claims_have_their_types(claims: dict[str, object]) -> bool:
+    return (
+        all(_is_number(claims[name]) for name in _NUMERIC_DATE_CLAIMS if name in claims)
+        and all(type(claims[name]) is str for name in _STRING_CLAIMS)
+        and type(claims["user_id"]) is int
+    )
 
 
 def issue_token(user_id: int, token_type: TokenType, *, now: float | None = None) -> str:
@@ -42,11 +64,11 @@ def verify_token(token: str, token_type: TokenType) -> int:
         raise AuthenticationFailed("Token is expired.", code="token_not_valid") from error
     except jwt.InvalidTokenError as error:
         raise AuthenticationFailed("Token is invalid.", code="token_not_valid") from error
-    if claims["token_type"] != token_type:
-        raise AuthenticationFailed(f"Token is not an {token_type} token.", code="token_not_valid")
-    user_id = claims["user_id"]
-    if type(user_id) is not int:
+    if not _claims_have_their_types(claims):
         raise AuthenticationFailed("Token is invalid.", code="token_not_valid")
+    if claims["token_type"] != token_type:
+        raise AuthenticationFailed(f"Token is not {_ARTICLE[token_type]} {token_type} token.", code="token_not_valid")
+    user_id: int = claims["user_id"]
     return user_id
 
 
