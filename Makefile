@@ -3,6 +3,7 @@
 PYTHON_VERSION := 3.12
 VENV := .venv
 SAM_VENV := .venv-sam
+SCAN_VENV := .venv-scan
 BIN := $(VENV)/bin
 API_PORT ?= 3000
 DB_PORT ?= 8000
@@ -11,13 +12,13 @@ DB_PORT ?= 8000
 PARAMETERS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run reset test lint typecheck unit validate build bench openapi clean
+.PHONY: help install run reset test lint typecheck unit validate build bench openapi scan loadtest clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' -v api=$(API_PORT) -v db=$(DB_PORT) \
 		'{gsub(/\$$\(API_PORT\)/, api, $$2); gsub(/\$$\(DB_PORT\)/, db, $$2); printf "  make %-10s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed $(SAM_VENV)/.installed ## Create the virtualenvs (runtime+dev, and the SAM CLI apart)
+install: $(VENV)/.installed $(SAM_VENV)/.installed $(SCAN_VENV)/.installed ## Create the virtualenvs (runtime+dev; the SAM CLI and the scanners apart)
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt pyproject.toml
 	@echo "==> Creating $(VENV) (Python $(PYTHON_VERSION)) with the runtime and dev dependencies"
@@ -31,6 +32,13 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	@echo "==> Creating $(SAM_VENV) with the AWS SAM CLI"
 	@python="$$(scripts/find-python $(PYTHON_VERSION))" && "$$python" -m venv $(SAM_VENV)
 	@$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	@touch $@
+
+# checkov pins an older boto3: the scanners get a virtualenv of their own too.
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	@echo "==> Creating $(SCAN_VENV) with checkov and check-jsonschema"
+	@python="$$(scripts/find-python $(PYTHON_VERSION))" && "$$python" -m venv $(SCAN_VENV)
+	@$(SCAN_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-scan.txt
 	@touch $@
 
 run: $(VENV)/.installed ## The API on http://127.0.0.1:$(API_PORT) with an embedded DynamoDB on port $(DB_PORT), demo data kept between runs
@@ -58,7 +66,7 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint
 	@$(SAM_VENV)/bin/sam validate --lint
 
 # sam build needs a python3.12 on PATH: the project's virtualenv provides it.
-build: install ## sam build (arm64 wheels, no Docker)
+build: $(VENV)/.installed $(SAM_VENV)/.installed ## sam build (arm64 wheels, no Docker)
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(SAM_VENV)/bin/sam build
 
 bench: $(VENV)/.installed ## Cold-start import times, DynamoDB calls per endpoint, local server speed
@@ -70,5 +78,13 @@ openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the handlers (a
 	@$(BIN)/python -m shoplocal.openapi > docs/openapi.json
 	@echo "wrote docs/openapi.json"
 
+scan: $(SAM_VENV)/.installed $(SCAN_VENV)/.installed ## checkov on the templates, cfn-lint on pipeline/, the workflows against GitHub's schema (make test runs them too)
+	@BC_SKIP_MAPPING=TRUE $(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml -f pipeline/stage.yaml
+	@$(SAM_VENV)/bin/cfn-lint pipeline/stage.yaml
+	@$(SCAN_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
+loadtest: $(VENV)/.installed ## A bounded load test of a deployed stack: make loadtest URL=https://... (see docs/scaling.md)
+	@$(BIN)/python bench/loadtest.py --api-url "$(URL)" $(ARGS)
+
 clean: ## Remove virtualenvs and build output
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
