@@ -17,13 +17,23 @@ from shoplocal.store import local_store
 
 MIN_PASSWORD_LENGTH = 8
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED = 130, 141  # as a shell reports SIGINT and SIGPIPE
 
 _EPILOG = """\
 examples:
   shopctl create-user alice --staff            # prompts for the password
-  shopctl load-products catalogue.csv          # columns: name,description,price,quantity_in_stock
-  shopctl export backup.json                   # password hashes left out unless asked for
+  printf '%s\\n' "$PASSWORD" | shopctl create-user bob --password-stdin
+  shopctl load-products catalogue.csv          # columns: sku,name,description,price,quantity_in_stock
+  shopctl export backup.json --include-password-hashes   # a full backup: keep it secret
   shopctl import backup.json --table shop-prod --profile prod --region eu-west-1
+
+exit status:
+  0    done
+  1    the command failed and says why: no store, a DynamoDB error, rejected rows (nothing
+       written), an import that would lock users out (nothing written), a name already taken
+  2    bad arguments or an unreadable file (nothing written)
+  130  interrupted (Ctrl-C)
+  141  the output was closed early (`shopctl export - | head`); the work done is not undone
 """
 
 
@@ -62,27 +72,72 @@ def build_parser() -> argparse.ArgumentParser:
     _store_options(common, argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    create = commands.add_parser("create-user", parents=[common], help="create an account (prompts for the password)")
+    create = commands.add_parser(
+        "create-user",
+        parents=[common],
+        help="create an account (prompts for the password)",
+        description="Create an account. The password is prompted for twice, unechoed; in scripts, pipe it in "
+        "with --password-stdin (--password shows it to `ps` and the shell's history).",
+    )
     create.add_argument("username")
-    create.add_argument("--password", help="the password (prompted for, unechoed, when left out)")
+    password = create.add_mutually_exclusive_group()
+    password.add_argument("--password", help="the password (visible to other users of this machine: prefer the prompt)")
+    password.add_argument("--password-stdin", action="store_true", help="read the password from the first line of standard input")
     create.add_argument("--email", default="", help="the account's email address (unique)")
     create.add_argument("--staff", action="store_true", help="make the account a staff account")
 
-    load = commands.add_parser("load-products", parents=[common], help="add products from a CSV or JSON file")
-    load.add_argument("file", type=Path, help="a .csv (header: name,description,price,quantity_in_stock) or .json file")
+    load = commands.add_parser(
+        "load-products",
+        parents=[common],
+        help="add or update products from a CSV or JSON file",
+        description="Add products from a CSV file (a header row naming the columns name, price, quantity_in_stock, "
+        "and optionally description and sku) or a JSON file (a list of objects with those fields). "
+        "A row with a sku updates the product that has that sku, or adds it, so loading the same file "
+        "again is safe; a row without one always adds a product. Every row is checked first: if any "
+        "is bad, each bad row is reported (a CSV row by its line number in the file, the header being "
+        "line 1; a JSON row as `item N`, counted from 1) and nothing is written: a file is loaded all or nothing. "
+        "Names are trimmed.",
+    )
+    load.add_argument("file", type=Path, help="a .csv or .json file")
 
     commands.add_parser("seed-demo", parents=[common], help="add the demo users and catalogue (what `make run` starts with)")
 
-    export = commands.add_parser("export", parents=[common], help="write every product, user and order to a JSON file")
+    export = commands.add_parser(
+        "export",
+        parents=[common],
+        help="write every product, user and order to a JSON file",
+        description="Write the whole table to a JSON file. By default password hashes are left out, so the file "
+        "can be shared; such a file cannot restore sign-ins (import keeps the passwords of users the "
+        "target table already has, and refuses to create users who could not sign in). For a backup "
+        "that restores everything, add --include-password-hashes and keep the file secret (it is "
+        "written readable by its owner only).",
+    )
     export.add_argument("file", help="the file to write, or - for standard output")
     export.add_argument(
-        "--include-password-hashes", action="store_true", help="keep password hashes (treat the file as a secret)"
+        "--include-password-hashes", action="store_true", help="keep password hashes: a full backup (treat the file as a secret)"
     )
 
-    restore = commands.add_parser("import", parents=[common], help="load a file written by `shopctl export`")
+    restore = commands.add_parser(
+        "import",
+        parents=[common],
+        help="load a file written by `shopctl export`",
+        description="Load an export into an empty table, or replace a table's data with --replace. A user the "
+        "file has no password hash for keeps the target table's hash when the table has that user "
+        "(same username and id); if any user would be left unable to sign in, nothing is written "
+        "unless --allow-locked-out-users is given.",
+    )
     restore.add_argument("file", type=Path)
     restore.add_argument("--replace", action="store_true", help="delete everything in the table first (asks unless --yes)")
     restore.add_argument("--yes", action="store_true", help="do not ask before --replace deletes")
+    restore.add_argument(
+        "--allow-locked-out-users",
+        action="store_true",
+        help="import users that have no password hash anywhere; they cannot sign in afterwards",
+    )
+    from shopctl import accounts, migrations  # they import this module's CommandError
+
+    accounts.add_commands(commands, common)
+    migrations.add_commands(commands, common)
     return parser
 
 
@@ -110,9 +165,14 @@ def _connect(args: argparse.Namespace) -> str:
 
 def _new_password(args: argparse.Namespace) -> str:
     password: str | None = args.password
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line.removesuffix("\n").removesuffix("\r")
+        if not line:
+            raise CommandError("--password-stdin: standard input is empty")
     if password is None:
         if not sys.stdin.isatty():
-            raise CommandError("no --password given and no terminal to ask on")
+            raise CommandError("no password: give --password-stdin (and pipe the password in), or run on a terminal to be asked")
         password = getpass.getpass(f"Password for {args.username}: ")
         if getpass.getpass("Password (again): ") != password:
             raise CommandError("the passwords do not match")
@@ -139,21 +199,41 @@ def create_user(args: argparse.Namespace) -> int:
 
 
 def load_products(args: argparse.Namespace) -> int:
-    from shopctl.product_files import ProductFileError, add_products_in_batches, read_products
+    from shopctl.catalog_load import LoadInterrupted, apply_load, plan_load
+    from shopctl.product_files import ProductFileError, read_products
     from shopctl.progress import ProgressBar
 
     try:
         parsed = read_products(args.file)
     except ProductFileError as error:
         raise CommandError(str(error)) from error
-    for message in parsed.errors:
-        print(message, file=sys.stderr)
-    bar = ProgressBar("adding products", len(parsed.products))
-    added = add_products_in_batches(parsed.products, bar.advance)
-    bar.finish()
-    ids = f" (ids {added[0].id}-{added[-1].id})" if added else ""
-    print(f"added {len(added)} products{ids}; {len(parsed.errors)} rows rejected")
-    return EXIT_FAILED if parsed.errors else EXIT_OK
+    rows = len(parsed.rows) + len(parsed.rejected)
+    if parsed.rejected:
+        for message in parsed.rejected:
+            print(f"{args.file.name} {message}", file=sys.stderr)
+        raise CommandError(
+            f"{_counted(len(parsed.rejected), 'row')} of {rows} rejected, so nothing was written "
+            "(a file is loaded all or nothing): fix them and run the command again",
+            EXIT_FAILED,
+        )
+    plan = plan_load([row.product for row in parsed.rows])
+    bar = ProgressBar("writing products", len(plan.to_add) + len(plan.to_update))
+    try:
+        result = apply_load(plan, bar.advance)
+    except LoadInterrupted as error:
+        raise CommandError(str(error), EXIT_FAILED) from error
+    if bar.total:
+        bar.finish()
+    ids = f" (ids {result.added[0].id}-{result.added[-1].id})" if result.added else ""
+    print(
+        f"{_counted(rows, 'row')}: {len(result.added):,} products added{ids}, {result.updated:,} updated, "
+        f"{plan.unchanged:,} unchanged, 0 rejected"
+    )
+    return EXIT_OK
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def seed_demo(args: argparse.Namespace) -> int:
@@ -173,28 +253,75 @@ def seed_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def export(args: argparse.Namespace) -> int:
-    from shopctl.backup import export_table
+def _write_export(path: Path, text: str, *, secret: bool) -> None:
+    """Write beside the target and rename, so a failed export never leaves half a backup in its
+    place; a file with password hashes is readable by its owner only from its first byte."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
+        with open(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise CommandError(f"cannot write {path}: {error.strerror}", EXIT_FAILED) from error
 
-    document = export_table(include_password_hashes=args.include_password_hashes)
-    text = json.dumps(document, indent=1, sort_keys=False) + "\n"
+
+def export(args: argparse.Namespace) -> int:
+    from shopctl.backup import Counts, estimated_item_count, export_table
+    from shopctl.progress import ProgressBar
+
+    bar = ProgressBar("reading the table", estimated_item_count())
+    document = export_table(include_password_hashes=args.include_password_hashes, on_progress=bar.advance)
+    bar.finish()
+    text = json.dumps(document, indent=1) + "\n"
     if args.file == "-":
         sys.stdout.write(text)
     else:
-        path = Path(args.file)
-        try:
-            path.write_text(text, encoding="utf-8")
-            if args.include_password_hashes:
-                path.chmod(0o600)
-        except OSError as error:
-            raise CommandError(f"cannot write {path}: {error.strerror}", EXIT_FAILED) from error
-    counts = ", ".join(f"{count} {group}" for group, count in document["counts"].items() if count)
-    print(f"exported {counts or 'nothing (the table is empty)'}", file=sys.stderr)
+        _write_export(Path(args.file), text, secret=args.include_password_hashes)
+    counts = Counts(**document["counts"])
+    print(f"exported {counts.describe()} from {args.where}", file=sys.stderr)
+    if counts.users and not args.include_password_hashes:
+        print(
+            f"WARNING: password hashes were left out: restoring this file cannot restore the sign-ins of its "
+            f"{_counted(counts.users, 'user')} (an import keeps the passwords of users the target table already "
+            "has, and refuses to create users who could not sign in). For a full backup, export with "
+            "--include-password-hashes and keep the file secret.",
+            file=sys.stderr,
+        )
+    elif counts.users_who_cannot_sign_in:
+        print(f"note: {_counted(counts.users_who_cannot_sign_in, 'user')} had no usable password already", file=sys.stderr)
     return EXIT_OK
 
 
+def _names(usernames: list[str], shown: int = 10) -> str:
+    more = f" and {len(usernames) - shown:,} more" if len(usernames) > shown else ""
+    return ", ".join(usernames[:shown]) + more
+
+
+def _confirm_replace(args: argparse.Namespace, item_count: int) -> None:
+    if args.yes:
+        return
+    if not sys.stdin.isatty():
+        raise CommandError("--replace deletes everything in the table; add --yes to confirm")
+    answer = input(f"Delete the {item_count:,} items in {args.where} first? [y/N] ")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise CommandError("nothing changed", EXIT_FAILED)
+
+
 def import_(args: argparse.Namespace) -> int:
-    from shopctl.backup import BackupError, delete_everything, import_items, items_of_export, table_is_empty
+    from shopctl.backup import (
+        BackupError,
+        Counts,
+        TableContents,
+        delete_items,
+        estimated_item_count,
+        import_items,
+        items_of_export,
+        keep_existing_password_hashes,
+        read_keys_and_logins,
+        table_is_empty,
+    )
     from shopctl.progress import ProgressBar
 
     try:
@@ -205,23 +332,46 @@ def import_(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot read {args.file}: {error}") from error
     except BackupError as error:
         raise CommandError(f"{args.file}: {error}") from error
+    table = TableContents()
     if not table_is_empty():
         if not args.replace:
             raise CommandError("the table is not empty: import into an empty table, or add --replace to delete its data first")
-        if not args.yes:
-            if not sys.stdin.isatty():
-                raise CommandError("--replace deletes everything in the table; add --yes to confirm")
-            if input("Delete everything in the table first? [y/N] ").strip().lower() not in ("y", "yes"):
-                raise CommandError("nothing changed", EXIT_FAILED)
-        deleted = delete_everything(lambda _count: None)
-        print(f"deleted {deleted} items", file=sys.stderr)
+        bar = ProgressBar("reading the table", estimated_item_count())
+        table = read_keys_and_logins(bar.advance)
+        bar.finish()
+    sign_in = keep_existing_password_hashes(items, table.logins)
+    if sign_in.locked_out and not args.allow_locked_out_users:
+        raise CommandError(
+            f"{args.file} has no password hash for {_counted(len(sign_in.locked_out), 'user')} "
+            f"({_names(sign_in.locked_out)}) and the table has none to keep for them, so they could not sign in "
+            "after the import. Nothing changed. Import a backup made with `export --include-password-hashes`, "
+            "or add --allow-locked-out-users to import them anyway.",
+            EXIT_FAILED,
+        )
+    if table.keys:
+        _confirm_replace(args, len(table.keys))
+        bar = ProgressBar("deleting", len(table.keys))
+        delete_items(table.keys, bar.advance)
+        bar.finish()
     bar = ProgressBar("importing", len(items))
     try:
         import_items(items, bar.advance)
     except BackupError as error:
         raise CommandError(str(error), EXIT_FAILED) from error
     bar.finish()
-    print(f"imported {len(items)} items")
+    print(f"imported {Counts.of(items).describe()} into {args.where}")
+    if sign_in.kept:
+        print(
+            f"kept the table's password for {_counted(len(sign_in.kept), 'user')} the file has no hash for: "
+            f"{_names(sign_in.kept)}",
+            file=sys.stderr,
+        )
+    if sign_in.locked_out:
+        print(
+            f"WARNING: {_counted(len(sign_in.locked_out), 'user')} cannot sign in (no password hash in the file or "
+            f"the table): {_names(sign_in.locked_out)}",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
@@ -235,6 +385,17 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # here, so that a closed pipe is handled below rather than at exit
+    except BrokenPipeError:
+        _discard_output()
+        return EXIT_OUTPUT_CLOSED
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from botocore.exceptions import BotoCoreError, ClientError
@@ -244,8 +405,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     put_code_on_path()  # the layer and the functions' modules, as Lambda has them
     where = "DynamoDB"
     try:
-        where = _connect(args)
-        return COMMANDS[args.command](args)
+        where = args.where = _connect(args)
+        return (getattr(args, "run", None) or COMMANDS[args.command])(args)
     except CommandError as error:
         print(f"shopctl: error: {error}", file=sys.stderr)
         return error.exit_code
@@ -257,7 +418,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("shopctl: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+
+
+def _discard_output() -> None:
+    """The reader of standard output has gone (`| head`): send what is still buffered nowhere,
+    so that Python's own flush at exit does not fail again, and end quietly, as Unix tools do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # standard output is not a file descriptor (captured in tests)
+        pass
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ def seed_demo(*, on_progress: Callable[[int], None] | None = None) -> tuple[list
     from accounts import AccountExists, create_user
     from shop_common.catalog import catalog_stats
     from shop_common.models import NewProduct
-    from shopctl.product_files import add_products_in_batches
+    from shopctl.catalog_load import LoadPlan, apply_load
 
     created = []
     for user in DEMO_USERS:
@@ -94,5 +94,5 @@ def seed_demo(*, on_progress: Callable[[int], None] | None = None) -> tuple[list
     if catalog_stats().product_count:
         return created, 0
     products = [NewProduct(**vars(product)) for product in demo_products()]
-    add_products_in_batches(products, on_progress or (lambda _count: None))
+    apply_load(LoadPlan(to_add=products), on_progress or (lambda _count: None))
     return created, len(products)

@@ -1,10 +1,15 @@
 """Reading a catalogue file for `shopctl load-products`: CSV with a header row, or JSON (a list of
-products, or an export's `{"products": [...]}`). Every row is checked on its own, so one bad row
-is reported and skipped rather than stopping the load or writing half a product."""
+products, or `{"products": [...]}`).
+
+Every row is checked on its own, as the catalogue checks products, and each bad row is reported
+once, with all its problems, where an editor finds it: a CSV row by its line number (the header
+is line 1; a row with a quoted line break is named by its first line), a JSON row as `item N`,
+its position in the list counted from 1. The caller writes nothing when any row is bad.
+"""
 
 import csv
+import io
 import json
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,77 +19,108 @@ from pydantic import ValidationError
 from shoplocal.template import put_code_on_path
 
 put_code_on_path()
-from shop_common.catalog import add_products  # noqa: E402 - the layer is importable only after the line above
-from shop_common.models import NewProduct, Product  # noqa: E402
+from shop_common.models import NewProduct  # noqa: E402 - the layer is importable only after the line above
 
-BATCH_SIZE = 100  # products per id allocation (and per progress step)
-
-FIELDS = ("name", "description", "price", "quantity_in_stock")
+FIELDS = ("sku", "name", "description", "price", "quantity_in_stock")
+REQUIRED_FIELDS = ("name", "price", "quantity_in_stock")
+# Ids are the catalogue's to assign: a file that names them would silently add copies on a reload.
+_ID_PROBLEM = "ids are assigned by the catalogue: give products a sku column to update them on a reload"
 
 
 class ProductFileError(Exception):
     """The file as a whole cannot be read (missing, wrong format, no usable header)."""
 
 
+@dataclass(frozen=True)
+class ProductRow:
+    where: str  # "line 3" (CSV) or "item 3" (JSON)
+    product: NewProduct
+
+
+@dataclass(frozen=True)
+class _Unsplit:
+    """A row the file's parser could not split into fields, and why."""
+
+    problem: str
+
+
 @dataclass
 class ParsedProducts:
-    products: list[NewProduct] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # "row N: field: message"
+    rows: list[ProductRow] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # one message per rejected row: "line 3: price: ..."
 
 
-def _rows_from_csv(text: str) -> list[dict[str, Any]]:
-    reader = csv.DictReader(text.splitlines())
-    header = [name.strip() for name in reader.fieldnames or []]
-    missing = {"name", "price", "quantity_in_stock"} - set(header)
-    if missing:
-        raise ProductFileError(f"the CSV header must name the columns {', '.join(FIELDS)}; missing: {', '.join(sorted(missing))}")
-    unknown = set(header) - set(FIELDS)
-    if unknown:
-        raise ProductFileError(f"unknown CSV columns: {', '.join(sorted(unknown))} (expected {', '.join(FIELDS)})")
-    rows = []
-    for raw in reader:
-        row = {(key or "").strip(): value for key, value in raw.items() if key is not None}
-        if None in raw:
-            row["__extra__"] = raw[None]  # more cells than columns: reported as a row error
-        rows.append(row)
-    return rows
+def _rows_from_csv(text: str) -> list[tuple[str, Any]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        missing = [name for name in REQUIRED_FIELDS if name not in header]
+        if missing:
+            raise ProductFileError(
+                f"line 1, the header, must name the columns {', '.join(REQUIRED_FIELDS)} "
+                f"(and optionally description, sku); missing: {', '.join(missing)}"
+            )
+        if "id" in header:
+            raise ProductFileError(f"the CSV has an id column: {_ID_PROBLEM}")
+        unknown = sorted(set(header) - set(FIELDS))
+        if unknown:
+            raise ProductFileError(f"unknown CSV columns: {', '.join(unknown)} (expected {', '.join(FIELDS)})")
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated:
+            raise ProductFileError(f"columns named twice in the header: {', '.join(repeated)}")
+        rows: list[tuple[str, Any]] = []
+        while True:
+            first_line = reader.line_num + 1
+            cells = next(reader, None)
+            if cells is None:
+                return rows
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line
+            if len(cells) != len(header):
+                rows.append((f"line {first_line}", _Unsplit(f"{len(cells)} cells for {len(header)} columns")))
+                continue
+            rows.append((f"line {first_line}", {name: cell.strip() for name, cell in zip(header, cells, strict=True)}))
+    except csv.Error as error:
+        raise ProductFileError(f"line {reader.line_num}: not valid CSV: {error}") from error
 
 
-def _rows_from_json(text: str) -> list[Any]:
+def _rows_from_json(text: str) -> list[tuple[str, Any]]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise ProductFileError(f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from error
+    except RecursionError as error:
+        raise ProductFileError("not valid JSON: nested too deeply") from error
     if isinstance(document, dict) and isinstance(document.get("products"), list):
         document = document["products"]
     if not isinstance(document, list):
         raise ProductFileError('the JSON must be a list of products or an object with a "products" list')
-    return document
+    return [(f"item {position}", row) for position, row in enumerate(document, start=1)]
 
 
-def _check_row(number: int, row: Any, parsed: ParsedProducts) -> None:
+def _check_row(where: str, row: Any) -> ProductRow | str:
+    """The row's product, or one message naming every problem of the row."""
+    if isinstance(row, _Unsplit):
+        return f"{where}: {row.problem}"
     if not isinstance(row, dict):
-        parsed.errors.append(f"row {number}: expected an object with {', '.join(FIELDS)}")
-        return
-    if "__extra__" in row:
-        parsed.errors.append(f"row {number}: more cells than columns")
-        return
-    unknown = sorted(set(row) - set(FIELDS) - {"id"})  # ids are assigned by the catalogue; an export's are ignored
+        return f"{where}: expected an object with the fields {', '.join(FIELDS)}"
+    if "id" in row:
+        return f"{where}: id: {_ID_PROBLEM}"
+    unknown = sorted(set(row) - set(FIELDS))
     if unknown:
-        parsed.errors.append(f"row {number}: unknown fields: {', '.join(unknown)}")
-        return
+        return f"{where}: unknown fields: {', '.join(unknown)} (expected {', '.join(FIELDS)})"
     values = {key: value for key, value in row.items() if key in FIELDS and value is not None}
+    if values.get("sku") == "":
+        del values["sku"]  # an empty cell: no SKU, the row adds a product
     try:
-        parsed.products.append(NewProduct.model_validate(values))
+        return ProductRow(where, NewProduct.model_validate(values))
     except ValidationError as error:
-        for problem in error.errors():
-            where = ".".join(str(part) for part in problem["loc"]) or "row"
-            parsed.errors.append(f"row {number}: {where}: {problem['msg']}")
+        problems = [f"{'.'.join(str(part) for part in problem['loc']) or 'row'}: {problem['msg']}" for problem in error.errors()]
+        return f"{where}: {'; '.join(problems)}"
 
 
 def read_products(path: Path) -> ParsedProducts:
-    """The valid products of a CSV or JSON file, and a message for each invalid row.
-    Rows are numbered from 1 (for a CSV, the first row after the header)."""
+    """Every row of a CSV or JSON file, checked: the products, and a message per rejected row."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError as error:
@@ -93,22 +129,21 @@ def read_products(path: Path) -> ParsedProducts:
         raise ProductFileError(f"cannot read {path}: {error}") from error
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        rows: list[Any] = _rows_from_csv(text)
+        raw_rows = _rows_from_csv(text)
     elif suffix == ".json":
-        rows = _rows_from_json(text)
+        raw_rows = _rows_from_json(text)
     else:
         raise ProductFileError(f"{path.name}: expected a .csv or .json file")
     parsed = ParsedProducts()
-    for number, row in enumerate(rows, start=1):
-        _check_row(number, row, parsed)
+    sku_rows: dict[str, str] = {}  # where each SKU was first seen
+    for where, raw in raw_rows:
+        checked = _check_row(where, raw)
+        if isinstance(checked, str):
+            parsed.rejected.append(checked)
+        elif checked.product.sku in sku_rows:
+            parsed.rejected.append(f"{where}: sku: {checked.product.sku!r} is already used by {sku_rows[checked.product.sku]}")
+        else:
+            if checked.product.sku is not None:
+                sku_rows[checked.product.sku] = where
+            parsed.rows.append(checked)
     return parsed
-
-
-def add_products_in_batches(products: Sequence[NewProduct], on_progress: Callable[[int], None]) -> list[Product]:
-    """Add `products` in batches of BATCH_SIZE (consecutive ids, exact counts), reporting each."""
-    added: list[Product] = []
-    for start in range(0, len(products), BATCH_SIZE):
-        batch = products[start : start + BATCH_SIZE]
-        added += add_products(batch)
-        on_progress(len(batch))
-    return added

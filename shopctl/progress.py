@@ -18,7 +18,9 @@ class ProgressBar:
         self._started = time.perf_counter()
 
     def advance(self, count: int = 1) -> None:
-        self.done = min(self.done + count, self.total)
+        self.done += count
+        # A total that was an estimate (DynamoDB's item count lags) grows rather than overflows.
+        self.total = max(self.total, self.done)
         if self.interactive:
             self.stream.write("\r" + self._line())
             self.stream.flush()

@@ -1,37 +1,19 @@
 """`shopctl`, run in-process against the test table (`--table`), and as a user runs it."""
 
-import json
+import io
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conftest import REGION, TABLE_NAME
 from local_server import free_port
-from shopctl.cli import main
+from shopctl_helpers import can_sign_in, listing, shopctl
 from shoplocal.gateway.invoke import LocalApi
-from shoplocal.template import PROJECT_ROOT, table_definition
+from shoplocal.template import PROJECT_ROOT
 
 # The CLI points boto3 at its store through the environment; do not let that leak.
 pytestmark = pytest.mark.usefixtures("restore_environment")
-
-
-def shopctl(*args: str, table: str = TABLE_NAME) -> int:
-    return main([*args, "--table", table, "--region", REGION])
-
-
-def listing(api: LocalApi) -> dict[str, Any]:
-    body: dict[str, Any] = api.request("GET", "/api/products", query_string="limit=100").json()
-    return body
-
-
-def can_sign_in(api: LocalApi, username: str, password: str) -> bool:
-    reply = api.request("POST", "/api/auth", json_body={"username": username, "password": password})
-    return bool(reply.status == 200)
 
 
 # --- create-user ---------------------------------------------------------------------------
@@ -54,7 +36,7 @@ def test_create_user_refuses_a_taken_name_a_short_password_and_a_missing_one(
     assert "at least 8 characters" in capsys.readouterr().err
     monkeypatch.setattr(sys, "stdin", open(os.devnull))  # noqa: SIM115 - closed with the test
     assert shopctl("create-user", "carol") == 2
-    assert "no --password" in capsys.readouterr().err
+    assert "no password: give --password-stdin" in capsys.readouterr().err
     assert not can_sign_in(api, "carol", "short")
 
 
@@ -70,64 +52,33 @@ def test_create_user_prompts_twice_for_the_password(api: LocalApi, monkeypatch: 
     assert not can_sign_in(api, "erin", "one-password")
 
 
-# --- load-products -------------------------------------------------------------------------
-
-
-def test_load_products_adds_the_good_rows_and_reports_the_bad_ones(
-    api: LocalApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    catalogue = tmp_path / "catalogue.csv"
-    catalogue.write_text(
-        "name,description,price,quantity_in_stock\n"
-        "Teapot,Blue,19.99,5\n"
-        ",No name,1.00,1\n"
-        "Mug,,abc,2\n"
-        "Kettle,,30,-1\n"
-        "Scarf,Wool,12.50,0\n"
-    )
-    assert shopctl("load-products", str(catalogue)) == 1
-    output = capsys.readouterr()
-    assert "row 2: name:" in output.err
-    assert "row 3: price:" in output.err
-    assert "row 4: quantity_in_stock:" in output.err
-    assert "added 2 products (ids 1-2); 3 rows rejected" in output.out
-    body = listing(api)
-    assert body["count"] == 2
-    assert [(p["id"], p["name"], p["price"], p["quantity_in_stock"]) for p in body["results"]] == [
-        (1, "Teapot", "19.99", 5),
-        (2, "Scarf", "12.50", 0),
-    ]
-
-
-def test_load_products_in_batches_keeps_ids_and_count_exact(api: LocalApi, tmp_path: Path) -> None:
-    catalogue = tmp_path / "many.json"
-    catalogue.write_text(json.dumps([{"name": f"Item {n}", "price": "1.00", "quantity_in_stock": n} for n in range(250)]))
-    assert shopctl("load-products", str(catalogue)) == 0
-    assert shopctl("load-products", str(catalogue)) == 0
-    body = api.request("GET", "/api/products", query_string="page=5&limit=100").json()
-    assert body["count"] == 500
-    assert [p["id"] for p in body["results"]] == list(range(401, 501))
+def test_create_user_reads_the_password_from_standard_input(api: LocalApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a password with spaces \r\nnot this line\n"))
+    assert shopctl("create-user", "frank", "--password-stdin") == 0
+    assert can_sign_in(api, "frank", "a password with spaces ")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("last-line-without-newline"))
+    assert shopctl("create-user", "grace", "--password-stdin") == 0
+    assert can_sign_in(api, "grace", "last-line-without-newline")
 
 
 @pytest.mark.parametrize(
-    ("name", "content", "message"),
-    [
-        ("missing.csv", None, "no such file"),
-        ("catalogue.txt", "name\n", "expected a .csv or .json file"),
-        ("broken.json", "[{", "not valid JSON"),
-        ("object.json", '{"name": "x"}', "must be a list of products"),
-        ("header.csv", "title,cost\nTeapot,1\n", "missing: name, price, quantity_in_stock"),
-    ],
+    ("stdin", "message"),
+    [("", "standard input is empty"), ("\n", "at least 8 characters"), ("short\n", "at least 8 characters")],
 )
-def test_load_products_refuses_a_bad_file_with_a_message_and_writes_nothing(
-    api: LocalApi, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: str | None, message: str
+def test_create_user_refuses_an_empty_or_short_password_on_standard_input(
+    api: LocalApi, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, stdin: str, message: str
 ) -> None:
-    path = tmp_path / name
-    if content is not None:
-        path.write_text(content)
-    assert shopctl("load-products", str(path)) == 2
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    assert shopctl("create-user", "heidi", "--password-stdin") == 2
     assert message in capsys.readouterr().err
-    assert listing(api)["count"] == 0
+    assert not can_sign_in(api, "heidi", stdin.strip())
+
+
+def test_password_and_password_stdin_cannot_be_combined(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        shopctl("create-user", "ivan", "--password", "ivan-password", "--password-stdin")
+    assert exit_.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 # --- seed-demo -----------------------------------------------------------------------------
@@ -156,87 +107,6 @@ def test_demo_catalogue_has_varied_prices_and_stocks_some_sold_out() -> None:
     assert demo_products() == products  # the same shop on every fresh start
 
 
-# --- export / import -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def second_table() -> Iterator[str]:
-    from shop_common.dynamo import client
-
-    client().create_table(TableName="shop-copy", **table_definition())
-    yield "shop-copy"
-    client().delete_table(TableName="shop-copy")
-
-
-def _shop_with_an_order(api: LocalApi, tmp_path: Path) -> None:
-    catalogue = tmp_path / "c.json"
-    catalogue.write_text('[{"name": "Teapot", "price": "19.99", "quantity_in_stock": 5}]')
-    assert shopctl("load-products", str(catalogue)) == 0
-    assert shopctl("create-user", "alice", "--password", "alice-password") == 0
-    token = api.request("POST", "/api/auth", json_body={"username": "alice", "password": "alice-password"}).json()
-    headers = {"Authorization": f"Bearer {token['access']}"}
-    order = api.request("POST", "/api/order", json_body={"parts": [{"product": 1, "quantity_in_order": 2}]}, headers=headers)
-    assert order.status == 201
-
-
-def test_export_leaves_password_hashes_out_unless_asked(api: LocalApi, tmp_path: Path) -> None:
-    _shop_with_an_order(api, tmp_path)
-    assert shopctl("export", str(tmp_path / "plain.json")) == 0
-    plain = json.loads((tmp_path / "plain.json").read_text())
-    assert plain["counts"]["products"] == 1
-    assert plain["counts"]["orders"] >= 1
-    hashes = [item["password_hash"]["S"] for item in plain["items"]["users"] if "password_hash" in item]
-    assert hashes == ["!"]
-    assert shopctl("export", str(tmp_path / "full.json"), "--include-password-hashes") == 0
-    full = json.loads((tmp_path / "full.json").read_text())
-    hashes = [item["password_hash"]["S"] for item in full["items"]["users"] if "password_hash" in item]
-    assert hashes[0].startswith("pbkdf2_sha256$")
-    assert (tmp_path / "full.json").stat().st_mode & 0o077 == 0
-
-
-def test_import_copies_a_store_that_then_serves_the_same_data(api: LocalApi, tmp_path: Path, second_table: str) -> None:
-    _shop_with_an_order(api, tmp_path)
-    backup = tmp_path / "backup.json"
-    assert shopctl("export", str(backup), "--include-password-hashes") == 0
-    assert shopctl("import", str(backup), table=second_table) == 0
-    copy = tmp_path / "copy.json"
-    assert shopctl("export", str(copy), "--include-password-hashes", table=second_table) == 0
-    assert json.loads(copy.read_text())["items"] == json.loads(backup.read_text())["items"]
-
-
-def test_import_refuses_a_non_empty_table_unless_replacing(
-    api: LocalApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    _shop_with_an_order(api, tmp_path)
-    backup = tmp_path / "backup.json"
-    assert shopctl("export", str(backup)) == 0
-    catalogue = tmp_path / "more.json"
-    catalogue.write_text('[{"name": "Mug", "price": "5", "quantity_in_stock": 1}]')
-    assert shopctl("load-products", str(catalogue)) == 0
-    assert shopctl("import", str(backup)) == 2
-    assert "not empty" in capsys.readouterr().err
-    assert listing(api)["count"] == 2
-    assert shopctl("import", str(backup), "--replace", "--yes") == 0
-    assert [p["name"] for p in listing(api)["results"]] == ["Teapot"]
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        ("{", "not valid JSON"),
-        ('{"format": "other"}', "not a shop export"),
-        ('{"format": "shop-export", "version": 9}', "version 9"),
-    ],
-)
-def test_import_refuses_a_file_that_is_not_an_export(
-    api: LocalApi, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
-) -> None:
-    path = tmp_path / "bad.json"
-    path.write_text(content)
-    assert shopctl("import", str(path)) == 2
-    assert message in capsys.readouterr().err
-
-
 # --- as a user runs it ---------------------------------------------------------------------
 
 
@@ -252,11 +122,29 @@ def run_shopctl(*args: str, **environment: str) -> subprocess.CompletedProcess[s
     )
 
 
-def test_help_explains_every_command() -> None:
+def test_help_explains_every_command_and_the_exit_codes() -> None:
     result = run_shopctl("--help")
     assert result.returncode == 0
     for command in ("create-user", "load-products", "seed-demo", "export", "import", "--table", "--endpoint-url"):
         assert command in result.stdout
+    exit_codes = result.stdout.split("exit status:")[1]
+    for code in ("0", "1", "2", "130", "141"):
+        assert f"\n  {code} " in exit_codes
+
+
+@pytest.mark.parametrize(
+    ("command", "explained"),
+    [
+        ("create-user", "--password-stdin"),
+        ("load-products", "all or nothing"),
+        ("export", "--include-password-hashes"),
+        ("import", "--allow-locked-out-users"),
+    ],
+)
+def test_each_command_has_help_that_explains_it(command: str, explained: str) -> None:
+    result = run_shopctl(command, "--help")
+    assert result.returncode == 0
+    assert explained in " ".join(result.stdout.split())
 
 
 def test_without_a_running_store_it_says_how_to_start_one() -> None:

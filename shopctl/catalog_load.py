@@ -1,0 +1,81 @@
+"""Writing checked catalogue rows (`shopctl load-products`, `seed-demo`).
+
+A row with a SKU is an upsert: it updates the product holding that SKU, or adds a product that
+claims it; a row without one adds a product. Loading the same file twice therefore changes
+nothing the second time for rows with a SKU. What each row will do is worked out before any
+write, so the summary is exact.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from shoplocal.template import put_code_on_path
+
+put_code_on_path()
+from shop_common.catalog import add_products  # noqa: E402 - the layer is importable only after the line above
+from shop_common.catalog_writes import CatalogChanged, products_by_sku, update_products  # noqa: E402
+from shop_common.errors import ServiceBusy  # noqa: E402
+from shop_common.models import NewProduct, Product  # noqa: E402
+
+BATCH_SIZE = 100  # products per id allocation, per update transaction and per progress step
+
+
+class LoadInterrupted(Exception):
+    """A write failed part-way: the message says what had been written."""
+
+
+@dataclass
+class LoadPlan:
+    to_add: list[NewProduct] = field(default_factory=list)
+    to_update: list[Product] = field(default_factory=list)  # with the existing product's id
+    unchanged: int = 0
+
+
+@dataclass
+class LoadResult:
+    added: list[Product] = field(default_factory=list)
+    updated: int = 0
+
+
+def plan_load(products: Sequence[NewProduct]) -> LoadPlan:
+    """What loading `products` will do: reads the products holding their SKUs, writes nothing."""
+    existing = products_by_sku([product.sku for product in products if product.sku is not None])
+    plan = LoadPlan()
+    for product in products:
+        current = existing.get(product.sku) if product.sku is not None else None
+        if current is None:
+            plan.to_add.append(product)
+            continue
+        wanted = Product(id=current.id, **product.model_dump())
+        if wanted == current:
+            plan.unchanged += 1
+        else:
+            plan.to_update.append(wanted)
+    return plan
+
+
+def apply_load(plan: LoadPlan, on_progress: Callable[[int], None]) -> LoadResult:
+    """Write the plan: updates first, then additions. Raises LoadInterrupted, saying how far it got."""
+    result = LoadResult()
+    try:
+        for start in range(0, len(plan.to_update), BATCH_SIZE):
+            updates = plan.to_update[start : start + BATCH_SIZE]
+            update_products(updates)
+            result.updated += len(updates)
+            on_progress(len(updates))
+        for start in range(0, len(plan.to_add), BATCH_SIZE):
+            additions = plan.to_add[start : start + BATCH_SIZE]
+            result.added += add_products(additions)
+            on_progress(len(additions))
+    except (CatalogChanged, ServiceBusy, ClientError, BotoCoreError) as error:
+        reason = str(error)
+        if isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+            codes = {cancelled.get("Code") for cancelled in error.response.get("CancellationReasons", [])}
+            if "ConditionalCheckFailed" in codes:
+                reason = "a SKU of the file was given to another product meanwhile (run the command again)"
+        raise LoadInterrupted(
+            f"stopped after updating {result.updated} and adding {len(result.added)} of the file's products: {reason}"
+        ) from error
+    return result
