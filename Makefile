@@ -12,7 +12,7 @@ DB_PORT ?= 8000
 PARAMETERS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run reset test lint typecheck unit validate build bench openapi scan loadtest clean
+.PHONY: help install run reset test lint typecheck unit validate build bench openapi scan loadtest clean browser
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' -v api=$(API_PORT) -v db=$(DB_PORT) \
@@ -41,10 +41,25 @@ $(SCAN_VENV)/.installed: requirements-scan.txt
 	@$(SCAN_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-scan.txt
 	@touch $@
 
-run: $(VENV)/.installed ## The API on http://127.0.0.1:$(API_PORT) with an embedded DynamoDB on port $(DB_PORT), demo data kept between runs
+# GET /api/docs serves functions/docs/assets/ (Swagger UI from a pinned package, docs/openapi.json):
+# rebuilt here for the working tree whenever its sources change; `sam build` assembles its own.
+DOCS_ASSETS := functions/docs/assets/index.html.gz
+$(DOCS_ASSETS): $(VENV)/.installed docs/openapi.json $(addprefix functions/docs/,index.html docs.js Makefile requirements.txt)
+	@$(MAKE) --no-print-directory -f functions/docs/Makefile assets PYTHON=$(BIN)/python
+
+# The docs page's test drives a real headless Chromium (or Chrome, as on GitHub's runners):
+# Debian's package, installed when missing where that is possible (CI runs as root).
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "==> Installing Chromium (apt) for the docs page's browser test"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+		else echo "The docs page's browser test needs Chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+run: $(VENV)/.installed $(DOCS_ASSETS) ## The API on http://127.0.0.1:$(API_PORT) with an embedded DynamoDB on port $(DB_PORT), demo data kept between runs
 	@$(BIN)/python -m shoplocal.run --api-port $(API_PORT) --db-port $(DB_PORT) --parameter-overrides "$(PARAMETERS)"
 
-reset: $(VENV)/.installed ## As run, but from fresh demo data (forgets the local data)
+reset: $(VENV)/.installed $(DOCS_ASSETS) ## As run, but from fresh demo data (forgets the local data)
 	@$(BIN)/python -m shoplocal.run --reset --api-port $(API_PORT) --db-port $(DB_PORT) --parameter-overrides "$(PARAMETERS)"
 
 test: install lint typecheck unit ## Lint, type-check and run every test (template validation and sam build included)
@@ -58,7 +73,7 @@ typecheck: $(VENV)/.installed ## mypy --strict
 	@echo "==> mypy"
 	@$(BIN)/mypy layers/common functions shoplocal shopctl tests bench
 
-unit: install ## pytest only
+unit: install $(DOCS_ASSETS) browser ## pytest only
 	@echo "==> pytest"
 	@$(BIN)/pytest
 

@@ -1,0 +1,110 @@
+"""GET /api/docs, /api/docs/{file} and /api/openapi.json: the API's documentation page (Swagger UI)
+and the document it shows, served as static files from this folder's `assets/`.
+
+Nothing here generates OpenAPI or imports the layer: the document is generated before deploying
+(`make openapi`) and shipped as a file, so this function's cold start is Python's own and no other
+function pays anything for it. `assets/` is assembled by this folder's Makefile (`sam build`, and
+`make run` for the working tree), every file gzipped: Swagger UI's bundle is 1.5 MB, 0.4 MB
+gzipped. Clients that accept gzip (every browser) get the files as stored; others, decompressed.
+"""
+
+# Modules Python has loaded already (os, functools) and two C modules: all this file adds to a
+# cold start (no pathlib, dataclasses, gzip, base64 or hashlib, each milliseconds of imports).
+import binascii
+import os
+import zlib
+from functools import cache
+
+JSON = dict[str, object]
+ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
+# What each route serves: (gzipped file in ASSETS, content type). Nothing else is reachable.
+PAGE = ("index.html.gz", "text/html; charset=utf-8")
+DOCUMENT = ("openapi.json.gz", "application/json")
+PAGE_FILES = {
+    "swagger-ui-bundle.js": ("swagger-ui-bundle.js.gz", "text/javascript; charset=utf-8"),
+    "swagger-ui.css": ("swagger-ui.css.gz", "text/css; charset=utf-8"),
+    "docs.js": ("docs.js.gz", "text/javascript; charset=utf-8"),
+}
+# Short: the page, the document and Swagger UI change with a deploy under the same names; the
+# ETag makes a revalidation cost a 304 without a body.
+CACHE_CONTROL = "public, max-age=300"
+# The page runs only its own scripts; Swagger UI sets inline styles and shows inline images.
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+@cache
+def load(name: str) -> tuple[bytes, str]:
+    """One gzipped file of ASSETS, read once per container, and its ETag: the gzip trailer (the
+    content's CRC-32 and length), which changes with the content at no cost."""
+    with open(os.path.join(ASSETS, name), "rb") as file:
+        compressed = file.read()
+    return compressed, f'"{compressed[-8:].hex()}"'
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header allows gzip (RFC 9110: `gzip;q=0` refuses it, and an
+    explicit gzip or x-gzip entry wins over `*`)."""
+    qualities: dict[str, float] = {}
+    for entry in accept_encoding.lower().split(","):
+        coding, *parameters = (part.strip() for part in entry.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        qualities[coding] = quality
+    for coding in ("gzip", "x-gzip", "*"):
+        if coding in qualities:
+            return qualities[coding] > 0
+    return False
+
+
+def not_found() -> JSON:
+    return {
+        "statusCode": 404,
+        "headers": {"Content-Type": "application/json"},
+        "body": '{"detail": "No such file of the documentation page."}',
+    }
+
+
+def respond(name: str, content_type: str, headers: dict[str, str]) -> JSON:
+    compressed, etag = load(name)
+    response_headers = {
+        "Content-Type": content_type,
+        "Cache-Control": CACHE_CONTROL,
+        "ETag": etag,
+        "Vary": "Accept-Encoding",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if content_type.startswith("text/html"):
+        response_headers["Content-Security-Policy"] = PAGE_POLICY
+    if etag in (tag.strip() for tag in headers.get("if-none-match", "").split(",")):
+        return {"statusCode": 304, "headers": response_headers}
+    if accepts_gzip(headers.get("accept-encoding", "")):
+        response_headers["Content-Encoding"] = "gzip"
+        body = binascii.b2a_base64(compressed, newline=False).decode()
+        return {"statusCode": 200, "headers": response_headers, "body": body, "isBase64Encoded": True}
+    text = zlib.decompress(compressed, wbits=31).decode("utf-8")  # 31: a gzip stream
+    return {"statusCode": 200, "headers": response_headers, "body": text, "isBase64Encoded": False}
+
+
+def lambda_handler(event: JSON, context: object) -> JSON:
+    route = event.get("routeKey")
+    parameters = event.get("pathParameters")
+    file = parameters.get("file") if isinstance(parameters, dict) else None
+    if route == "GET /api/docs":
+        name, content_type = PAGE
+    elif route == "GET /api/openapi.json":
+        name, content_type = DOCUMENT
+    elif route == "GET /api/docs/{file}" and file in PAGE_FILES:
+        name, content_type = PAGE_FILES[file]
+    else:
+        return not_found()
+    headers = event.get("headers")
+    return respond(name, content_type, headers if isinstance(headers, dict) else {})
