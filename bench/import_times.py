@@ -9,10 +9,20 @@ functions and the baseline are interleaved, so machine noise hits them alike.
     python bench/import_times.py --shipped   # a layer laid out as `sam build` ships it, for this
                                              # machine's platform: first without .pyc (what
                                              # `sam build` gives), then precompiled
+    python bench/import_times.py --first-request   # import plus the first request of each
+                                             # function, against the floor: import boto3, a
+                                             # DynamoDB client and one call
+
+For --first-request, DynamoDB and Secrets Manager are a small local HTTP server answering each
+call with a response recorded on moto beforehand (bench/handler_cpu.py records them), so the
+fresh process does what a cold Lambda does: create its clients, load botocore's models, sign,
+send over HTTP, parse.
 """
 
 import argparse
 import compileall
+import http.server
+import json
 import os
 import py_compile
 import shutil
@@ -20,7 +30,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -74,11 +88,120 @@ def report(title: str, samples: dict[str, list[float]]) -> None:
         print(f"| {name} | {statistics.median(values):.0f} | {min(values):.0f}-{max(values):.0f} |")
 
 
+FIRST_REQUEST = """
+import json, sys, time
+started = time.perf_counter()
+import {module} as handler_module
+imported = time.perf_counter()
+class Context:
+    function_name = "{function}"
+    memory_limit_in_mb = 512
+    aws_request_id = "cold-start"
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:{function}"
+    def get_remaining_time_in_millis(self): return 10000
+event = json.loads(sys.stdin.read())
+response = handler_module.{handler}(event, Context())
+answered = time.perf_counter()
+assert response["statusCode"] == {status}, response
+print(json.dumps([(imported - started) * 1000, (answered - imported) * 1000]), file=sys.__stderr__)
+"""
+FLOOR = """
+import sys, time, json
+started = time.perf_counter()
+import boto3
+client = boto3.client("dynamodb")
+client.get_item(TableName="bench", Key={"PK": {"S": "CATALOG"}, "SK": {"S": "META"}})
+print(json.dumps([(time.perf_counter() - started) * 1000, 0]), file=sys.__stderr__)
+"""
+
+
+@contextmanager
+def canned_aws(answers: dict[str, bytes]) -> Iterator[str]:
+    """A local endpoint answering each X-Amz-Target with its recorded body."""
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = answers[self.headers["X-Amz-Target"].split(".")[-1]]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-amz-json-1.0")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def first_request_times(runs: int) -> None:
+    """Import plus first request of each function, in fresh processes, beside the floor."""
+    from bench.handler_cpu import SCENARIOS, recorded_events
+    from shop_common.secrets import signing_keys
+
+    events, recorded = recorded_events()
+    keys = signing_keys()  # as recorded: the tokens in the events name this version
+    secret = json.dumps({"Name": "bench-jwt", "SecretString": keys.current.decode(), "VersionId": keys.current_id}).encode()
+    specs = functions()
+    cases = {
+        "ProductsFunction (products page)": ("ProductsFunction", SCENARIOS[0], 200),
+        "OrdersFunction (order of 1 product)": ("OrdersFunction", SCENARIOS[1], 201),
+        "AuthFunction (sign-in, no KDF)": ("AuthFunction", SCENARIOS[4], 200),
+    }
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in ["floor: import boto3 + client + GetItem", *cases]}
+    refs = {**parameter_defaults(), "ShopTable": "bench", "JwtSigningSecret": "bench-jwt"}
+    for run in range(runs + 1):  # the first round warms the file cache and is not counted
+        print(f"run {run}/{runs}", file=sys.stderr)
+        for name in samples:
+            logical_id, scenario, status = cases.get(name, ("ProductsFunction", SCENARIOS[0], 200))
+            answers = {response.target: response.body for response in recorded[scenario]} | {"GetSecretValue": secret}
+            spec = specs[logical_id]
+            environment = {**resolved_environment(spec, refs), "POWERTOOLS_LOG_LEVEL": "WARNING"}
+            code = FIRST_REQUEST.format(module=spec.module, function=logical_id, handler=spec.function_name, status=status)
+            with canned_aws(answers) as endpoint:
+                env = {**os.environ, **environment, "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": "eu-west-1"}
+                env |= {
+                    "AWS_ACCESS_KEY_ID": "bench",
+                    "AWS_SECRET_ACCESS_KEY": "bench",
+                    "PYTHONPATH": os.pathsep.join(map(str, [spec.code_dir, *layer_paths()])),
+                }
+                result = subprocess.run(  # noqa: S603
+                    [sys.executable, "-c", FLOOR if name.startswith("floor") else code],
+                    input=json.dumps(events[scenario]),
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+            if run:
+                imported, first = json.loads(result.stderr.strip().splitlines()[-1])
+                samples[name].append((imported, first))
+    floor = statistics.median(imported + first for imported, first in samples["floor: import boto3 + client + GetItem"])
+    print(f"\nImport plus first request, median of {runs} fresh processes (.pyc cached):\n")
+    print("| | import ms | first request ms | total ms | total / floor |")
+    print("|---|---:|---:|---:|---:|")
+    for name, values in samples.items():
+        imported = statistics.median(value[0] for value in values)
+        first = statistics.median(value[1] for value in values)
+        total = statistics.median(value[0] + value[1] for value in values)
+        print(f"| {name} | {imported:.0f} | {first:.0f} | {total:.0f} | {total / floor:.2f}x |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="fresh processes per measurement (default 5)")
     parser.add_argument("--shipped", action="store_true", help="measure the layer as shipped, without and with .pyc")
+    parser.add_argument("--first-request", action="store_true", help="import plus first request, against the floor")
     args = parser.parse_args()
+    if args.first_request:
+        first_request_times(args.runs)
+        return
 
     refs = {**parameter_defaults(), "ShopTable": "bench-table", "JwtSigningSecret": "bench-secret"}
     with tempfile.TemporaryDirectory() as scratch:
