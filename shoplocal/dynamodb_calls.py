@@ -25,8 +25,10 @@ class CallRecorder:
     def _after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         if "Items" in parsed:
             read = len(parsed["Items"])
-        elif "Responses" in parsed:
+        elif isinstance(parsed.get("Responses"), dict):  # BatchGetItem: items per table
             read = sum(len(items) for items in parsed["Responses"].values())
+        elif isinstance(parsed.get("Responses"), list):  # TransactGetItems: one entry per Get
+            read = sum(1 for response in parsed["Responses"] if response.get("Item"))
         else:
             read = 1 if "Item" in parsed else 0
         self.calls[-1].items_read = read

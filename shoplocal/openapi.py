@@ -1,7 +1,9 @@
 """The API's OpenAPI document, generated from the handlers' routes and pydantic models.
 
 Each function's resolver describes its own routes; this merges them and states what the shared
-HTTP glue does for all of them (400 instead of powertools' 422, the error body, bearer auth).
+HTTP glue (`shop_common.api`, `shop_common.request_body`) and API Gateway itself answer on every
+operation: 400 instead of powertools' 422, 413/415 for bodies, 401 with `WWW-Authenticate` on
+the signed-in operations, 503 with `Retry-After`, and API Gateway's own `{"message"}` errors.
 Generated here, at build time, so no function pays for OpenAPI at cold start.
 
     python -m shoplocal.openapi > docs/openapi.json
@@ -13,7 +15,11 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from shoplocal.template import functions, put_code_on_path
+from shoplocal.template import FunctionSpec, functions, put_code_on_path
+
+# GET /api/docs and /api/openapi.json serve this document and a viewer of it (static files, no
+# resolver): they are not part of the API it describes, as in most frameworks' generated docs.
+DOCS_FUNCTION = "DocsFunction"
 
 BEARER = {"bearerAuth": HTTPBearer(bearerFormat="JWT", description="An access token from POST /api/auth or /api/refresh.")}
 
@@ -35,10 +41,138 @@ ERROR_SCHEMA = {
         },
     },
 }
+# What API Gateway answers by itself (throttling, a body over its 10 MB limit, a function that
+# failed, timed out or was throttled), before or instead of our code.
+GATEWAY_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {"message": {"type": "string", "description": 'e.g. "Too Many Requests"'}},
+}
+
+ERROR: dict[str, Any] = {"$ref": "#/components/schemas/Error"}
+GATEWAY_ERROR: dict[str, Any] = {"$ref": "#/components/schemas/GatewayError"}
+EITHER_ERROR: dict[str, Any] = {"anyOf": [ERROR, GATEWAY_ERROR]}
+Statuses = dict[str, tuple[str, dict[str, Any]]]  # status: (description, body schema)
+
+# Statuses every operation can answer.
+EVERY_OPERATION: Statuses = {
+    "429": (
+        "Too many requests: API Gateway's throttling of the route, or too many failed sign-ins for a "
+        "username (retry after `Retry-After`).",
+        EITHER_ERROR,
+    ),
+    "500": ("A bug: the details are in the function's log, under the request id.", EITHER_ERROR),
+    "503": (
+        "Busy: DynamoDB throttled the request even after retries (retry after `Retry-After`), "
+        "or API Gateway could not run the function in time.",
+        EITHER_ERROR,
+    ),
+}
+# Statuses of operations that take input: parameters or a body (shop_common.request_body).
+WITH_INPUT: Statuses = {"400": ("Invalid request: the offending fields are listed in `errors`.", ERROR)}
+WITH_BODY: Statuses = {
+    "413": ("The body is larger than the API accepts.", EITHER_ERROR),
+    "415": ("The body is not `application/json` (UTF-8).", ERROR),
+}
+SIGNED_IN: Statuses = {"401": ("Missing, malformed, expired, forged or wrong-type access token.", ERROR)}
+
+RETRY_AFTER = {
+    "description": "Seconds to wait before retrying (when our code, not API Gateway, answered).",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 0},
+}
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "401": {
+        "WWW-Authenticate": {
+            "description": "The authentication scheme to use.",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^Bearer "},
+        }
+    },
+    "503": {"Retry-After": RETRY_AFTER},
+    "429": {"Retry-After": RETRY_AFTER},
+}
+LINK_HEADER = {
+    "Link": {
+        "description": 'The next (older) page, when there is one: `<absolute URL>; rel="next"`.',
+        "required": False,
+        "schema": {"type": "string", "pattern": '^<https?://[^>]+>; rel="next"$'},
+    }
+}
+# Operations whose 200 carries a header besides the body.
+HEADERS_OF_SUCCESS = {("/api/my-orders", "get"): LINK_HEADER}
+
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+def _integer_bounds(node: Any, is_bound: bool = False) -> Any:
+    """Powertools writes `minimum: 1.0` for an integer bound; JSON Schema means the same by 1."""
+    if is_bound and isinstance(node, float) and node.is_integer():
+        return int(node)
+    if isinstance(node, dict):
+        return {key: _integer_bounds(value, key in _BOUNDS) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_integer_bounds(item) for item in node]
+    return node
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional query parameter is absent, never null: `str | None` becomes the string."""
+    alternatives = [option for option in schema.get("anyOf", []) if option != {"type": "null"}]
+    if len(alternatives) != 1 or len(schema["anyOf"]) != 2:
+        return schema
+    rest = {key: value for key, value in schema.items() if key != "anyOf"}
+    return {**alternatives[0], **rest}
+
+
+def _response(description: str, schema: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+    # A route's own description (e.g. why its 401 happens) wins over the generic one.
+    description = (existing or {}).get("description", description)
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _complete(path: str, method: str, operation: dict[str, Any], body_limits: str) -> None:
+    """Every status this operation can answer, with its body and headers."""
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    responses.pop("422", None)
+    statuses = dict(EVERY_OPERATION)
+    if "requestBody" in operation or operation.get("parameters"):
+        statuses.update(WITH_INPUT)
+    if "requestBody" in operation:
+        statuses.update(WITH_BODY)
+    if operation.get("security"):
+        statuses.update(SIGNED_IN)
+    if "requestBody" in operation:
+        operation["requestBody"]["description"] = body_limits
+    for status, (description, schema) in statuses.items():
+        responses[status] = _response(description, schema, responses.get(status))
+    for status, response in responses.items():
+        if int(status) >= 400 and status not in statuses:  # a route's own error (404, 409, 401)
+            responses[status] = _response(response["description"], ERROR, response)
+        if status in RESPONSE_HEADERS:
+            responses[status]["headers"] = RESPONSE_HEADERS[status]
+    success = next(status for status in responses if status.startswith("2"))
+    if success == "204":
+        responses[success].pop("content", None)  # no content, by definition
+    if (path, method) in HEADERS_OF_SUCCESS:
+        responses[success]["headers"] = HEADERS_OF_SUCCESS[(path, method)]
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query":
+            parameter["schema"] = _without_null(parameter["schema"])
+
+
+def _body_limits() -> str:
+    from shop_common.request_body import MAX_BODY_BYTES, MAX_DEPTH, MAX_INTEGER_DIGITS
+
+    return (
+        f"JSON in UTF-8, at most {MAX_BODY_BYTES // 1024} KiB (413 beyond), nested at most {MAX_DEPTH} deep, "
+        f"with integers of at most {MAX_INTEGER_DIGITS:,} digits, without NaN or Infinity (400 otherwise)."
+    )
+
+
+def api_functions() -> list[FunctionSpec]:
+    """The functions this document describes: all but DOCS_FUNCTION, which serves it."""
+    return [spec for spec in functions().values() if spec.logical_id != DOCS_FUNCTION]
 
 
 def build() -> dict[str, Any]:
@@ -48,29 +182,23 @@ def build() -> dict[str, Any]:
         "info": {"title": "Serverless shop API", "version": "1.0.0"},
         "paths": {},
         "components": {
-            "schemas": {"Error": ERROR_SCHEMA},
+            "schemas": {"Error": ERROR_SCHEMA, "GatewayError": GATEWAY_ERROR_SCHEMA},
         },
     }
-    for spec in functions().values():
+    for spec in api_functions():
         app = importlib.import_module(spec.module).app
         schema = app.get_openapi_schema(security_schemes=BEARER).model_dump(mode="json", by_alias=True, exclude_none=True)
-        document["paths"].update(schema.get("paths", {}))
+        for path, operations in schema.get("paths", {}).items():  # two functions may share a path
+            document["paths"].setdefault(path, {}).update(operations)
         for section, entries in schema.get("components", {}).items():
             document["components"].setdefault(section, {}).update(entries)
-    for operations in document["paths"].values():
-        for operation in operations.values():
-            responses = operation.setdefault("responses", {})
-            responses.pop("422", None)
-            responses["400"] = {"description": "Invalid request: the offending fields are listed in `errors`."}
-            if operation.get("security"):
-                responses["401"] = {"description": "Missing, invalid or expired access token."}
-            responses["500"] = {"description": "A bug: the details are in the function's log, under the request id."}
-            for status, response in responses.items():
-                if int(status) >= 400:
-                    response.update(_error(response["description"]))
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            _complete(path, method, operation, _body_limits())
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):  # powertools' own, never sent
         document["components"]["schemas"].pop(name, None)
-    return document
+    completed: dict[str, Any] = _integer_bounds(document)
+    return completed
 
 
 def render() -> str:

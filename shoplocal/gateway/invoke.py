@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shoplocal.gateway.events import http_api_event
+from shoplocal.gateway.routes import RouteTable
 from shoplocal.template import FunctionSpec, functions
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -50,11 +51,12 @@ class LocalApi:
 
     def __init__(self, handlers: Mapping[str, Handler] | None = None) -> None:
         self.specs = functions()
-        self.routes = {(route.method, route.path): spec for spec in self.specs.values() for route in spec.routes}
+        self.routes = RouteTable(self.specs.values())
         self._handlers = dict(handlers or {})
 
     def function_for(self, method: str, path: str) -> FunctionSpec | None:
-        return self.routes.get((method.upper(), path))
+        match = self.routes.match(method, path)
+        return match.spec if match else None
 
     def request(
         self,
@@ -66,13 +68,20 @@ class LocalApi:
         headers: Mapping[str, str] | None = None,
         query_string: str = "",
     ) -> ApiResponse:
-        spec = self.function_for(method, path)
-        if spec is None:
+        match = self.routes.match(method, path)
+        if match is None:
             return ApiResponse(404, {"content-type": "application/json"}, '{"message":"Not Found"}')
+        spec = match.spec
         if json_body is not None:
             body = json.dumps(json_body)
         event = http_api_event(
-            method, path, route_key=f"{method.upper()} {path}", headers=headers, query_string=query_string, body=body
+            method,
+            path,
+            route_key=match.route_key,
+            headers=headers,
+            query_string=query_string,
+            body=body,
+            path_parameters=match.path_parameters,
         )
         handler = self._handlers.get(spec.logical_id) or load_handler(spec)
         result = handler(event, LambdaContext(spec.logical_id))

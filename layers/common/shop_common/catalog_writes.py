@@ -3,8 +3,9 @@
 Items:
 - SKU claim   PK=SKU#<sku>  SK=SKU  product_id   (written and deleted in the product's own transaction)
 
-Administration only (`shopctl load-products`, the planned staff product API), never a customer's
-request path. Adding products, with their claims and counters, is `catalog.add_products`.
+Administration only (`shopctl load-products`, the staff catalogue API), never a customer's
+request path. Adding products in bulk, with their claims and counters, is `catalog.add_products`;
+removing one, `catalog.remove_product`.
 """
 
 import time
@@ -14,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shop_common import settings
-from shop_common.catalog import _product_from_item, product_key, sku_claim_key
+from shop_common.catalog import _allocate_ids, _product_from_item, new_product_writes, product_item, product_key, sku_claim_key
 from shop_common.dynamo import client, from_attributes, to_attributes
 from shop_common.errors import ServiceBusy
-from shop_common.models import Product
+from shop_common.models import NewProduct, Product
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -29,6 +30,18 @@ _TRANSACTION_LIMIT = 100
 class CatalogChanged(Exception):
     """A product changed while it was being updated (deleted, or its SKU moved): nothing of that
     transaction was written; reading again and retrying is safe."""
+
+
+class SkuTaken(Exception):
+    """Another product holds the SKU: nothing was written."""
+
+
+class StockTooLow(Exception):
+    """A stock change would take the stock below 0 (or above the ceiling): nothing was written."""
+
+    def __init__(self, available: int) -> None:
+        super().__init__(f"{available} in stock")
+        self.available = available
 
 
 def _batches[T](values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -95,16 +108,129 @@ def update_products(products: Sequence[Product]) -> None:
 
 
 def _transact_with_retries(writes: "list[TransactWriteItemTypeDef]", attempts: int = 5) -> None:
+    if _failed_conditions(writes, attempts):
+        raise CatalogChanged("a product was deleted or changed its SKU while being updated")
+
+
+def _failed_conditions(writes: "list[TransactWriteItemTypeDef]", attempts: int = 5) -> set[int]:
+    """Run one transaction; the positions of the writes whose condition failed (then nothing was
+    written), or an empty set when it was applied. A transaction cancelled by a concurrent write
+    to one of its items (an order) wrote nothing and is tried again, `attempts` times in all."""
     for attempt in range(attempts):
         try:
             client().transact_write_items(TransactItems=writes)
-            return
+            return set()
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
-            reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
-            if "ConditionalCheckFailed" in reasons:
-                raise CatalogChanged("a product was deleted or changed its SKU while being updated") from error
-        # Cancelled by a concurrent write to one of the products (an order): nothing was written.
+            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            failed = {index for index, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
+            if failed:
+                return failed
         time.sleep(0.05 * 2**attempt)
     raise ServiceBusy("the products kept changing under concurrent orders; nothing of the last batch was written")
+
+
+# --- one product at a time: the staff catalogue API ------------------------------------------
+
+# Fields a product update compares with what was read (compare-and-set): any concurrent change
+# to them, an order's stock decrement included, makes the update fail and be read again.
+_PRODUCT_FIELDS = ("name", "description", "price", "quantity_in_stock")
+
+
+def read_product(product_id: int) -> Product | None:
+    """A product with its SKU, read consistently (one GetItem); None when there is none."""
+    response = client().get_item(TableName=settings.table_name(), Key=product_key(product_id), ConsistentRead=True)
+    return _product_from_item(response["Item"]) if "Item" in response else None
+
+
+def create_product(new: NewProduct) -> Product:
+    """Add one product with a fresh id, its SKU claim and the counters, in one transaction
+    (an UpdateItem for the id, then TransactWriteItems). Raises SkuTaken; the id is then
+    never used (ids are not reused)."""
+    product = Product(id=_allocate_ids(1), **new.model_dump())
+    if _failed_conditions(new_product_writes([product])):
+        # The product's own condition cannot fail (its id is new): the SKU claim did (position 1).
+        raise SkuTaken(product.sku)
+    return product
+
+
+def update_product(current: Product, updated: Product) -> None:
+    """Write `updated` over `current` (the same product, as read): every attribute the product
+    item derives from its fields is set again (indexes included), the SKU claims move with the
+    SKU, all in one transaction whose condition is that the product still is `current`.
+    Raises CatalogChanged (read again and retry) or SkuTaken."""
+    table = settings.table_name()
+    old_item, new_item = product_item(current), product_item(updated)
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+
+    def name(attribute: str) -> str:
+        names[f"#a{len(names)}"] = attribute
+        return f"#a{len(names) - 1}"
+
+    def value(typed: Any) -> str:
+        values[f":v{len(values)}"] = typed
+        return f":v{len(values) - 1}"
+
+    assignments = [f"{name(a)} = {value(typed)}" for a, typed in new_item.items() if a not in ("PK", "SK")]
+    removals = [name(a) for a in old_item if a not in new_item]
+    conditions = ["attribute_exists(PK)"] + [f"{name(a)} = {value(old_item[a])}" for a in _PRODUCT_FIELDS]
+    conditions.append(f"{name('sku')} = {value(old_item['sku'])}" if current.sku else f"attribute_not_exists({name('sku')})")
+    update: TransactWriteItemTypeDef = {
+        "Update": {
+            "TableName": table,
+            "Key": product_key(current.id),
+            "UpdateExpression": "SET " + ", ".join(assignments) + (" REMOVE " + ", ".join(removals) if removals else ""),
+            "ConditionExpression": " AND ".join(conditions),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
+    writes = [update]
+    claim_position = None
+    if current.sku != updated.sku:
+        if updated.sku:
+            claim_position = len(writes)
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {**sku_claim_key(updated.sku), **to_attributes({"product_id": updated.id})},
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                }
+            )
+        if current.sku:
+            writes.append({"Delete": {"TableName": table, "Key": sku_claim_key(current.sku)}})
+    failed = _failed_conditions(writes)
+    if 0 in failed:
+        raise CatalogChanged(f"product {current.id} changed while it was being updated")
+    if claim_position in failed:
+        raise SkuTaken(updated.sku)
+
+
+def adjust_stock(product_id: int, delta: int, ceiling: int) -> int | None:
+    """Add `delta` (negative: take away) to a product's stock atomically with concurrent orders,
+    never below 0 nor above `ceiling`: the new stock, or None when there is no such product.
+    One conditional UpdateItem; raises StockTooLow (with the stock as it was)."""
+    condition = "attribute_exists(PK) AND " + ("quantity_in_stock >= :needed" if delta < 0 else "quantity_in_stock <= :room")
+    bound = {":needed": -delta} if delta < 0 else {":room": ceiling - delta}
+    try:
+        response = client().update_item(
+            TableName=settings.table_name(),
+            Key=product_key(product_id),
+            UpdateExpression="ADD quantity_in_stock :delta",
+            ConditionExpression=condition,
+            ExpressionAttributeValues=to_attributes({":delta": delta, **bound}),
+            ReturnValues="UPDATED_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        old = error.response.get("Item")  # the item as it was (ReturnValuesOnConditionCheckFailure)
+        if not isinstance(old, dict) or not old:
+            return None
+        raise StockTooLow(int(from_attributes(old)["quantity_in_stock"])) from error
+    return int(from_attributes(response["Attributes"])["quantity_in_stock"])

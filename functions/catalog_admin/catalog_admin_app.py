@@ -1,0 +1,94 @@
+"""Lambda handler for the staff catalogue API (POST /api/products, PATCH and DELETE
+/api/products/{product_id}, POST /api/products/{product_id}/stock): HTTP in and out, nothing else."""
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from product_admin import add, change, remove, require_staff, restock, staff_json
+from product_models import ProductChanges, ProductCreate, StaffProduct, StockChange, StockLevel
+from shop_common.api import create_resolver, documented, json_response, proxy_error_response
+from shop_common.errors import ShopError
+from shop_common.tokens import user_id_from_authorization
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+logger = Logger()
+app = create_resolver()
+
+# `security` only documents the bearer token in the OpenAPI document; lambda_handler enforces it.
+STAFF: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+FORBIDDEN: "OpenAPIResponse" = {"description": "Signed in, but not staff"}
+UNKNOWN: "OpenAPIResponse" = {"description": "No product with that id"}
+ProductId = Annotated[int, Path(ge=1, le=2**53, description="The product's id")]
+
+
+@app.post(
+    "/api/products",
+    summary="Staff: add a product",
+    security=STAFF,
+    responses={201: documented("The product, with its new id", StaffProduct), 403: FORBIDDEN},
+)
+def create(product: ProductCreate) -> Response[str]:
+    return json_response(201, staff_json(add(product.model_dump())))
+
+
+@app.patch(
+    "/api/products/<product_id>",
+    summary="Staff: change any fields of a product but its id (`sku: null` removes the SKU)",
+    security=STAFF,
+    responses={
+        200: documented("The product as saved", StaffProduct),
+        403: FORBIDDEN,
+        404: UNKNOWN,
+        409: {"description": "The product kept changing (orders); nothing was written, retrying is safe"},
+    },
+)
+def edit(product_id: ProductId, changes: ProductChanges) -> Response[str]:
+    return json_response(200, staff_json(change(product_id, changes.changes())))
+
+
+@app.delete(
+    "/api/products/<product_id>",
+    summary="Staff: delete a product (orders keep its name)",
+    security=STAFF,
+    responses={204: {"description": "Deleted"}, 403: FORBIDDEN, 404: UNKNOWN},
+)
+def delete(product_id: ProductId) -> Response[str]:
+    remove(product_id)
+    return Response(status_code=204, body="")
+
+
+@app.post(
+    "/api/products/<product_id>/stock",
+    summary="Staff: add to (or, negative, take from) a product's stock, atomically with orders",
+    security=STAFF,
+    responses={
+        200: documented("The new stock", StockLevel),
+        403: FORBIDDEN,
+        404: UNKNOWN,
+        409: {"description": "The stock would go below 0 (or above the ceiling); nothing was written"},
+    },
+)
+def stock(product_id: ProductId, request: StockChange) -> Response[str]:
+    return json_response(200, {"id": product_id, "quantity_in_stock": restock(product_id, request.delta)})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Every route here is for staff. As in Django REST framework, authentication and permission
+    # come before validation: an anonymous request is a 401 and a customer's a 403 whatever the
+    # body; the permission costs one GetItem (the profile's flags).
+    try:
+        user_id = user_id_from_authorization((event.get("headers") or {}).get("authorization"))
+        logger.append_keys(user_id=user_id)
+        require_staff(user_id)
+    except ShopError as error:
+        logger.info("Rejected a catalogue request", extra={"status": error.status_code, "reason": error.code})
+        return proxy_error_response(error)
+    return app.resolve(event, context)
