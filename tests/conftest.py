@@ -1,6 +1,8 @@
 """Fixtures: every test runs against a fresh in-process moto DynamoDB table created from the
 definition in template.yaml, and a freshly generated JWT signing secret."""
 
+import io
+import json
 import os
 import secrets
 from collections.abc import Iterator
@@ -61,7 +63,7 @@ def aws(mocked_aws: None) -> Iterator[None]:
     secretsmanager = boto3.client("secretsmanager")
     dynamo.client().create_table(TableName=TABLE_NAME, **table_definition())
     secretsmanager.create_secret(Name=SECRET_NAME, SecretString=secrets.token_urlsafe(48))
-    shop_secrets.jwt_signing_key.cache_clear()
+    shop_secrets.forget_signing_keys()
     yield
     dynamo.client().delete_table(TableName=TABLE_NAME)
     secretsmanager.delete_secret(SecretId=SECRET_NAME, ForceDeleteWithoutRecovery=True)
@@ -129,3 +131,21 @@ def dynamodb_calls() -> Any:
     recorder = CallRecorder()
     recorder.attach(client())
     return recorder
+
+
+def log_lines(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines()]
+
+
+@pytest.fixture
+def json_logs(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """What the functions' powertools loggers write (their handlers keep the stdout they were
+    imported with, so they are pointed at a buffer instead)."""
+    import auth_app
+    import orders_app
+    import products_app
+
+    buffer = io.StringIO()
+    for module in (auth_app, orders_app, products_app):
+        monkeypatch.setattr(module.logger.registered_handler, "stream", buffer)
+    return buffer

@@ -1,23 +1,33 @@
 """DynamoDB access for user accounts (see docs/data-model.md).
 
 Items:
-- login      PK=USERNAME#<username>  SK=USERNAME  user_id, password_hash, is_active
-- profile    PK=USER#<user id>       SK=PROFILE   id, username, email, first_name, last_name, is_staff, date_joined
+- login      PK=USERNAME#<username>  SK=USERNAME  user_id, password_hash, is_active, token_generation
+- profile    PK=USER#<user id>       SK=PROFILE   id, username, email, first_name, last_name, is_staff, is_active,
+                                                  token_generation, date_joined
 - email      PK=EMAIL#<email>        SK=EMAIL     user_id    (unique emails; "user by email")
 - counter    PK=COUNTER              SK=USER      last_id    (integer user ids, as the Django app had)
 
 Login reads one item. Usernames are case-sensitive, as in Django, so migrated users keep theirs.
+`is_active` is kept on both the login item (sign-in reads it by username) and the profile item
+(refresh reads it by user id, the only thing a token names; the orders function checks it inside
+the order's transaction). Both are written in one transaction, never one without the other;
+so is `token_generation` (absent: 0), which a password change increments to revoke every
+refresh token issued before it (refresh tokens carry the generation they were issued in).
 """
 
+import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from passwords import hash_password
 from shop_common import settings
 from shop_common.dynamo import client, from_attributes, to_attributes
+from shop_common.errors import ServiceBusy
+from shop_common.profiles import profile_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -28,26 +38,65 @@ class Credentials:
     user_id: int
     password_hash: str
     is_active: bool
+    token_generation: int
 
 
 class AccountExists(Exception):
-    """The username or email is taken."""
+    """The username or email is taken; `field` says which."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
-def _login_key(username: str) -> dict[str, str]:
+def directory_keys(username: str) -> dict[str, str]:
+    """The profile's place in the staff's user list: one GSI1 partition, sorted by username."""
+    return {"GSI1PK": "USERS", "GSI1SK": username}
+
+
+def normalize_username(username: str) -> str:
+    """NFKC, as Django normalises usernames: "Zoë" typed as e + combining diaeresis is "Zoë"."""
+    return unicodedata.normalize("NFKC", username)
+
+
+def login_key(username: str) -> dict[str, str]:
     return {"PK": f"USERNAME#{username}", "SK": "USERNAME"}
 
 
-def find_credentials(username: str) -> Credentials | None:
-    response = client().get_item(
-        TableName=settings.table_name(),
-        Key=to_attributes(_login_key(username)),
-        ProjectionExpression="user_id, password_hash, is_active",
+def find_credentials(username: str, failures_key: dict[str, str]) -> tuple[Credentials | None, int]:
+    """The login item of a (normalised) username and the failed sign-ins counted under
+    `failures_key`: one strongly consistent BatchGetItem, two items."""
+    table = settings.table_name()
+    request: dict[str, Any] = {
+        table: {
+            "Keys": [to_attributes(login_key(username)), to_attributes(failures_key)],
+            "ProjectionExpression": "PK, user_id, password_hash, is_active, token_generation, failures",
+            "ConsistentRead": True,
+        }
+    }
+    found: dict[str, dict[str, Any]] = {}
+    for attempt in range(8):
+        response = client().batch_get_item(RequestItems=request)
+        for item in response.get("Responses", {}).get(table, []):
+            values = from_attributes(item)
+            found[str(values["PK"])] = values
+        request = dict(response.get("UnprocessedKeys") or {})
+        if not request:
+            break
+        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
+    else:
+        raise ServiceBusy("DynamoDB kept throttling BatchGetItem for sign-in")
+    failures = int(found.get(failures_key["PK"], {}).get("failures", 0))
+    login = found.get(login_key(username)["PK"])
+    if login is None:
+        return None, failures
+    credentials = Credentials(
+        int(login["user_id"]),
+        login["password_hash"],
+        bool(login.get("is_active", True)),
+        int(login.get("token_generation", 0)),
     )
-    if "Item" not in response:
-        return None
-    values = from_attributes(response["Item"])
-    return Credentials(int(values["user_id"]), values["password_hash"], bool(values.get("is_active", True)))
+    return credentials, failures
 
 
 def _next_user_id() -> int:
@@ -74,24 +123,26 @@ def create_user(
     """Create an account from a password or an existing (e.g. Django) hash; return its id."""
     if (password is None) == (password_hash is None):
         raise ValueError("give exactly one of password and password_hash")
+    username = normalize_username(username)
     user_id = _next_user_id()
     table = settings.table_name()
     login = {
-        **_login_key(username),
+        **login_key(username),
         "user_id": user_id,
         "password_hash": password_hash or hash_password(password or ""),
         "is_active": True,
     }
     profile = {
-        "PK": f"USER#{user_id}",
-        "SK": "PROFILE",
+        **profile_key(user_id),
         "id": user_id,
         "username": username,
         "email": email,
         "first_name": first_name,
         "last_name": last_name,
         "is_staff": is_staff,
+        "is_active": True,
         "date_joined": datetime.now(UTC).isoformat(),
+        **directory_keys(username),
     }
     items = [login, profile]
     if email:
@@ -104,6 +155,9 @@ def create_user(
         client().transact_write_items(TransactItems=writes)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-            raise AccountExists(f"username {username!r} or its email is already taken") from error
+            reasons: list[Any] = list(error.response.get("CancellationReasons", []))
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise AccountExists("username", f"username {username!r} is already taken") from error
+            raise AccountExists("email", f"email {email!r} is already taken") from error
         raise
     return user_id

@@ -1,15 +1,24 @@
-"""Lambda handler for POST /api/auth and POST /api/refresh: HTTP in and out, nothing else."""
+"""Lambda handler for the accounts routes: sign-in, refresh, sign-up, logout, and the signed-in
+user's own account (/api/me). HTTP in and out, nothing else."""
 
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from auth_service import refresh_access, sign_in
-from shop_common.api import create_resolver, documented, json_response
+from account_models import ListedUser, PasswordChange, ProfileUpdate, Registration, UserFlags, UserProfile, UsersPage
+from auth_service import refresh_access, sign_in, sign_out
+from profile_service import change_password, get_me, update_me
+from registration import register
+from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response, proxy_error_response
+from shop_common.errors import AuthenticationFailed
+from shop_common.tokens import user_id_from_authorization
+from staff_service import list_users, require_staff, update_user
 
 logger = Logger()
 app = create_resolver()
@@ -30,8 +39,11 @@ class TokenPair(BaseModel):
     refresh: str
 
 
-class AccessToken(BaseModel):
+class RefreshedTokens(BaseModel):
     access: str
+    refresh: str | None = Field(
+        default=None, description="Only when the deployment rotates refresh tokens: use it instead of the one sent"
+    )
 
 
 @app.post(
@@ -50,14 +62,131 @@ def obtain_tokens(credentials: SignInRequest) -> Response[str]:
     "/api/refresh",
     summary="A new access token for a refresh token",
     responses={
-        200: documented("A fresh access token", AccessToken),
-        401: {"description": "Invalid, expired, forged or non-refresh token"},
+        200: documented("A fresh access token (and a new refresh token when rotation is on)", RefreshedTokens),
+        401: {"description": "Invalid, expired, forged or non-refresh token, or the account is deactivated or deleted"},
     },
 )
 def refresh_token(request: RefreshRequest) -> Response[str]:
     return json_response(200, refresh_access(request.refresh))
 
 
+@app.post(
+    "/api/register",
+    summary="Sign up: a new account (unless the deployment switched sign-up off)",
+    responses={
+        201: documented("The new account's profile", UserProfile),
+        400: {"description": "Invalid or taken username or email, or a password that breaks a rule (each named)"},
+        403: {"description": "Sign-up is switched off (template parameter SignUpEnabled)"},
+    },
+)
+def sign_up(registration: Registration) -> Response[str]:
+    profile = register(
+        registration.username, registration.password, registration.email, registration.first_name, registration.last_name
+    )
+    return json_response(201, profile)
+
+
+@app.post(
+    "/api/logout",
+    summary="Sign out: the refresh token stops working",
+    responses={
+        204: {"description": "Signed out (also when the token was already revoked)"},
+        401: {"description": "Invalid, expired, forged or non-refresh token"},
+    },
+)
+def logout(request: RefreshRequest) -> Response[str]:
+    sign_out(request.refresh)
+    return Response(status_code=204, body="")
+
+
+# `security` only documents the bearer token in the OpenAPI document; lambda_handler enforces it.
+SIGNED_IN: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+
+@app.get(
+    "/api/me",
+    summary="The signed-in user's profile",
+    security=SIGNED_IN,
+    responses={200: documented("The profile", UserProfile)},
+)
+def read_me() -> Response[str]:
+    return json_response(200, get_me(app.context["user_id"]))
+
+
+@app.patch(
+    "/api/me",
+    summary="Edit the signed-in user's names and email (emails are unique, case-insensitively)",
+    security=SIGNED_IN,
+    responses={
+        200: documented("The profile as saved", UserProfile),
+        409: {"description": "The profile kept changing concurrently; nothing was written, retrying is safe"},
+    },
+)
+def edit_me(update: ProfileUpdate) -> Response[str]:
+    return json_response(200, update_me(app.context["user_id"], update.changes()))
+
+
+@app.post(
+    "/api/me/password",
+    summary="Change the password; every refresh token issued before stops working",
+    security=SIGNED_IN,
+    responses={
+        204: {"description": "Changed"},
+        400: {"description": "Wrong current password, or a new password that breaks a rule (each named)"},
+    },
+)
+def new_password(change: PasswordChange) -> Response[str]:
+    change_password(app.context["user_id"], change.current_password, change.new_password)
+    return Response(status_code=204, body="")
+
+
+@app.get(
+    "/api/users",
+    summary="Staff: users in username order, optionally those whose username starts with `prefix`",
+    security=SIGNED_IN,
+    responses={200: documented("A page of users", UsersPage), 403: {"description": "The caller is not staff"}},
+)
+def staff_list_users(
+    prefix: Annotated[str, Query(max_length=150)] = "",
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: CursorQuery = None,
+) -> Response[str]:
+    require_staff(app.context["user_id"])
+    users, next_cursor = list_users(prefix, limit, cursor)
+    query = {"prefix": prefix, "limit": limit, "cursor": next_cursor} if prefix else {"limit": limit, "cursor": next_cursor}
+    next_url = absolute_url(app.current_event, query) if next_cursor else None
+    return json_response(200, {"results": users, "next": next_url})
+
+
+@app.patch(
+    "/api/users/<user_id>",
+    summary="Staff: activate or deactivate, promote or demote another user",
+    security=SIGNED_IN,
+    responses={
+        200: documented("The user as saved", ListedUser),
+        403: {"description": "The caller is not staff"},
+        404: {"description": "No such user"},
+    },
+)
+def staff_update_user(user_id: Annotated[int, PathParam(ge=1, lt=2**53)], flags: UserFlags) -> Response[str]:
+    require_staff(app.context["user_id"])
+    return json_response(200, update_user(app.context["user_id"], user_id, flags.is_active, flags.is_staff))
+
+
+def _needs_a_user(event: dict[str, Any]) -> bool:
+    path = str(event.get("routeKey", "")).partition(" ")[2]
+    return any(path == prefix or path.startswith(f"{prefix}/") for prefix in ("/api/me", "/api/users"))
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if _needs_a_user(event):
+        # As in the orders function: an anonymous request is a 401 whatever its body.
+        try:
+            user_id = user_id_from_authorization((event.get("headers") or {}).get("authorization"))
+        except AuthenticationFailed as error:
+            logger.info("Rejected request without a valid access token", extra={"reason": error.code})
+            return proxy_error_response(error)
+        logger.append_keys(user_id=user_id)
+        app.append_context(user_id=user_id)  # type: ignore[no-untyped-call]
     return app.resolve(event, context)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from aws_lambda_powertools import Logger
 
 from order_models import MAX_DISTINCT_PRODUCTS, Order, OrderPart, OrderRequest
-from order_store import OrderNotWritten, OrderRejected, StockShortage, orders_of, write_order
+from order_store import AccountNotActive, OrderNotWritten, OrderRejected, StockShortage, orders_of, write_order
 from shop_common.catalog import get_products
 from shop_common.cursors import decode_cursor, encode_cursor
-from shop_common.errors import Conflict, InvalidRequest
+from shop_common.errors import AuthenticationFailed, Conflict, InvalidRequest
 
 logger = Logger(child=True)
 
@@ -89,6 +89,10 @@ def place_order(user_id: int, request: OrderRequest) -> Order:
             write_order(order, totals)
             logger.info("Order placed", extra={"order_id": order.id, "lines": len(parts), "attempt": attempt + 1})
             return order
+        except AccountNotActive as inactive:
+            # The access token is still valid, but the account behind it is gone or deactivated.
+            logger.info("Order refused: no active account", extra={"user_id": user_id})
+            raise AuthenticationFailed("User not found or inactive.", code="user_inactive") from inactive
         except OrderRejected as rejected:
             raise _shortage_error(rejected.shortages, first_index) from rejected
         except OrderNotWritten as cancelled:

@@ -1,10 +1,13 @@
 """DynamoDB access for orders (see docs/data-model.md).
 
 Items:
-- order     PK=USER#<user id>  SK=ORDER#<order id, 16 digits>  id, user, created, parts
+- order     PK=ORDERS#<user id>  SK=ORDER#<order id, 16 digits>  id, user, created, parts
 - id guard  PK=ORDER#<order id>  SK=ORDER  user   (makes ids unique; serves "order by id")
+and, read only by a condition check: the profile PK=USER#<user id> SK=PROFILE, `is_active`.
 
-Order ids grow with time, so a user's orders read newest first straight off the sort key.
+Orders have a partition prefix of their own, so IAM (which sees only partition keys) can let
+this function write and read orders without reaching the profiles under USER#. Order ids grow
+with time, so a user's orders read newest first straight off the sort key.
 """
 
 from collections.abc import Mapping
@@ -15,8 +18,9 @@ from botocore.exceptions import ClientError
 
 from order_models import Order, OrderPart
 from shop_common import settings
-from shop_common.catalog import product_key
+from shop_common.catalog import get_products, product_key
 from shop_common.dynamo import client, from_attributes, to_attributes
+from shop_common.profiles import profile_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -41,8 +45,12 @@ class OrderNotWritten(Exception):
     """The transaction was cancelled for a reason worth retrying (a conflict, an id collision)."""
 
 
-def _user_pk(user_id: int) -> str:
-    return f"USER#{user_id}"
+class AccountNotActive(Exception):
+    """The customer's account is deactivated or deleted: the order was not written."""
+
+
+def orders_partition(user_id: int) -> str:
+    return f"ORDERS#{user_id}"
 
 
 def _order_sk(order_id: int) -> str:
@@ -52,7 +60,7 @@ def _order_sk(order_id: int) -> str:
 def _order_item(order: Order) -> dict[str, Any]:
     return to_attributes(
         {
-            "PK": _user_pk(order.user),
+            "PK": orders_partition(order.user),
             "SK": _order_sk(order.id),
             "id": order.id,
             "user": order.user,
@@ -76,14 +84,28 @@ def _order_from_item(item: Mapping[str, Any]) -> Order:
 
 
 def write_order(order: Order, quantities: Mapping[int, int]) -> None:
-    """Decrement every product's stock and record the order, all or nothing.
+    """Check the account, decrement every product's stock and record the order, all or nothing.
 
-    One TransactWriteItems: a conditional decrement per product (the product exists and has
-    enough stock), the order, and the id guard. Raises OrderRejected naming the products whose
-    condition failed, or OrderNotWritten when the cancellation had another cause.
+    One TransactWriteItems: a condition check that the customer's profile exists and is active,
+    a conditional decrement per product (the product exists and has enough stock), the order,
+    and the id guard. Raises AccountNotActive, OrderRejected naming the products whose condition
+    failed, or OrderNotWritten when the cancellation had another cause.
+
+    The decrements name only `quantity_in_stock` (and the key) and ask for no old values: the
+    function's IAM policy allows no other product attribute on this path (see template.yaml).
     """
     table = settings.table_name()
     writes: list[TransactWriteItemTypeDef] = [
+        {
+            "ConditionCheck": {
+                "TableName": table,
+                "Key": to_attributes(profile_key(order.user)),
+                "ConditionExpression": "is_active = :active",
+                "ExpressionAttributeValues": to_attributes({":active": True}),
+            }
+        }
+    ]
+    writes += [
         {
             "Update": {
                 "TableName": table,
@@ -91,7 +113,6 @@ def write_order(order: Order, quantities: Mapping[int, int]) -> None:
                 "UpdateExpression": "SET quantity_in_stock = quantity_in_stock - :quantity",
                 "ConditionExpression": "attribute_exists(PK) AND quantity_in_stock >= :quantity",
                 "ExpressionAttributeValues": to_attributes({":quantity": quantity}),
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
         for product_id, quantity in quantities.items()
@@ -108,15 +129,30 @@ def write_order(order: Order, quantities: Mapping[int, int]) -> None:
         _raise_for_cancellation(reasons, list(quantities.items()))
 
 
+def _failed(reason: Mapping[str, Any] | None) -> bool:
+    return reason is not None and reason.get("Code") == "ConditionalCheckFailed"
+
+
 def _raise_for_cancellation(reasons: list[Mapping[str, Any]], requested: list[tuple[int, int]]) -> NoReturn:
-    shortages = []
-    for (product_id, quantity), reason in zip(requested, reasons, strict=False):
-        if reason.get("Code") == "ConditionalCheckFailed":
-            old = from_attributes(reason.get("Item") or {})
-            available = int(old["quantity_in_stock"]) if "quantity_in_stock" in old else None
-            shortages.append(StockShortage(product_id, quantity, available))
-    if shortages:
-        raise OrderRejected(shortages)
+    """Reasons come in the order of the transaction's items: the account check, then one per
+    product. A failed account check wins over everything else (nothing is written either way)."""
+    if _failed(reasons[0] if reasons else None):
+        raise AccountNotActive()
+    failed = [
+        (product_id, quantity) for (product_id, quantity), reason in zip(requested, reasons[1:], strict=False) if _failed(reason)
+    ]
+    if failed:
+        # Which condition failed, and how much is left, costs one read on this rare path
+        # (the advisory check before the transaction passed) instead of old values in every write.
+        products = get_products([product_id for product_id, _ in failed])
+        shortages = [
+            StockShortage(product_id, quantity, products[product_id].quantity_in_stock if product_id in products else None)
+            for product_id, quantity in failed
+            if product_id not in products or products[product_id].quantity_in_stock < quantity
+        ]
+        if shortages:
+            raise OrderRejected(shortages)
+        raise OrderNotWritten("stock changed back")  # restocked meanwhile: worth another attempt
     codes = sorted({str(reason.get("Code")) for reason in reasons} - {"None"})
     raise OrderNotWritten(", ".join(codes) or "unknown")
 
@@ -130,12 +166,12 @@ def orders_of(user_id: int, limit: int, before_order_id: int | None = None) -> t
     query: dict[str, Any] = {
         "TableName": settings.table_name(),
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :orders)",
-        "ExpressionAttributeValues": to_attributes({":pk": _user_pk(user_id), ":orders": "ORDER#"}),
+        "ExpressionAttributeValues": to_attributes({":pk": orders_partition(user_id), ":orders": "ORDER#"}),
         "ScanIndexForward": False,
         "Limit": limit + 1,
     }
     if before_order_id is not None:
-        query["ExclusiveStartKey"] = to_attributes({"PK": _user_pk(user_id), "SK": _order_sk(before_order_id)})
+        query["ExclusiveStartKey"] = to_attributes({"PK": orders_partition(user_id), "SK": _order_sk(before_order_id)})
     items: list[dict[str, Any]] = []
     while len(items) <= limit:
         response = client().query(**query)

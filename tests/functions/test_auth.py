@@ -217,3 +217,225 @@ def test_an_unsupported_content_type_is_415(api: LocalApi, new_user: Any) -> Non
     response = api.request("POST", "/api/auth", body=body, headers={"Content-Type": "text/plain"})
     assert response.status == 415
     assert "application/json" in response.json()["detail"]
+
+
+def test_wrong_token_type_messages_use_the_right_article(api: LocalApi, new_user: Any) -> None:
+    _, tokens = tokens_for(api, new_user)
+    assert refresh(api, tokens["access"]).json()["detail"] == "Token is not a refresh token."
+    response = api.request("GET", "/api/my-orders", headers={"Authorization": f"Bearer {tokens['refresh']}"})
+    assert response.json()["detail"] == "Token is not an access token."
+
+
+# --- claim types (RFC 7519): a correctly signed token with a claim of the wrong type is refused -
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"exp": str(int(time.time()) + 600)}, id="exp-numeric-string"),
+        pytest.param({"iat": str(int(time.time()))}, id="iat-numeric-string"),
+        pytest.param({"nbf": str(int(time.time()) - 10)}, id="nbf-numeric-string"),
+        pytest.param({"exp": True}, id="exp-boolean"),
+        pytest.param({"iat": False}, id="iat-boolean"),
+        pytest.param({"nbf": True}, id="nbf-boolean"),
+        pytest.param({"exp": [int(time.time()) + 600]}, id="exp-list"),
+        pytest.param({"jti": 12345}, id="jti-number"),
+        pytest.param({"jti": None}, id="jti-null"),
+        pytest.param({"token_type": ["refresh"]}, id="type-list"),
+        pytest.param({"user_id": True}, id="user-id-boolean"),
+        pytest.param({"user_id": 1.0}, id="user-id-float"),
+    ],
+)
+def test_claims_must_have_their_rfc_7519_types(api: LocalApi, new_user: Any, changes: dict[str, Any]) -> None:
+    user_id, _, _ = new_user()
+    assert refresh(api, forge(valid_claims(user_id=user_id))).status == 200  # the same token, well typed
+    response = refresh(api, forge(valid_claims(**({"user_id": user_id} | changes))))
+    assert response.status == 401
+    assert response.json()["code"] == "token_not_valid"  # "Token is expired." for exp=true (1970)
+
+
+def test_numeric_dates_may_be_fractional_as_rfc_7519_allows(api: LocalApi, new_user: Any) -> None:
+    user_id, _, _ = new_user()
+    now = time.time()
+    claims = valid_claims(user_id=user_id, iat=now - 1.5, exp=now + 600.25, nbf=now - 2.5)
+    assert refresh(api, forge(claims)).status == 200
+
+
+# --- the account decides, not the token: deactivated, deleted and unknown accounts ------------
+
+
+def test_refresh_checks_the_account_and_the_tokens_revocation_in_one_consistent_call(
+    api: LocalApi, new_user: Any, dynamodb_calls: Any
+) -> None:
+    user_id, tokens = tokens_for(api, new_user)
+    dynamodb_calls.clear()
+    assert refresh(api, tokens["refresh"]).status == 200
+    (call,) = dynamodb_calls.calls
+    assert call.operation == "BatchGetItem"
+    (request,) = call.params["RequestItems"].values()
+    jti = claims_of(tokens["refresh"])["jti"]
+    assert request["Keys"] == [
+        {"PK": {"S": f"USER#{user_id}"}, "SK": {"S": "PROFILE"}},
+        {"PK": {"S": f"REVOKED#{jti}"}, "SK": {"S": "REVOKED"}},
+        {"PK": {"S": f"REVOKED#{jti}"}, "SK": {"S": "FAMILY"}},  # a sign-in's token starts its family
+    ]
+    assert request["ConsistentRead"] is True
+
+
+def test_refresh_is_refused_once_the_account_is_deactivated_and_works_again_after_reactivation(
+    api: LocalApi, new_user: Any
+) -> None:
+    from shopctl.accounts import set_active
+
+    _, username, password = new_user()
+    tokens = sign_in(api, {"username": username, "password": password}).json()
+    set_active(username, False)
+    response = refresh(api, tokens["refresh"])
+    assert response.status == 401
+    assert response.json() == {"detail": "User not found or inactive.", "code": "user_inactive"}
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    set_active(username, True)
+    assert refresh(api, tokens["refresh"]).status == 200
+
+
+def test_refresh_is_refused_for_a_deleted_account(api: LocalApi, new_user: Any) -> None:
+    from shopctl.accounts import delete_account
+
+    _, username, password = new_user()
+    tokens = sign_in(api, {"username": username, "password": password}).json()
+    delete_account(username, delete_orders=False)
+    assert refresh(api, tokens["refresh"]).json()["code"] == "user_inactive"
+
+
+def test_a_well_signed_token_for_an_account_that_never_existed_does_not_refresh(api: LocalApi) -> None:
+    response = refresh(api, forge(valid_claims(user_id=987_654)))
+    assert response.status == 401
+    assert response.json()["code"] == "user_inactive"
+
+
+def test_a_profile_without_the_active_flag_counts_as_inactive(api: LocalApi, new_user: Any) -> None:
+    """Profiles written before `is_active` moved there are refused until `shopctl migrate`
+    copies the flag: failing closed, never letting a deactivated account back in."""
+    from shop_common.dynamo import client
+    from shop_common.settings import table_name
+
+    user_id, tokens = tokens_for(api, new_user)
+    client().update_item(
+        TableName=table_name(),
+        Key={"PK": {"S": f"USER#{user_id}"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="REMOVE is_active",
+    )
+    assert refresh(api, tokens["refresh"]).status == 401
+
+
+def test_new_accounts_are_active_on_both_items(new_user: Any) -> None:
+    from shop_common.dynamo import client, from_attributes
+    from shop_common.settings import table_name
+
+    user_id, username, _ = new_user()
+    keys = [
+        {"PK": {"S": f"USERNAME#{username}"}, "SK": {"S": "USERNAME"}},
+        {"PK": {"S": f"USER#{user_id}"}, "SK": {"S": "PROFILE"}},
+    ]
+    for key in keys:
+        assert from_attributes(client().get_item(TableName=table_name(), Key=key)["Item"])["is_active"] is True
+
+
+# --- logout -----------------------------------------------------------------------------------
+
+
+def logout(api: LocalApi, token: Any) -> Any:
+    return api.request("POST", "/api/logout", json_body={"refresh": token})
+
+
+def test_logout_revokes_that_refresh_token_only(api: LocalApi, new_user: Any) -> None:
+    _, username, password = new_user()
+    phone = sign_in(api, {"username": username, "password": password}).json()
+    laptop = sign_in(api, {"username": username, "password": password}).json()
+    response = logout(api, phone["refresh"])
+    assert response.status == 204
+    assert response.body == ""
+    refused = refresh(api, phone["refresh"])
+    assert refused.status == 401
+    assert refused.json() == {"detail": "Token is blacklisted.", "code": "token_not_valid"}
+    assert refresh(api, laptop["refresh"]).status == 200
+    assert logout(api, phone["refresh"]).status == 204  # again: still signed out, no error
+
+
+def test_the_revocation_expires_with_the_token(api: LocalApi, new_user: Any) -> None:
+    """Its TTL (`expires_at`) is the token's own `exp`: kept exactly as long as it matters."""
+    from shop_common.dynamo import client, from_attributes
+    from shop_common.settings import table_name
+
+    _, tokens = tokens_for(api, new_user)
+    claims = claims_of(tokens["refresh"])
+    logout(api, tokens["refresh"])
+    key = {"PK": {"S": f"REVOKED#{claims['jti']}"}, "SK": {"S": "REVOKED"}}
+    stored = from_attributes(client().get_item(TableName=table_name(), Key=key)["Item"])
+    assert stored["expires_at"] == claims["exp"]
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(lambda api, new_user: tokens_for(api, new_user)[1]["access"], id="access-token"),
+        pytest.param(lambda *_: forge(valid_claims(iat=int(time.time()) - 100, exp=int(time.time()) - 1)), id="expired"),
+        pytest.param(lambda *_: forge(valid_claims(), key=b"k" * 64), id="wrong-key"),
+        pytest.param(lambda *_: "not.a.token", id="garbage"),
+    ],
+)
+def test_logout_with_a_bad_token_is_401_and_writes_nothing(
+    api: LocalApi, new_user: Any, make_token: Any, dynamodb_calls: Any
+) -> None:
+    token = make_token(api, new_user)
+    dynamodb_calls.clear()
+    response = logout(api, token)
+    assert response.status == 401
+    assert response.json()["code"] == "token_not_valid"
+    assert dynamodb_calls.operations == []
+
+
+@pytest.mark.parametrize("body", [{}, {"refresh": ""}, {"refresh": 12}, ["x"]])
+def test_logout_without_a_token_string_is_400(api: LocalApi, body: Any) -> None:
+    assert api.request("POST", "/api/logout", json_body=body).status == 400
+
+
+# --- re-hashing at sign-in ----------------------------------------------------------------------
+
+
+def stored_hash(username: str) -> str:
+    from shop_common.dynamo import client, from_attributes
+    from shop_common.settings import table_name
+
+    key = {"PK": {"S": f"USERNAME#{username}"}, "SK": {"S": "USERNAME"}}
+    return str(from_attributes(client().get_item(TableName=table_name(), Key=key)["Item"])["password_hash"])
+
+
+def django_hash(password: str, iterations: int, algorithm: str = "sha256") -> str:
+    salt = "Kq2WzHkS1zZKyXyNUzSKrx"
+    digest = base64.b64encode(hashlib.pbkdf2_hmac(algorithm, password.encode(), salt.encode(), iterations)).decode()
+    return f"pbkdf2_{algorithm}${iterations}${salt}${digest}"
+
+
+@pytest.mark.parametrize(
+    "old_hash",
+    [
+        pytest.param(django_hash("from-django", 500), id="fewer-iterations"),
+        pytest.param(django_hash("from-django", 5000, "sha1"), id="django-pbkdf2-sha1"),
+    ],
+)
+def test_sign_in_rehashes_an_older_hash_transparently(api: LocalApi, monkeypatch: pytest.MonkeyPatch, old_hash: str) -> None:
+    import passwords
+    from accounts import create_user
+
+    monkeypatch.setattr(passwords, "ITERATIONS", 2_000)  # "today's" figure, above the stored one
+    create_user("legacy", password_hash=old_hash)
+    assert sign_in(api, {"username": "legacy", "password": "wrong"}).status == 401
+    assert stored_hash("legacy") == old_hash  # a wrong password changes nothing
+    first = sign_in(api, {"username": "legacy", "password": "from-django"})
+    assert first.status == 200
+    assert stored_hash("legacy").startswith("pbkdf2_sha256$2000$")
+    upgraded = stored_hash("legacy")
+    assert sign_in(api, {"username": "legacy", "password": "from-django"}).status == 200
+    assert stored_hash("legacy") == upgraded  # once is enough
+    assert refresh(api, first.json()["refresh"]).status == 200  # nobody is signed out by it

@@ -401,3 +401,116 @@ def test_a_well_signed_access_token_is_accepted(api: LocalApi, new_user: Any) ->
     user_id, _, _ = new_user()
     response = my_orders(api, {"Authorization": f"Bearer {_access_token(user_id=user_id)}"})
     assert response.status == 200
+
+
+# --- the account is checked inside the order's transaction ------------------------------------
+
+
+def table_items(partition: str) -> list[dict[str, Any]]:
+    from shop_common.dynamo import client, from_attributes
+    from shop_common.settings import table_name
+
+    response = client().query(
+        TableName=table_name(), KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": {"S": partition}}
+    )
+    return [from_attributes(item) for item in response["Items"]]
+
+
+def test_orders_live_in_a_partition_of_their_own_beside_an_id_guard(api: LocalApi, customer: tuple[int, Headers]) -> None:
+    user_id, headers = customer
+    (mug,) = make_products(5)
+    placed = order(api, headers, (mug.id, 1)).json()
+    assert [(item["SK"], item["id"]) for item in table_items(f"ORDERS#{user_id}")] == [
+        (f"ORDER#{placed['id']:016d}", placed["id"])
+    ]
+    assert [item["SK"] for item in table_items(f"USER#{user_id}")] == ["PROFILE"]
+    assert table_items(f"ORDER#{placed['id']}") == [{"PK": f"ORDER#{placed['id']}", "SK": "ORDER", "user": user_id}]
+
+
+def test_placing_an_order_checks_the_account_in_its_transaction_without_another_call(
+    api: LocalApi, customer: tuple[int, Headers], dynamodb_calls: Any
+) -> None:
+    user_id, headers = customer
+    (mug,) = make_products(5)
+    dynamodb_calls.clear()
+    assert order(api, headers, (mug.id, 1)).status == 201
+    assert dynamodb_calls.operations == ["BatchGetItem", "TransactWriteItems"]
+    check = dynamodb_calls.calls[1].params["TransactItems"][0]["ConditionCheck"]
+    assert check["Key"] == {"PK": {"S": f"USER#{user_id}"}, "SK": {"S": "PROFILE"}}
+
+
+def assert_refused_for_the_account(response: Any) -> None:
+    assert response.status == 401
+    assert response.json() == {"detail": "User not found or inactive.", "code": "user_inactive"}
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_a_deactivated_account_cannot_order_with_a_valid_access_token_and_nothing_is_written(
+    api: LocalApi, new_user: Any
+) -> None:
+    from shopctl.accounts import set_active
+
+    user_id, username, password = new_user()
+    tokens = api.request("POST", "/api/auth", json_body={"username": username, "password": password}).json()
+    headers = {"Authorization": f"Bearer {tokens['access']}"}
+    (mug,) = make_products(5)
+    set_active(username, False)
+    assert_refused_for_the_account(order(api, headers, (mug.id, 1)))
+    assert stock_of(mug.id) == [5]
+    assert table_items(f"ORDERS#{user_id}") == []
+    # Read-only requests stay stateless for the access token's lifetime (documented window).
+    assert my_orders(api, headers).status == 200
+    set_active(username, True)
+    assert order(api, headers, (mug.id, 1)).status == 201
+
+
+def test_a_deleted_account_cannot_order(api: LocalApi, new_user: Any) -> None:
+    from shopctl.accounts import delete_account
+
+    user_id, username, password = new_user()
+    tokens = api.request("POST", "/api/auth", json_body={"username": username, "password": password}).json()
+    (mug,) = make_products(5)
+    delete_account(username, delete_orders=False)
+    assert_refused_for_the_account(order(api, {"Authorization": f"Bearer {tokens['access']}"}, (mug.id, 1)))
+    assert stock_of(mug.id) == [5]
+    assert table_items(f"ORDERS#{user_id}") == []
+
+
+def test_a_well_signed_token_for_an_account_that_never_existed_cannot_order(api: LocalApi) -> None:
+    (mug,) = make_products(5)
+    assert_refused_for_the_account(order(api, {"Authorization": f"Bearer {_access_token(user_id=424_242)}"}, (mug.id, 1)))
+    assert stock_of(mug.id) == [5]
+
+
+def test_the_account_check_wins_over_a_stock_failure_in_the_same_transaction(
+    api: LocalApi, new_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both conditions fail: the answer is the 401, not a 400 about stock."""
+    from shopctl.accounts import set_active
+
+    _, username, password = new_user()
+    tokens = api.request("POST", "/api/auth", json_body={"username": username, "password": password}).json()
+    (short,) = make_products(2)
+    monkeypatch.setattr(
+        order_service, "get_products", lambda ids: {short.id: short.model_copy(update={"quantity_in_stock": 100})}
+    )
+    set_active(username, False)
+    assert_refused_for_the_account(order(api, {"Authorization": f"Bearer {tokens['access']}"}, (short.id, 5)))
+    assert stock_of(short.id) == [2]
+
+
+def test_stock_back_by_the_time_the_failure_is_examined_is_retried_not_reported(
+    api: LocalApi, customer: tuple[int, Headers], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transaction's condition failed, but the re-read finds enough stock (restocked
+    meanwhile): the order is retried, and persistent flapping ends as a 409, never a wrong 400."""
+    import order_store
+
+    _, headers = customer
+    (contested,) = make_products(5)
+    plenty = {contested.id: contested.model_copy(update={"quantity_in_stock": 100})}
+    monkeypatch.setattr(order_service, "get_products", lambda ids: plenty)
+    monkeypatch.setattr(order_store, "get_products", lambda ids: plenty)
+    response = order(api, headers, (contested.id, 6))
+    assert response.status == 409
+    assert stock_of(contested.id) == [5]

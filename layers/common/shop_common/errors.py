@@ -55,3 +55,13 @@ class ServiceBusy(ShopError):
     def __init__(self, reason: str) -> None:
         super().__init__("The service is busy; please retry shortly.")
         self.reason = reason  # for the log, not the client
+
+
+class TooManyAttempts(ShopError):
+    """Too many failed attempts in a while; the client may retry after `retry_after` seconds (429)."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, code="too_many_attempts")
+        self.retry_after = retry_after

@@ -29,3 +29,14 @@ def access_token_lifetime() -> int:
 def refresh_token_lifetime() -> int:
     """Seconds a refresh token stays valid (default 1 day)."""
     return _int_env("REFRESH_TOKEN_LIFETIME_SECONDS", 86_400)
+
+
+def sign_up_enabled() -> bool:
+    """Whether POST /api/register creates accounts (template parameter SignUpEnabled)."""
+    return os.environ.get("SIGN_UP_ENABLED", "true").strip().lower() == "true"
+
+
+def rotate_refresh_tokens() -> bool:
+    """Whether refresh answers a new refresh token and revokes the old one (template parameter
+    RotateRefreshTokens; simplejwt's ROTATE_REFRESH_TOKENS with BLACKLIST_AFTER_ROTATION)."""
+    return os.environ.get("ROTATE_REFRESH_TOKENS", "false").strip().lower() == "true"

@@ -13,13 +13,14 @@ trust an access token for its lifetime (see docs/architecture.md, Security).
 import math
 import time
 import uuid
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import jwt
 
 from shop_common import settings
 from shop_common.errors import AuthenticationFailed
-from shop_common.secrets import jwt_signing_key
+from shop_common.secrets import signing_keys
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "jti", "token_type", "user_id"]
@@ -39,10 +40,32 @@ def _claims_have_their_types(claims: dict[str, object]) -> bool:
         all(_is_number(claims[name]) for name in _NUMERIC_DATE_CLAIMS if name in claims)
         and all(type(claims[name]) is str for name in _STRING_CLAIMS)
         and type(claims["user_id"]) is int
+        and type(claims.get(_GENERATION, 0)) is int
+        and type(claims.get(_FAMILY, "")) is str
     )
 
 
-def issue_token(user_id: int, token_type: TokenType, *, now: float | None = None) -> str:
+@dataclass(frozen=True)
+class VerifiedToken:
+    user_id: int
+    jti: str
+    expires_at: float
+    # Refresh tokens only: the account's token generation when it was issued. Changing the
+    # password moves the account to the next generation, which revokes every older token.
+    generation: int
+    # Refresh tokens only: the jti of the sign-in's refresh token, shared by every token rotated
+    # from it, so reuse of a rotated token can revoke them all.
+    family: str
+
+
+# A claim of our own (simplejwt had none like it); tokens issued before it existed are generation 0.
+_GENERATION = "gen"
+_FAMILY = "fam"
+
+
+def issue_token(
+    user_id: int, token_type: TokenType, *, now: float | None = None, generation: int = 0, family: str | None = None
+) -> str:
     issued_at = int(time.time() if now is None else now)
     lifetimes = {"access": settings.access_token_lifetime, "refresh": settings.refresh_token_lifetime}
     lifetime = lifetimes[token_type]()
@@ -53,23 +76,58 @@ def issue_token(user_id: int, token_type: TokenType, *, now: float | None = None
         "exp": issued_at + lifetime,
         "jti": uuid.uuid4().hex,
     }
-    return jwt.encode(claims, jwt_signing_key(), algorithm=ALGORITHM)
+    if token_type == "refresh":  # noqa: S105 - a token type, not a password
+        claims[_GENERATION] = generation
+        claims[_FAMILY] = family or claims["jti"]
+    keys = signing_keys()
+    return jwt.encode(claims, keys.current, algorithm=ALGORITHM, headers={"kid": keys.current_id})
 
 
 def verify_token(token: str, token_type: TokenType) -> int:
     """Return the user id of a valid token of the given type; raise AuthenticationFailed otherwise."""
-    try:
-        claims = jwt.decode(token, jwt_signing_key(), algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS})
-    except jwt.ExpiredSignatureError as error:
-        raise AuthenticationFailed("Token is expired.", code="token_not_valid") from error
-    except jwt.InvalidTokenError as error:
-        raise AuthenticationFailed("Token is invalid.", code="token_not_valid") from error
+    return decode_token(token, token_type).user_id
+
+
+def decode_token(token: str, token_type: TokenType) -> VerifiedToken:
+    """The claims of a valid token of the given type; raise AuthenticationFailed otherwise."""
+    claims = _verified_claims(token)
     if not _claims_have_their_types(claims):
         raise AuthenticationFailed("Token is invalid.", code="token_not_valid")
     if claims["token_type"] != token_type:
         raise AuthenticationFailed(f"Token is not {_ARTICLE[token_type]} {token_type} token.", code="token_not_valid")
-    user_id: int = claims["user_id"]
-    return user_id
+    return VerifiedToken(
+        claims["user_id"], claims["jti"], claims["exp"], claims.get(_GENERATION, 0), claims.get(_FAMILY, claims["jti"])
+    )
+
+
+def _verification_keys(token: str) -> list[bytes]:
+    """The keys that may have signed the token, by the version it names (`kid`)."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.InvalidTokenError as error:
+        raise AuthenticationFailed("Token is invalid.", code="token_not_valid") from error
+    if kid is not None and type(kid) is not str:
+        raise AuthenticationFailed("Token is invalid.", code="token_not_valid")
+    return signing_keys().for_kid(kid) or signing_keys(unknown_kid=True).for_kid(kid)
+
+
+def _verified_claims(token: str) -> dict[str, Any]:
+    keys = _verification_keys(token)
+    if not keys:
+        raise AuthenticationFailed("Token is invalid.", code="token_not_valid")
+    for index, key in enumerate(keys):
+        try:
+            claims: dict[str, Any] = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS})
+        except jwt.InvalidSignatureError as error:
+            if index + 1 < len(keys):
+                continue  # a token from before kids: the current key, then the previous one
+            raise AuthenticationFailed("Token is invalid.", code="token_not_valid") from error
+        except jwt.ExpiredSignatureError as error:
+            raise AuthenticationFailed("Token is expired.", code="token_not_valid") from error
+        except jwt.InvalidTokenError as error:
+            raise AuthenticationFailed("Token is invalid.", code="token_not_valid") from error
+        return claims
+    raise AuthenticationFailed("Token is invalid.", code="token_not_valid")  # unreachable: keys is not empty
 
 
 def user_id_from_authorization(header: str | None) -> int:

@@ -1,0 +1,107 @@
+"""Request and response bodies of the signed-in user's own account (/api/me), with the lengths
+and email rules of Django's `User` model, so data moves between the two unchanged."""
+
+import re
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+# Django's EmailValidator: a dot-atom or quoted local part, and a domain of LDH labels.
+_EMAIL_USER = re.compile(
+    r"(^[-!#$%&'*+/=?^_`{}|~0-9A-Z]+(\.[-!#$%&'*+/=?^_`{}|~0-9A-Z]+)*\Z"
+    r'|^"([\001-\010\013\014\016-\037!#-\[\]-\177]|\\[\001-\011\013\014\016-\177])*"\Z)',
+    re.IGNORECASE,
+)
+_EMAIL_DOMAIN = re.compile(r"((?:[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?\.)+)(?:[A-Z0-9-]{2,63}(?<!-))\Z", re.IGNORECASE)
+
+
+def _valid_email(value: str) -> str:
+    """An email as Django accepts it, its domain lower-cased (as Django normalises it); "" clears it."""
+    if not value:
+        return value
+    user, at, domain = value.rpartition("@")
+    if not at or not _EMAIL_USER.match(user) or not _EMAIL_DOMAIN.match(domain):
+        raise PydanticCustomError("email", "Enter a valid email address.")
+    return f"{user}@{domain.lower()}"
+
+
+Email = Annotated[str, Field(max_length=254), AfterValidator(_valid_email)]
+
+# Django's UnicodeUsernameValidator, applied (with the length) after Django's NFKC normalisation.
+_USERNAME = re.compile(r"^[\w.@+-]+\Z")
+
+
+def _valid_username(value: str) -> str:
+    value = unicodedata.normalize("NFKC", value)
+    if len(value) > 150:
+        raise PydanticCustomError("username", "Ensure this value has at most 150 characters.")
+    if not _USERNAME.match(value):
+        raise PydanticCustomError(
+            "username", "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
+        )
+    return value
+
+
+Username = Annotated[str, Field(min_length=1, max_length=600), AfterValidator(_valid_username)]
+Name = Annotated[str, Field(max_length=150)]
+Password = Annotated[str, Field(min_length=1, max_length=4096)]  # bounded: the KDF hashes it
+
+
+class ProfileUpdate(BaseModel):
+    """Only these fields: anything else (is_staff, is_active, username, ...) is a 400."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    email: Email | None = None
+
+    def changes(self) -> dict[str, str]:
+        return {name: value for name, value in self.model_dump(exclude_none=True).items()}
+
+
+class Registration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Username
+    password: Password
+    email: Email = ""
+    first_name: Name = ""
+    last_name: Name = ""
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: Password
+    new_password: Password
+
+
+class UserFlags(BaseModel):
+    """What staff may change on another account (PATCH /api/users/{user_id})."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    is_active: bool | None = None
+    is_staff: bool | None = None
+
+
+class UserProfile(BaseModel):
+    id: int
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    is_staff: bool
+    date_joined: str
+
+
+class ListedUser(UserProfile):
+    is_active: bool
+
+
+class UsersPage(BaseModel):
+    results: list[ListedUser]
+    next: str | None = Field(description="The next page's URL, or null on the last page")

@@ -1,0 +1,194 @@
+"""DynamoDB access for a signed-in user's own account: the profile, its email claim, the password.
+
+Every write is one transaction that names the state it was computed from (the email read, the
+password hash read, the token generation read) in its conditions, so concurrent changes cannot
+interleave: the loser is told to read again. An email is unique because its claim item
+`EMAIL#<lower-case email>` is put with `attribute_not_exists(PK)` in the same transaction.
+"""
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from accounts import login_key
+from shop_common import settings
+from shop_common.dynamo import client, from_attributes, to_attributes
+from shop_common.profiles import profile_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: int
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    is_staff: bool
+    is_active: bool
+    date_joined: str
+    token_generation: int
+
+
+class EmailTaken(Exception):
+    """Another account holds that email (compared case-insensitively)."""
+
+
+class AccountChanged(Exception):
+    """The account changed (or was deactivated) since it was read: read it again."""
+
+
+def _email_key(email: str) -> dict[str, Any]:
+    return to_attributes({"PK": f"EMAIL#{email.lower()}", "SK": "EMAIL"})
+
+
+def read_profile(user_id: int) -> Profile | None:
+    response = client().get_item(TableName=settings.table_name(), Key=to_attributes(profile_key(user_id)), ConsistentRead=True)
+    if "Item" not in response:
+        return None
+    return profile_from_item(response["Item"])
+
+
+def profile_from_item(item: dict[str, Any]) -> Profile:
+    values = from_attributes(item)
+    return Profile(
+        id=int(values["id"]),
+        username=str(values["username"]),
+        email=str(values.get("email", "")),
+        first_name=str(values.get("first_name", "")),
+        last_name=str(values.get("last_name", "")),
+        is_staff=bool(values.get("is_staff", False)),
+        is_active=values.get("is_active") is True,
+        date_joined=str(values.get("date_joined", "")),
+        token_generation=int(values.get("token_generation", 0)),
+    )
+
+
+def _cancellation_codes(error: ClientError) -> list[str]:
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        raise error
+    reasons: list[Any] = list(error.response.get("CancellationReasons", []))
+    return [str(reason.get("Code", "None")) for reason in reasons]
+
+
+def save_names_and_email(profile: Profile, first_name: str, last_name: str, email: str) -> None:
+    """Write the new names and email over `profile` (as read). Raises EmailTaken, or
+    AccountChanged when the profile's email or active flag changed meanwhile."""
+    table = settings.table_name()
+    writes: list[TransactWriteItemTypeDef] = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": to_attributes(profile_key(profile.id)),
+                "UpdateExpression": "SET first_name = :first, last_name = :last, email = :email",
+                "ConditionExpression": "is_active = :active AND email = :old_email",
+                "ExpressionAttributeValues": to_attributes(
+                    {":first": first_name, ":last": last_name, ":email": email, ":active": True, ":old_email": profile.email}
+                ),
+            }
+        }
+    ]
+    claim_changes = email.lower() != profile.email.lower()
+    mine = to_attributes({":me": profile.id})
+    if claim_changes and email:
+        writes.append(
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": {**_email_key(email), **to_attributes({"user_id": profile.id})},
+                    "ConditionExpression": "attribute_not_exists(PK) OR user_id = :me",
+                    "ExpressionAttributeValues": mine,
+                }
+            }
+        )
+    if claim_changes and profile.email:
+        writes.append(
+            {
+                "Delete": {
+                    "TableName": table,
+                    "Key": _email_key(profile.email),
+                    "ConditionExpression": "attribute_not_exists(PK) OR user_id = :me",
+                    "ExpressionAttributeValues": mine,
+                }
+            }
+        )
+    try:
+        client().transact_write_items(TransactItems=writes)
+    except ClientError as error:
+        codes = _cancellation_codes(error)
+        if len(codes) > 1 and email and claim_changes and codes[1] == "ConditionalCheckFailed":
+            raise EmailTaken(email) from error
+        raise AccountChanged(",".join(codes)) from error
+
+
+def save_password(profile: Profile, old_hash: str, new_hash: str) -> None:
+    """Replace the password hash read as `old_hash` and move the account to the next token
+    generation (revoking every refresh token issued before), on both items in one transaction.
+    Raises AccountChanged if the password, the generation or the active flag changed meanwhile."""
+    table = settings.table_name()
+    generation = to_attributes({":old_generation": profile.token_generation, ":generation": profile.token_generation + 1})
+    unchanged_generation = "(attribute_not_exists(token_generation) OR token_generation = :old_generation)"
+    writes: list[TransactWriteItemTypeDef] = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": to_attributes(login_key(profile.username)),
+                "UpdateExpression": "SET password_hash = :hash, token_generation = :generation",
+                "ConditionExpression": f"user_id = :id AND password_hash = :old_hash AND {unchanged_generation}",
+                "ExpressionAttributeValues": {
+                    **to_attributes({":hash": new_hash, ":id": profile.id, ":old_hash": old_hash}),
+                    **generation,
+                },
+            }
+        },
+        {
+            "Update": {
+                "TableName": table,
+                "Key": to_attributes(profile_key(profile.id)),
+                "UpdateExpression": "SET token_generation = :generation",
+                "ConditionExpression": f"is_active = :active AND {unchanged_generation}",
+                "ExpressionAttributeValues": {**to_attributes({":active": True}), **generation},
+            }
+        },
+    ]
+    try:
+        client().transact_write_items(TransactItems=writes)
+    except ClientError as error:
+        raise AccountChanged(",".join(_cancellation_codes(error))) from error
+
+
+def password_hash_of(username: str, user_id: int) -> str | None:
+    """The stored hash of this account's login item (None if the username is no longer its)."""
+    response = client().get_item(
+        TableName=settings.table_name(),
+        Key=to_attributes(login_key(username)),
+        ProjectionExpression="user_id, password_hash",
+        ConsistentRead=True,
+    )
+    values = from_attributes(response.get("Item", {}))
+    if int(values.get("user_id", -1)) != user_id:
+        return None
+    return str(values["password_hash"])
+
+
+def replace_password_hash(username: str, user_id: int, old_hash: str, new_hash: str) -> bool:
+    """Swap the stored hash for an equivalent stronger one (the same password); False if it
+    changed meanwhile. The token generation stays: nobody is signed out."""
+    update: TransactWriteItemTypeDef = {
+        "Update": {
+            "TableName": settings.table_name(),
+            "Key": to_attributes(login_key(username)),
+            "UpdateExpression": "SET password_hash = :hash",
+            "ConditionExpression": "user_id = :id AND password_hash = :old_hash",
+            "ExpressionAttributeValues": to_attributes({":hash": new_hash, ":id": user_id, ":old_hash": old_hash}),
+        }
+    }
+    try:
+        client().transact_write_items(TransactItems=[update])
+    except ClientError as error:
+        _cancellation_codes(error)  # re-raises anything but a cancelled transaction
+        return False
+    return True

@@ -1,0 +1,107 @@
+"""DynamoDB access for refresh: the account's state and the revocation of refresh tokens.
+
+Items:
+- revoked token   PK=REVOKED#<jti>     SK=REVOKED  expires_at  (logout, rotation; TTL: the token's
+                                                                own expiry, when it is useless anyway)
+- revoked family  PK=REVOKED#<family>  SK=FAMILY   expires_at  (reuse of a rotated token; TTL: now +
+                                                                the refresh lifetime, when every token
+                                                                of the family has expired)
+
+Refresh reads the profile and both revocation items in one strongly consistent BatchGetItem:
+one call, up to three small items, so a logout, a deactivation, a password change or a theft
+detected counts from the very next refresh.
+"""
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shop_common import settings
+from shop_common.dynamo import client, from_attributes, to_attributes
+from shop_common.errors import ServiceBusy
+from shop_common.profiles import profile_key
+
+
+@dataclass(frozen=True)
+class RefreshState:
+    """What refresh needs to know about an account and a token."""
+
+    is_active: bool
+    token_generation: int
+    revoked: bool
+    family_revoked: bool
+
+
+def _revoked_key(jti: str) -> dict[str, str]:
+    return {"PK": f"REVOKED#{jti}", "SK": "REVOKED"}
+
+
+def _family_key(family: str) -> dict[str, str]:
+    return {"PK": f"REVOKED#{family}", "SK": "FAMILY"}
+
+
+def _name(key: dict[str, str]) -> tuple[str, str]:
+    return key["PK"], key["SK"]
+
+
+def refresh_state(user_id: int, jti: str, family: str) -> RefreshState:
+    """No profile (deleted, never existed) or a profile without `is_active` (written before the
+    flag moved there, see `shopctl migrate`) is inactive: fail closed."""
+    table = settings.table_name()
+    request: dict[str, Any] = {
+        table: {
+            "Keys": [to_attributes(key) for key in (profile_key(user_id), _revoked_key(jti), _family_key(family))],
+            "ProjectionExpression": "PK, SK, is_active, token_generation",
+            "ConsistentRead": True,
+        }
+    }
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for attempt in range(8):
+        response = client().batch_get_item(RequestItems=request)
+        for item in response.get("Responses", {}).get(table, []):
+            values = from_attributes(item)
+            found[str(values["PK"]), str(values["SK"])] = values
+        request = dict(response.get("UnprocessedKeys") or {})
+        if not request:
+            profile = found.get(_name(profile_key(user_id)), {})
+            return RefreshState(
+                is_active=profile.get("is_active") is True,
+                token_generation=int(profile.get("token_generation", 0)),
+                revoked=_name(_revoked_key(jti)) in found,
+                family_revoked=_name(_family_key(family)) in found,
+            )
+        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
+    raise ServiceBusy("DynamoDB kept throttling BatchGetItem for refresh")
+
+
+def revoke(jti: str, expires_at: float) -> None:
+    """Revoke one refresh token until it expires (idempotent)."""
+    client().put_item(
+        TableName=settings.table_name(),
+        Item=to_attributes({**_revoked_key(jti), "expires_at": math.ceil(expires_at)}),
+    )
+
+
+def revoke_once(jti: str, expires_at: float) -> bool:
+    """Revoke a refresh token being rotated; False if it was already revoked (another refresh
+    with the same token won the race, or it was signed out): the caller treats that as reuse."""
+    try:
+        client().put_item(
+            TableName=settings.table_name(),
+            Item=to_attributes({**_revoked_key(jti), "expires_at": math.ceil(expires_at)}),
+            ConditionExpression="attribute_not_exists(PK)",
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def revoke_family(family: str) -> None:
+    """Revoke every refresh token rotated from one sign-in, issued now or before."""
+    expires_at = math.ceil(time.time()) + settings.refresh_token_lifetime()
+    client().put_item(TableName=settings.table_name(), Item=to_attributes({**_family_key(family), "expires_at": expires_at}))

@@ -1,0 +1,233 @@
+"""`shopctl deactivate-user`, `activate-user` and `delete-user`.
+
+A deactivated account keeps its data but loses access: sign-in, refresh and placing an order
+are refused at once; an access token it already holds still reads its orders until it expires
+(5 minutes by default). `is_active` is written on the login and the profile item in one
+transaction (see functions/auth/accounts.py).
+
+Deleting an account removes its login, profile and email claim, so its tokens stop working as
+for a deactivated one. Its orders are kept by default: they are the shop's sales records, under
+`ORDERS#<user id>`, and user ids are never reused, so no later account can see them.
+`--delete-orders` deletes them too (and their id guards); stock is not given back either way.
+"""
+
+import argparse
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from shoplocal.template import put_code_on_path
+
+put_code_on_path()
+from accounts import login_key  # noqa: E402 - importable only after the line above
+from order_store import orders_partition  # noqa: E402
+from shop_common import settings  # noqa: E402
+from shop_common.dynamo import client, from_attributes, to_attributes  # noqa: E402
+from shop_common.profiles import profile_key  # noqa: E402
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+_BATCH = 25  # BatchWriteItem's limit
+
+
+class AccountNotFound(Exception):
+    """No login item for that username (or it changed while we worked)."""
+
+
+@dataclass(frozen=True)
+class Account:
+    user_id: int
+    username: str
+    email: str
+
+
+def find_account(username: str) -> Account:
+    table = settings.table_name()
+    login = client().get_item(TableName=table, Key=to_attributes(login_key(username)), ConsistentRead=True).get("Item")
+    if login is None:
+        raise AccountNotFound(f"no user named {username!r}")
+    user_id = int(from_attributes(login)["user_id"])
+    profile = client().get_item(TableName=table, Key=to_attributes(profile_key(user_id)), ConsistentRead=True).get("Item")
+    email = str(from_attributes(profile).get("email", "")) if profile else ""
+    return Account(user_id, username, email)
+
+
+def _transact(writes: "list[TransactWriteItemTypeDef]", username: str) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        client().transact_write_items(TransactItems=writes)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+            raise AccountNotFound(f"user {username!r} changed or vanished meanwhile; nothing was written") from error
+        raise
+
+
+def set_active(username: str, active: bool) -> Account:
+    """Set `is_active` on the login and the profile item together; return the account."""
+    account = find_account(username)
+    table = settings.table_name()
+    writes: list[TransactWriteItemTypeDef] = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": to_attributes(key),
+                "UpdateExpression": "SET is_active = :active",
+                "ConditionExpression": "attribute_exists(PK)",
+                "ExpressionAttributeValues": to_attributes({":active": active}),
+            }
+        }
+        for key in (login_key(username), profile_key(account.user_id))
+    ]
+    _transact(writes, username)
+    return account
+
+
+def order_count(user_id: int) -> int:
+    pages = (
+        client()
+        .get_paginator("query")
+        .paginate(
+            TableName=settings.table_name(),
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues=to_attributes({":pk": orders_partition(user_id)}),
+            Select="COUNT",
+        )
+    )
+    return sum(int(page.get("Count", 0)) for page in pages)
+
+
+def _order_keys(user_id: int) -> Iterator[dict[str, Any]]:
+    """The keys of the user's orders and of their id guards."""
+    pages = (
+        client()
+        .get_paginator("query")
+        .paginate(
+            TableName=settings.table_name(),
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues=to_attributes({":pk": orders_partition(user_id)}),
+            ProjectionExpression="PK, SK, id",
+            ConsistentRead=True,
+        )
+    )
+    for page in pages:
+        for item in page.get("Items", []):
+            yield {"PK": item["PK"], "SK": item["SK"]}
+            yield to_attributes({"PK": f"ORDER#{from_attributes(item)['id']}", "SK": "ORDER"})
+
+
+def _delete_keys(keys: list[dict[str, Any]]) -> None:
+    for start in range(0, len(keys), _BATCH):
+        pending: dict[str, Any] = {
+            settings.table_name(): [{"DeleteRequest": {"Key": key}} for key in keys[start : start + _BATCH]]
+        }
+        while pending:
+            pending = dict(client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {})
+
+
+def delete_account(username: str, *, delete_orders: bool) -> tuple[Account, int]:
+    """Delete the account's items (and its orders if asked); return it and the orders deleted.
+
+    The account is deactivated first, so no order can be placed while its orders are deleted,
+    and its login item goes last, so an interrupted run can simply be repeated.
+    """
+    account = set_active(username, False)
+    deleted_orders = 0
+    if delete_orders:
+        keys = list(_order_keys(account.user_id))
+        _delete_keys(keys)
+        deleted_orders = len(keys) // 2
+    table = settings.table_name()
+    writes: list[TransactWriteItemTypeDef] = [
+        {"Delete": {"TableName": table, "Key": to_attributes(profile_key(account.user_id))}}
+    ]
+    if account.email:
+        writes.append(
+            {
+                "Delete": {
+                    "TableName": table,
+                    "Key": to_attributes({"PK": f"EMAIL#{account.email.lower()}", "SK": "EMAIL"}),
+                    # Only this user's claim: never free an address another account holds.
+                    "ConditionExpression": "attribute_not_exists(PK) OR user_id = :id",
+                    "ExpressionAttributeValues": to_attributes({":id": account.user_id}),
+                }
+            }
+        )
+    writes.append(
+        {
+            "Delete": {
+                "TableName": table,
+                "Key": to_attributes(login_key(username)),
+                "ConditionExpression": "user_id = :id",
+                "ExpressionAttributeValues": to_attributes({":id": account.user_id}),
+            }
+        }
+    )
+    _transact(writes, username)
+    return account, deleted_orders
+
+
+# --- the commands -----------------------------------------------------------------------------
+
+
+def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]", common: argparse.ArgumentParser) -> None:
+    for name, active, verb in (("deactivate-user", False, "deactivate"), ("activate-user", True, "reactivate")):
+        command = commands.add_parser(
+            name,
+            parents=[common],
+            help=f"{verb} an account ({'sign-in, refresh and orders refused at once' if not active else 'undo deactivate-user'})",
+        )
+        command.add_argument("username")
+        command.set_defaults(run=_set_active_command, active=active)
+    delete = commands.add_parser(
+        "delete-user",
+        parents=[common],
+        help="delete an account; its orders are kept as records unless --delete-orders (asks unless --yes)",
+    )
+    delete.add_argument("username")
+    delete.add_argument("--delete-orders", action="store_true", help="delete the user's orders too (stock is not given back)")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.set_defaults(run=_delete_command)
+
+
+def _set_active_command(args: argparse.Namespace) -> int:
+    from shopctl.cli import EXIT_FAILED, EXIT_OK, CommandError
+
+    try:
+        account = set_active(args.username, args.active)
+    except AccountNotFound as error:
+        raise CommandError(str(error), EXIT_FAILED) from error
+    if args.active:
+        print(f"activated user {account.username} (id {account.user_id}): it can sign in again")
+    else:
+        print(
+            f"deactivated user {account.username} (id {account.user_id}): sign-in, refresh and new orders are refused; "
+            "access tokens already issued still read its orders until they expire"
+        )
+    return EXIT_OK
+
+
+def _delete_command(args: argparse.Namespace) -> int:
+    from shopctl.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
+
+    try:
+        account = find_account(args.username)
+    except AccountNotFound as error:
+        raise CommandError(str(error), EXIT_FAILED) from error
+    orders = order_count(account.user_id)
+    fate = "deleted too" if args.delete_orders else "kept as records under its user id (--delete-orders deletes them)"
+    plan = f"delete user {account.username} (id {account.user_id}): login, profile and email; its {orders} orders are {fate}"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CommandError(f"would {plan}; add --yes to confirm", EXIT_USAGE)
+        if input(f"{plan[0].upper()}{plan[1:]}. Go ahead? [y/N] ").strip().lower() not in ("y", "yes"):
+            raise CommandError("nothing changed", EXIT_FAILED)
+    try:
+        _, deleted = delete_account(args.username, delete_orders=args.delete_orders)
+    except AccountNotFound as error:
+        raise CommandError(str(error), EXIT_FAILED) from error
+    kept = f"deleted its {deleted} orders" if args.delete_orders else f"kept its {orders} orders under its user id"
+    print(f"deleted user {account.username} (id {account.user_id}); {kept}")
+    return EXIT_OK
