@@ -172,7 +172,38 @@ def delete_account(username: str, *, delete_orders: bool) -> tuple[Account, int]
 # --- the commands -----------------------------------------------------------------------------
 
 
+def set_password(username: str, password: str) -> Account:
+    """Give the account a new password and sign out every refresh token it holds (the same
+    change as `POST /api/me/password`, without the current password)."""
+    from passwords import hash_password
+    from profile_store import AccountChanged, password_hash_of, read_profile, save_password
+
+    account = find_account(username)
+    profile = read_profile(account.user_id)
+    old_hash = password_hash_of(username, account.user_id)
+    if profile is None or old_hash is None:
+        raise AccountNotFound(f"user {username!r} changed or vanished meanwhile; nothing was written")
+    try:
+        save_password(profile, old_hash, hash_password(password), require_active=False)
+    except AccountChanged as error:
+        raise AccountNotFound(f"user {username!r} changed meanwhile; nothing was written, try again") from error
+    return account
+
+
 def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]", common: argparse.ArgumentParser) -> None:
+    reset = commands.add_parser(
+        "set-password",
+        parents=[common],
+        help="give an account a new password (prompts for it); its refresh tokens stop working",
+        description="Set a user's password, e.g. for a user restored from an export without password hashes. "
+        "The password is prompted for twice, unechoed; in scripts, pipe it in with --password-stdin. "
+        "Every refresh token the user holds stops working (other devices sign in again).",
+    )
+    reset.add_argument("username")
+    password = reset.add_mutually_exclusive_group()
+    password.add_argument("--password", help="the password (visible to other users of this machine: prefer the prompt)")
+    password.add_argument("--password-stdin", action="store_true", help="read the password from the first line of standard input")
+    reset.set_defaults(run=_set_password_command)
     for name, active, verb in (("deactivate-user", False, "deactivate"), ("activate-user", True, "reactivate")):
         command = commands.add_parser(
             name,
@@ -190,6 +221,18 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     delete.add_argument("--delete-orders", action="store_true", help="delete the user's orders too (stock is not given back)")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     delete.set_defaults(run=_delete_command)
+
+
+def _set_password_command(args: argparse.Namespace) -> int:
+    from shopctl.cli import EXIT_FAILED, EXIT_OK, CommandError, new_password
+
+    password = new_password(args)
+    try:
+        account = set_password(args.username, password)
+    except AccountNotFound as error:
+        raise CommandError(str(error), EXIT_FAILED) from error
+    print(f"set a new password for user {account.username} (id {account.user_id}); its refresh tokens no longer work")
+    return EXIT_OK
 
 
 def _set_active_command(args: argparse.Namespace) -> int:

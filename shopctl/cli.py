@@ -163,7 +163,7 @@ def _connect(args: argparse.Namespace) -> str:
     return f"the local store at {url}"
 
 
-def _new_password(args: argparse.Namespace) -> str:
+def new_password(args: argparse.Namespace) -> str:
     password: str | None = args.password
     if args.password_stdin:
         line = sys.stdin.readline()
@@ -182,7 +182,7 @@ def _new_password(args: argparse.Namespace) -> str:
 
 
 def create_user(args: argparse.Namespace) -> int:
-    password = _new_password(args)
+    password = new_password(args)
     username = args.username.strip()
     if not username or len(username) > 150:
         raise CommandError("the username must be 1 to 150 characters")

@@ -124,11 +124,14 @@ def save_names_and_email(profile: Profile, first_name: str, last_name: str, emai
         raise AccountChanged(",".join(codes)) from error
 
 
-def save_password(profile: Profile, old_hash: str, new_hash: str) -> None:
+def save_password(profile: Profile, old_hash: str, new_hash: str, *, require_active: bool = True) -> None:
     """Replace the password hash read as `old_hash` and move the account to the next token
     generation (revoking every refresh token issued before), on both items in one transaction.
-    Raises AccountChanged if the password, the generation or the active flag changed meanwhile."""
+    Raises AccountChanged if the password, the generation or (with `require_active`, as for a
+    user's own change) the active flag changed meanwhile. An administrator may reset the password
+    of a deactivated account (`require_active=False`)."""
     table = settings.table_name()
+    account_condition = "is_active = :active" if require_active else "attribute_exists(PK)"
     generation = to_attributes({":old_generation": profile.token_generation, ":generation": profile.token_generation + 1})
     unchanged_generation = "(attribute_not_exists(token_generation) OR token_generation = :old_generation)"
     writes: list[TransactWriteItemTypeDef] = [
@@ -149,8 +152,8 @@ def save_password(profile: Profile, old_hash: str, new_hash: str) -> None:
                 "TableName": table,
                 "Key": to_attributes(profile_key(profile.id)),
                 "UpdateExpression": "SET token_generation = :generation",
-                "ConditionExpression": f"is_active = :active AND {unchanged_generation}",
-                "ExpressionAttributeValues": {**to_attributes({":active": True}), **generation},
+                "ConditionExpression": f"{account_condition} AND {unchanged_generation}",
+                "ExpressionAttributeValues": {**(to_attributes({":active": True}) if require_active else {}), **generation},
             }
         },
     ]

@@ -1,6 +1,7 @@
 """`shopctl deactivate-user`, `activate-user`, `delete-user` and `migrate`, in-process against the
 test table, checked through the API as a customer sees them."""
 
+import io
 import json
 import os
 import sys
@@ -77,10 +78,49 @@ def test_deactivate_user_refuses_sign_in_refresh_and_orders_at_once_and_activate
     assert place_order(api, tokens["access"], product).status == 201
 
 
-@pytest.mark.parametrize("command", ["deactivate-user", "activate-user", "delete-user"])
+# --- set-password --------------------------------------------------------------------------
+
+
+def test_set_password_lets_the_user_sign_in_with_it_and_signs_out_every_refresh_token(
+    api: LocalApi, new_user: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user_id, username, old_password = new_user("dora")
+    tokens = sign_in(api, username, old_password).json()
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a brand new password\n"))
+    assert shopctl("set-password", "dora", "--password-stdin") == 0
+    assert f"set a new password for user dora (id {user_id})" in capsys.readouterr().out
+    assert sign_in(api, username, old_password).status == 401
+    assert sign_in(api, username, "a brand new password").status == 200
+    assert api.request("POST", "/api/refresh", json_body={"refresh": tokens["refresh"]}).status == 401
+
+
+def test_set_password_works_on_a_deactivated_account_which_stays_deactivated(
+    api: LocalApi, new_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, username, _ = new_user("erin")
+    assert shopctl("deactivate-user", "erin") == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("another new password\n"))
+    assert shopctl("set-password", "erin", "--password-stdin") == 0
+    assert sign_in(api, username, "another new password").status == 401
+    assert shopctl("activate-user", "erin") == 0
+    assert sign_in(api, username, "another new password").status == 200
+
+
+def test_set_password_refuses_a_short_password_and_changes_nothing(
+    api: LocalApi, new_user: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, username, password = new_user("finn")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    assert shopctl("set-password", "finn", "--password-stdin") == 2
+    assert "at least 8 characters" in capsys.readouterr().err
+    assert sign_in(api, username, password).status == 200
+
+
+@pytest.mark.parametrize("command", ["deactivate-user", "activate-user", "delete-user", "set-password"])
 def test_an_unknown_username_is_a_clear_error(new_user: Any, command: str, capsys: pytest.CaptureFixture[str]) -> None:
     new_user("alice")
-    arguments = (command, "ALICE", "--yes") if command == "delete-user" else (command, "ALICE")
+    extra = {"delete-user": ("--yes",), "set-password": ("--password", "long enough password")}.get(command, ())
+    arguments = (command, "ALICE", *extra)
     assert shopctl(*arguments) == 1
     assert "no user named 'ALICE'" in capsys.readouterr().err
 
@@ -175,7 +215,7 @@ def test_help_lists_the_account_commands() -> None:
     from shopctl.cli import build_parser
 
     text = build_parser().format_help()
-    for command in ("deactivate-user", "activate-user", "delete-user", "migrate"):
+    for command in ("deactivate-user", "activate-user", "delete-user", "set-password", "migrate"):
         assert command in text
 
 
