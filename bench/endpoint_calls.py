@@ -39,7 +39,9 @@ def main() -> None:
     with mock_aws():
         import passwords
         from accounts import create_user
+        from shop_common import catalog
         from shop_common.catalog import add_products
+        from shop_common.cursors import encode_cursor
         from shop_common.dynamo import client
         from shop_common.models import NewProduct
 
@@ -59,11 +61,16 @@ def main() -> None:
             recorder.clear()
             response = api.request(method, path, **request)
             rows.append((label, " + ".join(recorder.operations) or "none", recorder.items_read))
-            return response.json()
+            return response.json() if response.body else None
 
         tokens = measure("POST /api/auth", "POST", "/api/auth", json_body={"username": "bench", "password": "bench-password"})
         measure("POST /api/refresh", "POST", "/api/refresh", json_body={"refresh": tokens["refresh"]})
         headers = {"Authorization": f"Bearer {tokens['access']}"}
+        measure("GET /api/me", "GET", "/api/me", headers=headers)
+        measure("PATCH /api/me", "PATCH", "/api/me", json_body={"first_name": "Bench"}, headers=headers)
+        change = {"current_password": "bench-password", "new_password": "another bench passphrase 9"}
+        measure("POST /api/me/password", "POST", "/api/me/password", json_body=change, headers=headers)
+        measure("POST /api/logout", "POST", "/api/logout", json_body={"refresh": tokens["refresh"]})
         first = measure("GET /api/products (page 1, limit 50)", "GET", "/api/products")
         second = measure("GET next link (page 2)", "GET", "/api/products", query_string=urlsplit(first["next"]).query)
         third = measure("GET next link (page 3)", "GET", "/api/products", query_string=urlsplit(second["next"]).query)
@@ -77,6 +84,39 @@ def main() -> None:
         short = [{"product": 1, "quantity_in_order": 5000}]
         measure("POST /api/order (insufficient stock)", "POST", "/api/order", json_body={"parts": short}, headers=headers)
         measure("GET /api/my-orders", "GET", "/api/my-orders", headers=headers)
+
+        # Hostile input (docs/data-model.md, "Worst case per request"): a run of 1,000 empty
+        # buckets (ids never used cost what deleted ones do: neither leaves a bucket counter).
+        catalog._allocate_ids(1000 * catalog.BUCKET_SIZE)
+        far = add_products([NewProduct(name=f"F{n}", price=Decimal("1.00"), quantity_in_stock=1000) for n in range(100)])
+        page = last_page + 1
+        measure(
+            "GET ?page=3&limit=5&cursor=YjEwMDAwMDA (the issue's reproducer)",
+            "GET",
+            "/api/products",
+            query_string="page=3&limit=5&cursor=YjEwMDAwMDA",
+        )
+        for label, cursor in (
+            ("next link over 1,000 empty buckets", encode_cursor("a", args.products, page, 50)),
+            ("previous link over 1,000 empty buckets", encode_cursor("b", far[0].id, page, 50)),
+            ("cursor before the largest id", encode_cursor("b", 10**16 - 1, page, 50)),
+            ("cursor after the largest id (404)", encode_cursor("a", 10**16 - 1, page, 50)),
+        ):
+            measure(f"GET {label}", "GET", "/api/products", query_string=f"page={page}&limit=50&cursor={cursor}")
+        measure("GET ?page=1000000000 (404)", "GET", "/api/products", query_string="page=1000000000")
+        measure("GET ?limit=1000000000 (capped at 100)", "GET", "/api/products", query_string="limit=1000000000")
+        widest = [{"product": n % 50 + 1, "quantity_in_order": 1} for n in range(200)]
+        measure("POST /api/order (200 parts, 50 products)", "POST", "/api/order", json_body={"parts": widest}, headers=headers)
+        unknown = [{"product": 10**9 + n, "quantity_in_order": 1} for n in range(50)]
+        measure("POST /api/order (50 unknown products)", "POST", "/api/order", json_body={"parts": unknown}, headers=headers)
+        oldest = encode_cursor("o", 10**16 - 1)
+        measure(
+            "GET /api/my-orders?limit=100&cursor=<largest id>",
+            "GET",
+            "/api/my-orders",
+            headers=headers,
+            query_string=f"limit=100&cursor={oldest}",
+        )
 
     print(f"\nDynamoDB calls per request ({args.products} products):\n")
     print("| request | calls | items read |")

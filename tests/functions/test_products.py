@@ -2,14 +2,20 @@
 
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shop_common import catalog
+from shop_common import settings as shop_settings
 from shop_common.catalog import add_products, remove_product
+from shop_common.cursors import decode_cursor_numbers, encode_cursor
+from shop_common.dynamo import client, to_attributes
 from shop_common.models import NewProduct
 from shoplocal.gateway.invoke import LocalApi
+from shoplocal.template import table_definition
 
 
 def make_products(count: int, *, stock: int = 10) -> list[dict[str, Any]]:
@@ -133,12 +139,25 @@ def test_nonsense_paging_parameters_are_400_naming_the_field(api: LocalApi, quer
     assert [error["field"] for error in body["errors"]] == [field]
 
 
-@pytest.mark.parametrize("cursor", ["garbage!", "eDEy", "YQ", "Yjk5OTk5OTk5OTk5OTk5OTk5OTk5", "%00"])
-def test_tampered_cursor_is_400(api: LocalApi, cursor: str) -> None:
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage!",
+        "%00",
+        "eDEy",  # x12: an unknown tag
+        "YQ",  # a: no id
+        "Yjk5OTk5OTk5OTk5OTk5OTk5OTk5",  # b and 20 digits
+        encode_cursor("a", 3, 2),  # neither an old cursor (one number) nor a new one (three)
+        encode_cursor("a", 3, 2, 50, 1),
+        "YS0zLjIuNTA",  # a-3.2.50
+        "YTPCsi4yLjUw",  # a3².2.50: not ASCII
+    ],
+)
+def test_tampered_cursor_is_400_naming_the_cursor(api: LocalApi, cursor: str) -> None:
     make_products(3)
     response = api.request("GET", "/api/products", query_string=f"page=2&cursor={cursor}")
     assert response.status == 400
-    assert response.json()["detail"] == "Invalid cursor."
+    assert [error["field"] for error in response.json()["errors"]] == ["cursor"]
 
 
 def test_limit_above_the_maximum_is_capped_at_100(api: LocalApi) -> None:
@@ -148,47 +167,173 @@ def test_limit_above_the_maximum_is_capped_at_100(api: LocalApi) -> None:
     assert parse_qs(urlsplit(page["next"]).query)["limit"] == ["100"]
 
 
-def test_links_use_the_host_and_scheme_the_client_called(api: LocalApi) -> None:
-    make_products(3)
-    response = api.request(
-        "GET", "/api/products", query_string="limit=1", headers={"Host": "shop.example.com", "X-Forwarded-Proto": "https"}
-    )
-    assert response.json()["next"].startswith("https://shop.example.com/api/products?")
+# --- page and cursor: one page, one numbering -------------------------------------------------
 
 
-# --- cost: bounded calls and items per request, however large the catalogue -----------------
+def query_of(url: str) -> dict[str, str]:
+    return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
 
 
-@pytest.mark.usefixtures("small_buckets")
-def test_first_page_and_links_read_about_limit_items(api: LocalApi, dynamodb_calls: Any) -> None:
-    make_products(95)
-    dynamodb_calls.clear()
-    page = get_page(api, "limit=8")
-    assert dynamodb_calls.operations[0] == "GetItem"
-    assert dynamodb_calls.operations[1:] in (["Query"], ["Query", "Query"])
-    assert dynamodb_calls.items_read <= 8 + 1
-    for _ in range(6):
-        dynamodb_calls.clear()
+def test_links_carry_a_cursor_naming_their_page_and_limit(api: LocalApi) -> None:
+    make_products(20)
+    page_2 = follow(api, get_page(api, "limit=3")["next"])
+    next_link, previous_link = query_of(page_2["next"]), query_of(follow(api, page_2["next"])["previous"])
+    assert decode_cursor_numbers(next_link["cursor"], "ab", counts=(3,)) == ("a", (6, 3, 3))
+    assert (next_link["page"], next_link["limit"]) == ("3", "3")
+    assert decode_cursor_numbers(previous_link["cursor"], "ab", counts=(3,)) == ("b", (7, 2, 3))
+    assert (previous_link["page"], previous_link["limit"]) == ("2", "3")
+
+
+@pytest.mark.parametrize(
+    ("change", "fields"),
+    [
+        ({"page": "50"}, ["page"]),
+        ({"page": "1"}, ["page"]),
+        ({"limit": "4"}, ["limit"]),
+        ({"page": "2", "limit": "9"}, ["page", "limit"]),
+    ],
+)
+def test_a_page_or_limit_that_contradicts_the_cursor_is_400_naming_it(
+    api: LocalApi, change: dict[str, str], fields: list[str]
+) -> None:
+    make_products(20)
+    link = query_of(follow(api, get_page(api, "limit=2")["next"])["next"])  # page 3
+    response = api.request("GET", "/api/products", query_string=urlencode(link | change))
+    assert response.status == 400, response.body
+    assert [error["field"] for error in response.json()["errors"]] == fields
+
+
+def test_a_page_left_out_with_a_later_pages_cursor_is_400(api: LocalApi) -> None:
+    make_products(20)
+    link = query_of(follow(api, get_page(api, "limit=2")["next"])["next"])
+    response = api.request("GET", "/api/products", query_string=f"limit=2&cursor={link['cursor']}")
+    assert response.status == 400
+    assert response.json()["errors"][0]["message"] == "The cursor belongs to page 3, not page 1."
+
+
+@pytest.mark.parametrize("old_cursor", ["YTI", "YjEwMDAwMDA", "YjE"])  # a2, b1000000, b1: ids alone
+def test_an_old_cursor_without_its_page_leaves_the_page_number_in_charge(api: LocalApi, old_cursor: str) -> None:
+    products = make_products(20)
+    page = get_page(api, f"page=5&limit=2&cursor={old_cursor}")
+    assert page == get_page(api, "page=5&limit=2")
+    assert page["results"] == products[8:10]
+    assert (query_of(page["next"])["page"], query_of(page["previous"])["page"]) == ("6", "4")
+
+
+def test_following_next_reaches_the_end_when_products_before_the_cursor_were_deleted(api: LocalApi) -> None:
+    products = make_products(10)
+    page = get_page(api, "limit=3")
+    for product_id in (1, 2):
+        remove_product(product_id)
+    seen = page["results"]
+    while page["next"]:
         page = follow(api, page["next"])
-        assert len(dynamodb_calls.calls) <= 3
-        assert dynamodb_calls.items_read <= 8 + 1
-    dynamodb_calls.clear()
-    follow(api, page["previous"])
-    assert len(dynamodb_calls.calls) <= 3
-    assert dynamodb_calls.items_read <= 8 + 1
+        seen += page["results"]
+    assert seen == products  # the count alone (8) would have ended the walk before id 10
+
+
+def test_a_cursor_past_the_end_is_404(api: LocalApi) -> None:
+    make_products(5)
+    cursor = encode_cursor("a", 5, 2, 5)
+    response = api.request("GET", "/api/products", query_string=f"page=2&limit=5&cursor={cursor}")
+    assert response.status == 404
+    assert response.json()["detail"] == "Invalid page."
+
+
+# --- bucket counters: an emptied bucket leaves no item behind ---------------------------------
+
+
+def bucket_counters() -> dict[str, int]:
+    response = client().query(
+        TableName=shop_settings.table_name(),
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :bucket)",
+        ExpressionAttributeValues=to_attributes({":pk": "CATALOG", ":bucket": "BUCKET#"}),
+    )
+    return {item["SK"]["S"]: int(item["product_count"]["N"]) for item in response["Items"]}
 
 
 @pytest.mark.usefixtures("small_buckets")
-def test_arbitrary_page_reads_the_counters_then_about_limit_items(api: LocalApi, dynamodb_calls: Any) -> None:
-    make_products(95)
-    dynamodb_calls.clear()
-    get_page(api, "page=7&limit=8")
-    counters, *reads = dynamodb_calls.calls
-    assert counters.operation == "Query"
-    assert counters.params["ExpressionAttributeValues"][":pk"] == {"S": "CATALOG"}
-    assert counters.items_read == 1 + 10  # META and one counter per bucket of 10 ids
-    assert [call.params.get("IndexName") for call in reads] in (["GSI1"], ["GSI1", "GSI1"])
-    assert sum(call.items_read for call in reads) == 8
+def test_removing_the_last_product_of_a_bucket_deletes_its_counter(api: LocalApi) -> None:
+    make_products(25)
+    for product_id in range(10, 20):
+        remove_product(product_id)
+    remove_product(3)
+    assert bucket_counters() == {"BUCKET#000000000": 8, "BUCKET#000000002": 6}
+    make_products(1)  # id 26: its bucket's counter is counted on, the emptied one stays gone
+    assert bucket_counters() == {"BUCKET#000000000": 8, "BUCKET#000000002": 7}
+    for product_id in range(20, 27):
+        remove_product(product_id)
+    assert bucket_counters() == {"BUCKET#000000000": 8}
+    make_products(1)  # id 27, in the bucket just emptied: adding recreates its counter
+    assert bucket_counters() == {"BUCKET#000000000": 8, "BUCKET#000000002": 1}
+    assert [product["id"] for product in get_page(api, "limit=100")["results"]] == [1, 2, 4, 5, 6, 7, 8, 9, 27]
+
+
+@pytest.mark.usefixtures("small_buckets")
+def test_a_counter_left_at_zero_by_an_interrupted_removal_is_skipped(api: LocalApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    products = make_products(35)
+    monkeypatch.setattr(catalog, "_forget_bucket_if_empty", lambda bucket: None)
+    for product_id in range(10, 30):
+        remove_product(product_id)
+    assert bucket_counters()["BUCKET#000000001"] == 0
+    remaining = [p for p in products if not 10 <= p["id"] < 30]
+    page_1 = get_page(api, "limit=10")
+    page_2 = follow(api, page_1["next"])
+    assert page_1["results"] + page_2["results"] == remaining
+    assert follow(api, page_2["previous"]) == page_1
+
+
+# --- property: links and typed page numbers agree, every product once -------------------------
+
+
+@st.composite
+def catalogues(draw: st.DrawFn) -> tuple[int, set[int], int]:
+    size = draw(st.integers(min_value=0, max_value=45))
+    removed = draw(st.sets(st.integers(min_value=1, max_value=max(size, 1)), max_size=size))
+    return size, removed & set(range(1, size + 1)), draw(st.integers(min_value=1, max_value=8))
+
+
+@pytest.mark.usefixtures("small_buckets")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(catalogue=catalogues())
+def test_links_and_page_numbers_walk_every_product_once_in_id_order(
+    api: LocalApi, dynamodb_calls: Any, catalogue: tuple[int, set[int], int]
+) -> None:
+    size, removed, limit = catalogue
+    recreate_table()
+    products = make_products(size)
+    for product_id in sorted(removed):
+        remove_product(product_id)
+    remaining = [product for product in products if product["id"] not in removed]
+
+    def visit(query: str) -> Any:
+        dynamodb_calls.clear()
+        page = get_page(api, query)
+        # The bound of docs/data-model.md: a GetItem or the counters, a Query of the bucket the
+        # page starts in, the counters, one Query per further bucket the page (and one more) reaches.
+        reached = len({catalog.bucket_of(product["id"]) for product in page["results"]}) + 1
+        assert len(dynamodb_calls.calls) <= 3 + reached
+        return page
+
+    pages = [visit(f"limit={limit}")]
+    while pages[-1]["next"]:
+        assert query_of(pages[-1]["next"])["page"] == str(len(pages) + 1)
+        pages.append(visit(urlsplit(pages[-1]["next"]).query))
+    assert [product for page in pages for product in page["results"]] == remaining
+    assert all(page["count"] == len(remaining) for page in pages)
+    backwards = [pages[-1]]
+    while backwards[-1]["previous"]:
+        backwards.append(visit(urlsplit(backwards[-1]["previous"]).query))
+    assert backwards == pages[::-1]
+    for number, page in enumerate(pages, start=1):
+        assert visit(f"page={number}&limit={limit}") == page
+    assert api.request("GET", "/api/products", query_string=f"page={len(pages) + 1}&limit={limit}").status == 404
+
+
+def recreate_table() -> None:
+    """A fresh table inside one test, for each hypothesis example."""
+    client().delete_table(TableName=shop_settings.table_name())
+    client().create_table(TableName=shop_settings.table_name(), **table_definition())
 
 
 def test_no_request_scans_the_table(api: LocalApi, dynamodb_calls: Any) -> None:

@@ -3,18 +3,21 @@
 Items:
 - product      PK=PRODUCT#<id>  SK=PRODUCT      GSI1PK=CATALOG#<bucket>  GSI1SK=PRODUCT#<id, 12 digits>
 - catalogue    PK=CATALOG       SK=META         product_count, next_id
-- bucket       PK=CATALOG       SK=BUCKET#<bucket, 9 digits>  product_count
+- bucket       PK=CATALOG       SK=BUCKET#<bucket, 9 digits>  product_count (gone with the bucket's last product)
 
 Products live in their own partitions, so stock updates from orders spread over the table.
 The listing index GSI1 groups products into buckets of BUCKET_SIZE consecutive ids, each its own
 partition, so no single index partition takes every stock change, while a page in id order is
-a range read of one or two buckets. Counts per bucket let `page=N` jump to the right bucket.
+a range read of one or two buckets. Counts per bucket let `page=N` jump to the right bucket,
+and let a page step over any run of emptied buckets with one Query.
 """
 
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
 
 from shop_common import settings
 from shop_common.dynamo import client, from_attributes, to_attributes
@@ -37,6 +40,11 @@ _PRODUCT_FIELDS = "id, #name, description, price, quantity_in_stock"
 class CatalogStats:
     product_count: int
     next_id: int  # the id the next product will get; ids below it have been allocated
+
+    @property
+    def last_id(self) -> int:
+        """The highest id ever allocated: no product has a larger one."""
+        return self.next_id - 1
 
 
 def product_key(product_id: int) -> dict[str, Any]:
@@ -135,25 +143,58 @@ def _query_bucket(bucket: int, limit: int, *, after: int | None = None, before: 
     return products[:limit]
 
 
-def products_after(after_id: int, limit: int, stats: CatalogStats) -> list[Product]:
-    """The first `limit` products with an id greater than `after_id`, in id order."""
-    products: list[Product] = []
-    bucket = bucket_of(after_id + 1)
-    last_bucket = bucket_of(stats.next_id - 1)
-    while len(products) < limit and bucket <= last_bucket:
-        products += _query_bucket(bucket, limit - len(products), after=after_id)
-        bucket += 1
+def _nonempty_buckets(first: int, last: int, wanted: int) -> Iterator[int]:
+    """The non-empty buckets from `first` to `last` (both included; downwards when last < first),
+    read from their counters `wanted` to a Query. A bucket's counter goes with its last product
+    (`remove_product`), so a run of emptied buckets costs nothing to step over; a counter left
+    at 0 by an interrupted removal is skipped."""
+    low, high = sorted((first, last))
+    counters = _query_all(
+        KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
+        ExpressionAttributeValues=to_attributes({":pk": CATALOG_PK, ":low": _bucket_sk(low), ":high": _bucket_sk(high)}),
+        ScanIndexForward=first <= last,
+        Limit=wanted,
+    )
+    for item in counters:
+        values = from_attributes(item)
+        if int(values.get("product_count", 0)) > 0:
+            yield int(values["SK"].removeprefix("BUCKET#"))
+
+
+def _products_beyond(edge: int, limit: int, stats: CatalogStats, *, forward: bool) -> list[Product]:
+    """Up to `limit` products past `edge` (an id, present or not), nearest first.
+
+    Bounded whatever `edge` is: an edge beyond the id high-water mark is clamped to it, the
+    edge's own bucket is one Query, and when that bucket runs out, one Query of the bucket
+    counters names the next non-empty buckets, each read with one Query (two in a dense
+    catalogue, at most one per product when each bucket on the way holds a single product).
+    """
+    if forward:
+        nearest, farthest_bucket = edge + 1, bucket_of(stats.last_id)
+    else:
+        edge = min(edge, stats.next_id)  # nothing lies above the high-water mark
+        nearest, farthest_bucket = edge - 1, 0
+    if not 1 <= nearest <= stats.last_id:
+        return []
+    past_edge = {"after": edge} if forward else {"before": edge}
+    bucket = bucket_of(nearest)
+    products = _query_bucket(bucket, limit, **past_edge)
+    if len(products) < limit and bucket != farthest_bucket:
+        for other in _nonempty_buckets(bucket + (1 if forward else -1), farthest_bucket, limit - len(products)):
+            products += _query_bucket(other, limit - len(products), **past_edge)
+            if len(products) == limit:
+                break
     return products
 
 
-def products_before(before_id: int, limit: int) -> list[Product]:
+def products_after(after_id: int, limit: int, stats: CatalogStats) -> list[Product]:
+    """The first `limit` products with an id greater than `after_id`, in id order."""
+    return _products_beyond(after_id, limit, stats, forward=True)
+
+
+def products_before(before_id: int, limit: int, stats: CatalogStats) -> list[Product]:
     """The last `limit` products with an id smaller than `before_id`, in id order."""
-    products: list[Product] = []
-    bucket = bucket_of(before_id - 1)
-    while len(products) < limit and bucket >= 0:
-        products += _query_bucket(bucket, limit - len(products), before=before_id)
-        bucket -= 1
-    return products[::-1]
+    return _products_beyond(before_id, limit, stats, forward=False)[::-1]
 
 
 def products_at_offset(offset: int, limit: int, stats: CatalogStats, buckets: dict[int, int]) -> list[Product]:
@@ -162,9 +203,11 @@ def products_at_offset(offset: int, limit: int, stats: CatalogStats, buckets: di
     The bucket counts locate the bucket holding `offset`. Where that bucket has no gaps (no
     product deleted from it), the id at the offset is computed and the read starts there, so a
     page reads `limit` items; otherwise the bucket is read from its start (< BUCKET_SIZE extra).
+    The page goes on into the next non-empty buckets the counts name, one Query each.
     """
+    ordered = iter(sorted(buckets))
     passed = 0
-    for bucket in sorted(buckets):
+    for bucket in ordered:
         if passed + buckets[bucket] > offset:
             break
         passed += buckets[bucket]
@@ -172,13 +215,16 @@ def products_at_offset(offset: int, limit: int, stats: CatalogStats, buckets: di
         return []
     position = offset - passed
     first_id = max(1, bucket * BUCKET_SIZE)
-    allocated = min(stats.next_id - 1, (bucket + 1) * BUCKET_SIZE - 1) - first_id + 1
+    allocated = min(stats.last_id, (bucket + 1) * BUCKET_SIZE - 1) - first_id + 1
     if buckets[bucket] == allocated:
-        return products_after(first_id + position - 1, limit, stats)
-    head = _query_bucket(bucket, position + limit, after=first_id - 1)[position:]
-    if len(head) == limit or not head:
-        return head
-    return head + products_after(head[-1].id, limit - len(head), stats)
+        products = _query_bucket(bucket, limit, after=first_id + position - 1)
+    else:
+        products = _query_bucket(bucket, position + limit, after=first_id - 1)[position:]
+    for later in ordered:  # the buckets after this one
+        if len(products) == limit:
+            break
+        products += _query_bucket(later, limit - len(products))
+    return products
 
 
 def get_products(product_ids: Sequence[int]) -> dict[int, Product]:
@@ -299,39 +345,75 @@ def add_products(new_products: Sequence[NewProduct]) -> list[Product]:
     first_id = _allocate_ids(len(new_products))
     products = [Product(id=first_id + index, **new.model_dump()) for index, new in enumerate(new_products)]
     for chunk in _transaction_chunks(products):
-        writes: list[TransactWriteItemTypeDef] = [
-            {
-                "Put": {
-                    "TableName": settings.table_name(),
-                    "Item": product_item(product),
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            }
-            for product in chunk
-        ]
-        writes += [_sku_claim_put(product) for product in chunk if product.sku]
-        client().transact_write_items(TransactItems=writes + _counter_updates([p.id for p in chunk], +1))
+        client().transact_write_items(TransactItems=new_product_writes(chunk))
     return products
 
 
-def remove_product(product_id: int) -> None:
-    """Delete a product (and its SKU claim) and keep the counts exact. Orders keep the product's name."""
-    found = client().get_item(
-        TableName=settings.table_name(), Key=product_key(product_id), ProjectionExpression="sku", ConsistentRead=True
-    )
-    sku = from_attributes(found.get("Item", {})).get("sku")
-    delete: TransactWriteItemTypeDef = {
-        "Delete": {
-            "TableName": settings.table_name(),
-            "Key": product_key(product_id),
-            # The SKU read above is still the product's: the claim deleted with it is its own.
-            "ConditionExpression": "attribute_exists(PK) AND sku = :sku"
-            if sku
-            else "attribute_exists(PK) AND attribute_not_exists(sku)",
-            **({"ExpressionAttributeValues": to_attributes({":sku": sku})} if sku else {}),
+def new_product_writes(products: Sequence[Product]) -> "list[TransactWriteItemTypeDef]":
+    """One transaction's writes adding products (with ids allocated): each product, then the
+    claims of their SKUs in the same order, then the catalogue and bucket counters."""
+    writes: list[TransactWriteItemTypeDef] = [
+        {
+            "Put": {
+                "TableName": settings.table_name(),
+                "Item": product_item(product),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
         }
-    }
-    claim: list[TransactWriteItemTypeDef] = (
-        [{"Delete": {"TableName": settings.table_name(), "Key": sku_claim_key(sku)}}] if sku else []
-    )
-    client().transact_write_items(TransactItems=[delete, *claim, *_counter_updates([product_id], -1)])
+        for product in products
+    ]
+    writes += [_sku_claim_put(product) for product in products if product.sku]
+    return writes + _counter_updates([product.id for product in products], +1)
+
+
+def remove_product(product_id: int, attempts: int = 5) -> bool:
+    """Delete a product (and its SKU claim) and keep the counts exact; False when there is no
+    such product. Orders keep the product's name. A transaction cancelled by a concurrent write
+    to the product (an order, a new SKU) wrote nothing: the product is read again and the removal
+    tried again, `attempts` times in all, then ServiceBusy."""
+    table = settings.table_name()
+    for attempt in range(attempts):
+        key = product_key(product_id)
+        found = client().get_item(TableName=table, Key=key, ProjectionExpression="PK, sku", ConsistentRead=True)
+        if "Item" not in found:
+            return False
+        sku = from_attributes(found["Item"]).get("sku")
+        # The condition keeps the SKU read above the product's own, so the claim deleted is its claim.
+        delete: TransactWriteItemTypeDef = {
+            "Delete": {
+                "TableName": table,
+                "Key": product_key(product_id),
+                "ConditionExpression": "attribute_exists(PK) AND " + ("sku = :sku" if sku else "attribute_not_exists(sku)"),
+            }
+        }
+        writes = [delete, *_counter_updates([product_id], -1)]
+        if sku:
+            delete["Delete"]["ExpressionAttributeValues"] = to_attributes({":sku": sku})
+            writes.append({"Delete": {"TableName": table, "Key": sku_claim_key(sku)}})
+        try:
+            client().transact_write_items(TransactItems=writes)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            time.sleep(0.05 * 2**attempt)  # a concurrent write won: read the product again
+            continue
+        _forget_bucket_if_empty(bucket_of(product_id))
+        return True
+    raise ServiceBusy(f"product {product_id} kept changing under concurrent writes; it was not removed")
+
+
+def _forget_bucket_if_empty(bucket: int) -> None:
+    """Delete a bucket's counter once it reaches 0, so the listing steps over emptied buckets
+    with one bounded Query (`_nonempty_buckets`). The condition makes it safe against a
+    concurrent add, whose ADD recreates the counter; if this step never runs, the counter stays
+    at 0 and is only skipped by readers."""
+    try:
+        client().delete_item(
+            TableName=settings.table_name(),
+            Key=to_attributes({"PK": CATALOG_PK, "SK": _bucket_sk(bucket)}),
+            ConditionExpression="product_count = :zero",
+            ExpressionAttributeValues=to_attributes({":zero": 0}),
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise

@@ -1,0 +1,397 @@
+"""Every request costs bounded DynamoDB work whatever its input (docs/data-model.md, "Worst
+case per request"): hostile inputs to each endpoint, asserting the calls made and items read."""
+
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from shop_common import catalog
+from shop_common.catalog import add_products, remove_product
+from shop_common.cursors import encode_cursor
+from shop_common.models import NewProduct
+from shoplocal.gateway.invoke import LocalApi
+
+Headers = dict[str, str]
+HUGE_ID = 10**16 - 1  # the largest id a cursor can hold
+
+# The bounds in docs/data-model.md. A listing request: one GetItem of the catalogue counters,
+# one Query of the bucket the page starts in, then, if the page runs past that bucket, one
+# Query of the bucket counters and one Query per further non-empty bucket the page reaches.
+LINK_CALLS = 4  # where every bucket the page reaches holds limit + 1 products or more
+TYPED_PAGE_CALLS = 3  # counters Query, the page's bucket, the next bucket
+
+
+def add(count: int, stock: int = 1_000) -> None:
+    add_products([NewProduct(name=f"P{n}", price=Decimal("1.00"), quantity_in_stock=stock) for n in range(count)])
+
+
+def listing(api: LocalApi, query: str) -> Any:
+    return api.request("GET", "/api/products", query_string=query)
+
+
+def query_of(url: str) -> str:
+    return urlsplit(url).query
+
+
+@pytest.fixture
+def small_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Buckets of 10 ids: runs of hundreds of empty buckets in a table of a few dozen items."""
+    monkeypatch.setattr(catalog, "BUCKET_SIZE", 10)
+
+
+@pytest.fixture
+def sparse_catalogue(small_buckets: None) -> list[int]:
+    """Ids 1-10, a run of 10,000 ids never used (1,000 empty buckets: as if their products were
+    removed), 10,011-10,019, 10,020-10,029 removed (their bucket's counter is gone), 10,030-10,040."""
+    add(10)
+    catalog._allocate_ids(10_000)
+    add(30)
+    for product_id in range(10_020, 10_030):
+        remove_product(product_id)
+    return [*range(1, 11), *range(10_011, 10_020), *range(10_030, 10_041)]
+
+
+NON_EMPTY_BUCKETS = 5  # of the sparse catalogue: 0, 1, 1001, 1003, 1004
+
+
+def ids(response: Any) -> list[int]:
+    assert response.status == 200, response.body
+    return [product["id"] for product in response.json()["results"]]
+
+
+# --- GET /api/products ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        # Cursors issued before they named their page: the page number decides, as typed.
+        ("page=3&limit=5&cursor=YjEwMDAwMDA", 200),  # b1000000, the issue's reproducer
+        (f"page=3&limit=5&cursor={encode_cursor('b', HUGE_ID)}", 200),
+        (f"page=2&limit=5&cursor={encode_cursor('a', HUGE_ID)}", 200),
+        # Cursors naming their page, with ids anywhere.
+        (f"page=3&limit=5&cursor={encode_cursor('b', HUGE_ID, 3, 5)}", 200),
+        (f"page=2&limit=5&cursor={encode_cursor('a', HUGE_ID, 2, 5)}", 404),
+        (f"page=2&limit=5&cursor={encode_cursor('a', 10, 2, 5)}", 200),  # into 1,000 empty buckets
+        (f"page=3&limit=5&cursor={encode_cursor('b', 10_011, 3, 5)}", 200),  # down across them
+        (f"page=3&limit=5&cursor={encode_cursor('b', 10_031, 3, 5)}", 200),  # down from a removed run
+        (f"page=2&limit=100&cursor={encode_cursor('a', 0, 2, 100)}", 200),
+        (f"page=2&limit=100&cursor={encode_cursor('b', 1, 2, 100)}", 404),
+        # Huge pages and limits.
+        ("page=1000000000&limit=100", 404),
+        ("page=4&limit=1000000000", 404),
+        ("limit=1000000000", 200),
+    ],
+)
+def test_hostile_listing_requests_cost_a_few_calls_and_about_limit_items(
+    api: LocalApi, dynamodb_calls: Any, sparse_catalogue: list[int], query: str, status: int
+) -> None:
+    limit = min(int(parse_qs(query)["limit"][0]), 100)
+    dynamodb_calls.clear()
+    response = listing(api, query)
+    assert response.status == status, response.body
+    results = [product["id"] for product in response.json().get("results", [])]
+    reached = len({catalog.bucket_of(product_id) for product_id in results}) + 1  # + the one probed past the page
+    assert len(dynamodb_calls.calls) <= 2 + reached
+    # META, limit + 1 products, every non-empty bucket's counter, a bucket's worth of gaps
+    assert dynamodb_calls.items_read <= 1 + limit + 1 + NON_EMPTY_BUCKETS + catalog.BUCKET_SIZE - 1
+    assert set(dynamodb_calls.operations) <= {"GetItem", "Query"}
+
+
+def test_a_link_into_a_run_of_empty_buckets_reads_the_counters_once(
+    api: LocalApi, dynamodb_calls: Any, sparse_catalogue: list[int]
+) -> None:
+    dynamodb_calls.clear()
+    response = listing(api, f"page=2&limit=5&cursor={encode_cursor('a', 10, 2, 5)}")
+    assert ids(response) == sparse_catalogue[10:15]
+    get_meta, first_bucket, counters, next_bucket = dynamodb_calls.calls
+    assert (get_meta.operation, first_bucket.params["IndexName"], next_bucket.params["IndexName"]) == ("GetItem", "GSI1", "GSI1")
+    assert first_bucket.items_read == 0  # id 10 is the last of its bucket
+    assert counters.params["KeyConditionExpression"] == "PK = :pk AND SK BETWEEN :low AND :high"
+    assert counters.items_read == 3  # buckets 1001, 1003, 1004: the 1,001 emptied ones have no counter
+    assert next_bucket.items_read == 6
+
+
+def test_a_previous_link_down_across_empty_buckets_is_bounded(
+    api: LocalApi, dynamodb_calls: Any, sparse_catalogue: list[int]
+) -> None:
+    dynamodb_calls.clear()
+    response = listing(api, f"page=3&limit=5&cursor={encode_cursor('b', 10_013, 3, 5)}")
+    assert ids(response) == [8, 9, 10, 10_011, 10_012]
+    # GetItem; bucket 1001 below 10,013; counters below it (buckets 1 and 0); bucket 1; bucket 0
+    assert dynamodb_calls.operations == ["GetItem", "Query", "Query", "Query", "Query"]
+    assert dynamodb_calls.items_read == 1 + 2 + 2 + 1 + 2
+
+
+def test_a_counter_left_at_zero_is_stepped_over(
+    api: LocalApi, dynamodb_calls: Any, monkeypatch: pytest.MonkeyPatch, small_buckets: None
+) -> None:
+    add(30)
+    monkeypatch.setattr(catalog, "_forget_bucket_if_empty", lambda bucket: None)  # an interrupted removal
+    for product_id in range(10, 20):
+        remove_product(product_id)
+    dynamodb_calls.clear()
+    assert ids(listing(api, f"page=2&limit=5&cursor={encode_cursor('a', 9, 2, 5)}")) == [20, 21, 22, 23, 24]
+    assert len(dynamodb_calls.calls) == LINK_CALLS
+    assert dynamodb_calls.items_read == 1 + 0 + 2 + 6  # the zero counter is read and skipped
+
+
+def test_the_worst_link_reads_one_bucket_per_product(api: LocalApi, dynamodb_calls: Any, small_buckets: None) -> None:
+    """A catalogue thinned to one product per bucket: the documented worst case, limit + 3 calls
+    (+ 1 when the first bucket probed is empty). Ids never used stand for deleted ones."""
+    catalog._allocate_ids(4)
+    for _ in range(30):
+        add(1)  # ids 5, 15, 25, ...
+        catalog._allocate_ids(9)
+    dynamodb_calls.clear()
+    page = listing(api, "limit=20")
+    assert ids(page) == list(range(5, 205, 10))
+    assert len(dynamodb_calls.calls) == 20 + 3  # GetItem, counters, 21 buckets (the last for `next`)
+    assert dynamodb_calls.items_read == 1 + 21 + 20
+
+
+@pytest.mark.usefixtures("small_buckets")
+def test_page_one_and_links_in_a_dense_catalogue_cost_two_to_four_calls(api: LocalApi, dynamodb_calls: Any) -> None:
+    add(95)
+    dynamodb_calls.clear()
+    page = listing(api, "limit=8").json()
+    assert dynamodb_calls.operations == ["GetItem", "Query"]  # ids 1-9: page 1 and one more for `next`
+    assert dynamodb_calls.items_read == 1 + 9
+    for _ in range(6):
+        dynamodb_calls.clear()
+        page = listing(api, query_of(page["next"])).json()
+        assert len(dynamodb_calls.calls) <= LINK_CALLS
+        assert dynamodb_calls.items_read <= 1 + 9 + 8  # META, 9 products, at most 8 bucket counters
+    dynamodb_calls.clear()
+    listing(api, query_of(page["previous"]))
+    assert len(dynamodb_calls.calls) <= LINK_CALLS
+    assert dynamodb_calls.items_read <= 1 + 8 + 7
+
+
+@pytest.mark.usefixtures("small_buckets")
+def test_a_typed_page_reads_the_counters_then_about_limit_items(api: LocalApi, dynamodb_calls: Any) -> None:
+    add(95)
+    dynamodb_calls.clear()
+    assert ids(listing(api, "page=7&limit=8")) == list(range(49, 57))
+    counters, *reads = dynamodb_calls.calls
+    assert counters.operation == "Query"
+    assert counters.params["ExpressionAttributeValues"][":pk"] == {"S": "CATALOG"}
+    assert counters.items_read == 1 + 10  # META and one counter per bucket of 10 ids
+    assert [call.params.get("IndexName") for call in reads] == ["GSI1", "GSI1"]
+    assert sum(call.items_read for call in reads) == 8
+
+
+@pytest.mark.usefixtures("small_buckets")
+def test_a_typed_page_in_a_bucket_with_gaps_reads_at_most_a_bucket_more(api: LocalApi, dynamodb_calls: Any) -> None:
+    add(95)
+    remove_product(41)
+    dynamodb_calls.clear()
+    assert ids(listing(api, "page=6&limit=8")) == list(range(42, 50))
+    assert len(dynamodb_calls.calls) <= TYPED_PAGE_CALLS
+    assert dynamodb_calls.items_read <= 1 + 10 + 8 + catalog.BUCKET_SIZE - 1
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage!",
+        "x" * 64,
+        encode_cursor("o", 374554982346281),  # a my-orders cursor
+        encode_cursor("a", 5, 2),  # two numbers: no cursor this API issued
+        encode_cursor("a", 5, 2, 5, 1),
+        encode_cursor("c", 5, 2, 5),
+        encode_cursor("a", 5, 3, 5),  # a real cursor for another page
+    ],
+)
+def test_a_cursor_that_is_not_this_pages_costs_nothing(api: LocalApi, dynamodb_calls: Any, cursor: str) -> None:
+    add(20)
+    dynamodb_calls.clear()
+    assert listing(api, f"page=2&limit=5&cursor={cursor}").status == 400
+    assert dynamodb_calls.calls == []
+
+
+# --- POST /api/auth and POST /api/refresh -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "nobody", "password": "x"},
+        {"username": "alice", "password": "wrong"},
+        {"username": "a" * 150, "password": "p" * 4096},
+        {"username": "alice"},
+        {"username": ["alice"], "password": {"x": 1}},
+    ],
+)
+def test_sign_in_reads_at_most_the_login_item(api: LocalApi, dynamodb_calls: Any, new_user: Any, body: dict[str, Any]) -> None:
+    new_user("alice")
+    dynamodb_calls.clear()
+    assert api.request("POST", "/api/auth", json_body=body).status in (400, 401)
+    # the login item and the username's failure counter in one read; a failure counted
+    assert dynamodb_calls.operations in ([], ["BatchGetItem", "UpdateItem"])
+    assert dynamodb_calls.items_read <= 2
+
+
+def test_refresh_is_one_read_and_a_bad_token_none(api: LocalApi, dynamodb_calls: Any, new_user: Any) -> None:
+    _, username, password = new_user()
+    tokens = api.request("POST", "/api/auth", json_body={"username": username, "password": password}).json()
+    dynamodb_calls.clear()
+    assert api.request("POST", "/api/refresh", json_body={"refresh": tokens["refresh"]}).status == 200
+    # the account (and whether this token was revoked): one read of at most two items
+    assert dynamodb_calls.operations in (["GetItem"], ["BatchGetItem"])
+    assert dynamodb_calls.items_read <= 2
+    for hostile, status in ((tokens["access"], 401), (tokens["refresh"][:-4] + "AAAA", 401), ("x" * 10_000, 400)):
+        dynamodb_calls.clear()
+        assert api.request("POST", "/api/refresh", json_body={"refresh": hostile}).status == status
+        assert dynamodb_calls.calls == []
+
+
+# --- POST /api/order and GET /api/my-orders ---------------------------------------------------
+
+
+def place(api: LocalApi, headers: Headers, parts: list[tuple[int, int]]) -> Any:
+    body = {"parts": [{"product": product, "quantity_in_order": quantity} for product, quantity in parts]}
+    return api.request("POST", "/api/order", json_body=body, headers=headers)
+
+
+def assert_one_read_and_one_transaction(dynamodb_calls: Any, distinct: int) -> None:
+    read, write = dynamodb_calls.calls
+    assert (read.operation, write.operation) == ("BatchGetItem", "TransactWriteItems")
+    assert read.items_read == distinct
+    # one item per product, the order, its id guard, the account check
+    assert len(write.params["TransactItems"]) <= distinct + 3
+
+
+@pytest.mark.parametrize(
+    ("parts", "distinct"),
+    [
+        ([(1, 1)] * 200, 1),  # 200 parts of one product
+        ([(n % 50 + 1, 1) for n in range(200)], 50),  # 200 parts over 50 products
+        ([(n + 1, 1) for n in range(50)], 50),
+    ],
+)
+def test_an_order_is_one_read_and_one_transaction(
+    api: LocalApi, dynamodb_calls: Any, signed_in: Any, parts: list[tuple[int, int]], distinct: int
+) -> None:
+    _, headers = signed_in()
+    add(60)
+    dynamodb_calls.clear()
+    assert place(api, headers, parts).status == 201
+    assert_one_read_and_one_transaction(dynamodb_calls, distinct)
+
+
+@pytest.mark.parametrize(
+    ("parts", "calls"),
+    [
+        ([(10**9 + n, 1) for n in range(50)], ["BatchGetItem"]),  # 50 unknown products
+        ([(1, 10**6)] * 200, ["BatchGetItem"]),  # far more than the stock
+        ([(n + 1, 1) for n in range(51)], []),  # 51 distinct products: refused before any read
+        ([(n + 1, 1) for n in range(201)], []),  # 201 parts
+    ],
+)
+def test_a_refused_order_costs_one_read_at_most(
+    api: LocalApi, dynamodb_calls: Any, signed_in: Any, parts: list[tuple[int, int]], calls: list[str]
+) -> None:
+    _, headers = signed_in()
+    add(60)
+    dynamodb_calls.clear()
+    assert place(api, headers, parts).status == 400
+    assert dynamodb_calls.operations == calls
+    assert dynamodb_calls.items_read <= 50
+
+
+def test_an_anonymous_order_costs_nothing(api: LocalApi, dynamodb_calls: Any) -> None:
+    dynamodb_calls.clear()
+    assert place(api, {"Authorization": "Bearer forged"}, [(1, 1)] * 200).status == 401
+    assert dynamodb_calls.calls == []
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "calls"),
+    [
+        ("", 200, 1),
+        ("limit=100", 200, 1),
+        (f"limit=100&cursor={encode_cursor('o', HUGE_ID)}", 200, 1),
+        (f"cursor={encode_cursor('o', 0)}", 200, 1),
+        ("limit=1000000000", 400, 0),
+        ("limit=0", 400, 0),
+        (f"cursor={encode_cursor('a', 5, 2, 5)}", 400, 0),  # a products cursor
+        ("cursor=" + "x" * 64, 400, 0),
+    ],
+)
+def test_my_orders_is_one_query_of_at_most_limit_plus_one_items(
+    api: LocalApi, dynamodb_calls: Any, signed_in: Any, query: str, status: int, calls: int
+) -> None:
+    _, headers = signed_in()
+    add(3)
+    for _ in range(3):
+        assert place(api, headers, [(1, 1)]).status == 201
+    dynamodb_calls.clear()
+    response = api.request("GET", "/api/my-orders", headers=headers, query_string=query)
+    assert response.status == status, response.body
+    assert dynamodb_calls.operations == ["Query"] * calls
+    if calls:
+        assert dynamodb_calls.calls[0].params["Limit"] <= 101
+    assert dynamodb_calls.items_read <= 3
+
+
+# --- the signed-in user's own account: /api/me, /api/me/password, /api/logout -----------------
+
+
+def test_reading_my_profile_is_one_item(api: LocalApi, dynamodb_calls: Any, signed_in: Any) -> None:
+    _, headers = signed_in()
+    dynamodb_calls.clear()
+    assert api.request("GET", "/api/me", headers=headers).status == 200
+    assert dynamodb_calls.operations == ["GetItem"]
+    assert dynamodb_calls.items_read == 1
+    dynamodb_calls.clear()
+    assert api.request("GET", "/api/me", headers={"Authorization": "Bearer " + "x" * 5000}).status == 401
+    assert dynamodb_calls.calls == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"first_name": "Ann", "email": "ann@example.com"}, 200),
+        ({"email": "taken@example.com"}, 400),  # another user's email: the transaction says so
+        ({"first_name": "x" * 1_000}, 400),
+        ({"first_name": "x" * 100_000}, 413),
+        ({"is_staff": True}, 400),
+    ],
+)
+def test_editing_my_profile_is_a_read_and_a_transaction_per_attempt(
+    api: LocalApi, dynamodb_calls: Any, signed_in: Any, body: dict[str, Any], status: int
+) -> None:
+    signed_in(email="taken@example.com")
+    _, headers = signed_in()
+    dynamodb_calls.clear()
+    assert api.request("PATCH", "/api/me", json_body=body, headers=headers).status == status
+    # at most 3 attempts of GetItem + TransactWriteItems when the profile keeps changing; 1 here
+    assert dynamodb_calls.operations in ([], ["GetItem", "TransactWriteItems"])
+    assert dynamodb_calls.items_read <= 1
+
+
+@pytest.mark.parametrize(("current", "status", "calls"), [("correct horse battery", 204, 3), ("wrong", 400, 2)])
+def test_changing_my_password_is_two_reads_and_a_transaction(
+    api: LocalApi, dynamodb_calls: Any, signed_in: Any, current: str, status: int, calls: int
+) -> None:
+    _, headers = signed_in()
+    body = {"current_password": current, "new_password": "an entirely new passphrase 7"}
+    dynamodb_calls.clear()
+    assert api.request("POST", "/api/me/password", json_body=body, headers=headers).status == status
+    assert dynamodb_calls.operations == ["GetItem", "GetItem", "TransactWriteItems"][:calls]
+    assert dynamodb_calls.items_read == 2
+
+
+def test_signing_out_is_one_write_and_a_bad_token_nothing(api: LocalApi, dynamodb_calls: Any, new_user: Any) -> None:
+    _, username, password = new_user()
+    tokens = api.request("POST", "/api/auth", json_body={"username": username, "password": password}).json()
+    dynamodb_calls.clear()
+    assert api.request("POST", "/api/logout", json_body={"refresh": tokens["refresh"]}).status == 204
+    assert len(dynamodb_calls.calls) == 1
+    assert dynamodb_calls.items_read == 0
+    dynamodb_calls.clear()
+    assert api.request("POST", "/api/logout", json_body={"refresh": tokens["access"]}).status == 401
+    assert dynamodb_calls.calls == []
