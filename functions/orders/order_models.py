@@ -13,19 +13,22 @@ MAX_PARTS = 200
 MAX_QUANTITY = 1_000_000
 
 
-def _reject_booleans(value: Any) -> Any:
-    # pydantic's lax mode turns true/false into 1/0; a boolean is never a valid id or quantity.
-    if isinstance(value, bool):
-        raise ValueError("must be an integer, not a boolean")
+def _json_integer(value: Any) -> Any:
+    # JSON Schema's `integer`, exactly: a JSON number without a fraction (1, 1.0), never a string
+    # or a boolean, which pydantic's lax mode would take ("5", "05", even "5_0" as 50, true as 1).
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
     return value
 
 
-StrictPositiveInt = Annotated[int, BeforeValidator(_reject_booleans), Field(ge=1)]
+# The validator comes after the bounds so that they stay JSON Schema's `minimum`/`maximum` in the
+# OpenAPI document (after it, pydantic would write its own `ge`/`le` there).
+JsonInteger = BeforeValidator(_json_integer)
 
 
 class OrderPartRequest(BaseModel):
-    product: Annotated[StrictPositiveInt, Field(le=2**53)]
-    quantity_in_order: Annotated[StrictPositiveInt, Field(le=MAX_QUANTITY)]
+    product: Annotated[int, Field(ge=1, le=2**53), JsonInteger]
+    quantity_in_order: Annotated[int, Field(ge=1, le=MAX_QUANTITY), JsonInteger]
 
 
 class OrderRequest(BaseModel):
@@ -33,13 +36,14 @@ class OrderRequest(BaseModel):
 
 
 class OrderPart(BaseModel):
-    product: int
-    quantity_in_order: int
+    product: Annotated[int, Field(ge=1)]
+    quantity_in_order: Annotated[int, Field(ge=1)]
     product_name: str
 
 
 class Order(BaseModel):
-    id: int
-    parts: list[OrderPart]
-    created: str  # ISO 8601, UTC, e.g. "2026-11-24T09:00:00.123456Z"
-    user: int
+    id: Annotated[int, Field(ge=1, lt=2**53)]  # exact in JavaScript
+    parts: Annotated[list[OrderPart], Field(min_length=1)]
+    # ISO 8601 in UTC, e.g. "2026-11-24T09:00:00.123456Z"
+    created: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
+    user: Annotated[int, Field(ge=1)]

@@ -11,17 +11,21 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order_models import Order, OrderRequest
 from order_service import list_orders, place_order
-from shop_common.api import absolute_url, create_resolver, documented, json_response, proxy_error_response
-from shop_common.errors import AuthenticationFailed
+from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response, proxy_error_response
+from shop_common.errors import AuthenticationFailed, ShopError
+from shop_common.snapstart import register_hooks
 from shop_common.tokens import user_id_from_authorization
 
 # A page of my-orders; the body stays a plain list (as the Django app returned) and further
 # pages are offered in a `Link: <...>; rel="next"` header.
 MY_ORDERS_PAGE_SIZE = 100
+# Refused orders the dashboard counts (and an alarm watches: conflicts), by the error's code.
+REFUSAL_METRICS = {"insufficient_stock": "SoldOutRefusals", "conflict": "OrderConflicts"}
 
 logger = Logger()
 metrics = Metrics()
 app = create_resolver()
+register_hooks()  # SnapStart: prepare before the snapshot, refresh after restore
 
 
 # `security` only documents the bearer token in the OpenAPI document; lambda_handler enforces it.
@@ -38,18 +42,23 @@ SIGNED_IN: list[dict[str, list[str]]] = [{"bearerAuth": []}]
     },
 )
 def create_order(request: OrderRequest) -> Response[str]:
-    order = place_order(app.context["user_id"], request)
-    _publish_order_metrics(len(order.parts))
+    try:
+        order = place_order(app.context["user_id"], request)
+    except ShopError as refused:
+        if refused.code in REFUSAL_METRICS:
+            _publish_order_metrics({REFUSAL_METRICS[refused.code]: 1})
+        raise
+    _publish_order_metrics({"OrdersPlaced": 1, "OrderLines": len(order.parts)})
     return json_response(201, order.model_dump())
 
 
-def _publish_order_metrics(lines: int) -> None:
-    # The order is placed by now: telemetry must never turn it into an error the client would
-    # retry (and so order twice). Flushed here rather than by @log_metrics, which would warn on
-    # every request that records no metric.
+def _publish_order_metrics(counts: dict[str, int]) -> None:
+    # Telemetry must never change the answer: a placed order turned into an error would be
+    # retried (and so ordered twice). Flushed here rather than by @log_metrics, which would warn
+    # on every request that records no metric.
     try:
-        metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="OrderLines", unit=MetricUnit.Count, value=lines)
+        for name, value in counts.items():
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
         metrics.flush_metrics()
     except Exception:
         logger.exception("Could not publish order metrics")
@@ -63,7 +72,7 @@ def _publish_order_metrics(lines: int) -> None:
 )
 def my_orders(
     limit: Annotated[int, Query(ge=1, le=MY_ORDERS_PAGE_SIZE)] = MY_ORDERS_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: CursorQuery = None,
 ) -> Response[str]:
     orders, next_cursor = list_orders(app.context["user_id"], limit, cursor)
     headers = None

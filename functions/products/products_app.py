@@ -7,25 +7,27 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from listing import DEFAULT_LIMIT, product_page
-from shop_common.api import absolute_url, create_resolver, documented, json_response
+from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response
+from shop_common.snapstart import register_hooks
 
 logger = Logger()
 app = create_resolver()
+register_hooks()  # SnapStart: prepare before the snapshot, refresh after restore
 
 
 class ProductJson(BaseModel):
-    id: int
+    id: Annotated[int, Field(ge=1)]
     name: str
     description: str
-    price: str  # two decimal places, e.g. "19.99"
-    quantity_in_stock: int
+    price: Annotated[str, Field(pattern=r"^\d+\.\d{2}$")]  # two decimal places, e.g. "19.99"
+    quantity_in_stock: Annotated[int, Field(ge=0)]
 
 
 class ProductPageJson(BaseModel):
-    count: int
+    count: Annotated[int, Field(ge=0)]
     next: str | None
     previous: str | None
     results: list[ProductJson]
@@ -42,7 +44,7 @@ class ProductPageJson(BaseModel):
 def list_products(
     page: Annotated[int, Query(ge=1, le=1_000_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=1_000_000_000)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: CursorQuery = None,
 ) -> Response[str]:
     result = product_page(page, limit, cursor)
 

@@ -7,6 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+# shop_common.api.LOCAL_ORIGIN_KEY (the layer is not importable here before the gateway puts it
+# on the path): where the local gateway is reached, e.g. "http://127.0.0.1:3000", for the links
+# handlers build. API Gateway never sends it; nothing a client sends can set it.
+LOCAL_ORIGIN_KEY = "shoplocalOrigin"
+
 
 def http_api_event(
     method: str,
@@ -18,12 +23,19 @@ def http_api_event(
     body: str | bytes | None = None,
     source_ip: str = "127.0.0.1",
     domain_name: str = "localhost",
+    stage: str = "$default",
+    local_origin: str | None = None,
     path_parameters: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The event for one request. Header names are lower-cased and repeated query parameters
-    joined with commas, as API Gateway does; a bytes body is sent base64-encoded."""
+    joined with commas, as API Gateway does; a bytes body is sent base64-encoded.
+
+    `domain_name` is the API's own domain (API Gateway's `domainName`: the domain it was called
+    on, never the client's Host header). A named `stage` is the first segment of `rawPath`, as
+    on the execute-api domain; `$default` is served at the root."""
     lowered = {name.lower(): value for name, value in (headers or {}).items()}
     lowered.setdefault("host", domain_name)
+    raw_path = path if stage == "$default" else f"/{stage}{path}"
     query: dict[str, str] = {}
     for name, value in parse_qsl(query_string, keep_blank_values=True):
         query[name] = f"{query[name]},{value}" if name in query else value
@@ -31,29 +43,31 @@ def http_api_event(
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key or f"{method.upper()} {path}",
-        "rawPath": path,
+        "rawPath": raw_path,
         "rawQueryString": query_string,
         "headers": lowered,
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "local",
-            "domainName": lowered["host"].split(":")[0],
-            "domainPrefix": "local",
+            "domainName": domain_name,
+            "domainPrefix": domain_name.split(".")[0],
             "http": {
                 "method": method.upper(),
-                "path": path,
+                "path": raw_path,
                 "protocol": "HTTP/1.1",
                 "sourceIp": source_ip,
                 "userAgent": lowered.get("user-agent", ""),
             },
             "requestId": uuid.uuid4().hex,
             "routeKey": route_key or f"{method.upper()} {path}",
-            "stage": "$default",
+            "stage": stage,
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),
         },
         "isBase64Encoded": isinstance(body, bytes),
     }
+    if local_origin:
+        event["requestContext"][LOCAL_ORIGIN_KEY] = local_origin
     if "cookie" in lowered:
         event["cookies"] = [cookie.strip() for cookie in lowered["cookie"].split(";")]
     if query:

@@ -3,6 +3,7 @@
 
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 from shoplocal.gateway.local_gateway import GatewayRequest, LocalGateway, log_request
@@ -33,6 +34,7 @@ class _ApiRequestHandler(BaseHTTPRequestHandler):
             headers=self._headers_as_api_gateway_passes_them(),
             body=body,
             source_ip=self.client_address[0],
+            server_origin=self.server.origin,
         )
         response = self.server.gateway.handle(request)
         # Logged before the answer leaves: a client that has its response can rely on the
@@ -63,6 +65,13 @@ class _ApiRequestHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) goes to the gateway too, which answers it as API
+        # Gateway does (404, no route), rather than http.server's HTML 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
     def log_message(self, format: str, *args: object) -> None:
         """Requests are logged once, by the gateway's request log, not by http.server."""
 
@@ -75,3 +84,5 @@ class ApiServer(ThreadingHTTPServer):
     def __init__(self, host: str, port: int, gateway: LocalGateway) -> None:
         self.gateway = gateway
         super().__init__((host, port), _ApiRequestHandler)
+        # Listening on every interface, the server is still reached as itself on the loopback.
+        self.origin = f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{self.server_port}"  # noqa: S104 - a comparison

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from shoplocal.gateway.containers import Containers, forget_modules_under
+from shoplocal.gateway.containers import Invoker, containers_for, forget_modules_under
 from shoplocal.gateway.cors import CorsRules
 from shoplocal.gateway.events import http_api_event
 from shoplocal.gateway.routes import RouteTable
@@ -42,6 +43,9 @@ class GatewayRequest:
     headers: list[tuple[str, str]]
     body: bytes
     source_ip: str = "127.0.0.1"
+    # Where clients reach this gateway: API Gateway knows its own domain (`domainName`) and
+    # serves HTTPS; locally the origin is the server's address, never the client's Host header.
+    server_origin: str = "http://localhost"
 
     def header_map(self) -> dict[str, str]:
         """Lower-cased names; repeated headers joined with commas, as API Gateway does."""
@@ -114,7 +118,7 @@ class LocalGateway:
         self.specs = specs
         self.routes = RouteTable(specs.values())
         self.cors = CorsRules.from_template(template, refs)
-        self.containers = Containers(specs, environments)
+        self.containers = containers_for(specs, environments)
 
     @staticmethod
     def _apply_shared_environment(environments: Mapping[str, Mapping[str, str]]) -> None:
@@ -154,7 +158,8 @@ class LocalGateway:
                 query_string=request.query_string,
                 body=_event_body(request.body, headers.get("content-type", "")),
                 source_ip=request.source_ip,
-                domain_name=headers.get("host", "localhost"),
+                domain_name=urlsplit(request.server_origin).hostname or "localhost",
+                local_origin=request.server_origin,
                 path_parameters=match.path_parameters,
             )
             response = self._invoke(containers, match.spec.logical_id, event)
@@ -164,7 +169,7 @@ class LocalGateway:
         return response
 
     @staticmethod
-    def _invoke(containers: Containers, logical_id: str, event: dict[str, Any]) -> GatewayResponse:
+    def _invoke(containers: Invoker, logical_id: str, event: dict[str, Any]) -> GatewayResponse:
         try:
             invocation = containers.invoke(logical_id, event)
             response = _response_from_result(invocation.result)

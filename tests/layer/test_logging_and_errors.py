@@ -8,25 +8,8 @@ from typing import Any
 import pytest
 
 import order_service
+from conftest import log_lines
 from shoplocal.gateway.invoke import LocalApi
-
-
-def log_lines(output: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in output.splitlines()]
-
-
-@pytest.fixture
-def json_logs(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
-    """What the functions' powertools loggers write (their handlers keep the stdout they were
-    imported with, so they are pointed at a buffer instead)."""
-    import auth_app
-    import orders_app
-    import products_app
-
-    buffer = io.StringIO()
-    for module in (auth_app, orders_app, products_app):
-        monkeypatch.setattr(module.logger.registered_handler, "stream", buffer)
-    return buffer
 
 
 def test_unexpected_error_is_a_json_500_with_the_traceback_only_in_the_log(
@@ -88,7 +71,7 @@ def test_a_short_signing_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> N
 
     boto3.client("secretsmanager").create_secret(Name="too-short", SecretString="short")
     monkeypatch.setenv("JWT_SECRET_ID", "too-short")
-    secrets.jwt_signing_key.cache_clear()
+    secrets.forget_signing_keys()
     with pytest.raises(RuntimeError, match="shorter than 32"):
         secrets.jwt_signing_key()
     boto3.client("secretsmanager").delete_secret(SecretId="too-short", ForceDeleteWithoutRecovery=True)

@@ -1,21 +1,26 @@
 """HTTP glue shared by every function: the resolver and the mapping of errors to JSON responses.
 
 Powertools answers invalid input with 422 by default; the contract (inherited from the Django
-app) says 400, so validation errors are re-mapped here, in one place.
+app) says 400, so validation errors are re-mapped here, in one place. Bodies are read and
+bounded by `shop_common.request_body` before powertools or a model sees them.
 """
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from shop_common.errors import AuthenticationFailed, ServiceBusy, ShopError
+from shop_common.errors import AuthenticationFailed, ServiceBusy, ShopError, TooManyAttempts
+from shop_common.request_body import parse_json, with_json_body
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -23,6 +28,18 @@ if TYPE_CHECKING:
 logger = Logger(child=True)
 
 JSON = "application/json"
+
+# A page cursor as a query parameter: what `shop_common.cursors` writes (base64url without
+# padding), so anything else is a 400 from validation, and the OpenAPI document says so.
+CursorQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="An opaque cursor from a `next`/`previous` link; pass it back unchanged.",
+    ),
+]
 
 
 def json_response(status_code: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
@@ -57,10 +74,6 @@ def _validation_error(error: RequestValidationError) -> Response[str]:
     return json_response(400, {"detail": "Invalid request.", "errors": problems})
 
 
-def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response[str]:
-    return json_response(415, {"detail": "Unsupported media type: send the body as application/json."})
-
-
 def _shop_error(error: ShopError) -> Response[str]:
     headers = None
     if isinstance(error, AuthenticationFailed):
@@ -68,6 +81,8 @@ def _shop_error(error: ShopError) -> Response[str]:
     elif isinstance(error, ServiceBusy):
         logger.warning("DynamoDB throttled the request", extra={"reason": error.reason})
         headers = {"Retry-After": "1"}
+    elif isinstance(error, TooManyAttempts):
+        headers = {"Retry-After": str(error.retry_after)}
     return json_response(error.status_code, error.body(), headers)
 
 
@@ -92,10 +107,22 @@ def _unexpected_error(_: Exception) -> Response[str]:
     return json_response(500, {"detail": "Internal server error."})
 
 
+class ShopResolver(APIGatewayHttpResolver):
+    """Powertools' resolver, with every request body checked before routing (media type, size,
+    encoding) and parsed within bounds (depth, integer digits) when a route reads it."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            event = with_json_body(event)
+        except ShopError as error:
+            logger.info("Rejected the request body", extra={"status": error.status_code, "reason": error.detail})
+            return proxy_error_response(error)
+        return super().resolve(event, context)
+
+
 def create_resolver() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = ShopResolver(enable_validation=True, json_body_deserializer=parse_json)
     app.exception_handler(RequestValidationError)(_validation_error)
-    app.exception_handler(RequestUnsupportedContentType)(_unsupported_content_type)
     app.exception_handler(ShopError)(_shop_error)
     app.exception_handler(ClientError)(_aws_error)
     app.exception_handler(Exception)(_unexpected_error)
@@ -114,9 +141,20 @@ def proxy_error_response(error: ShopError) -> dict[str, Any]:
     }
 
 
+# Set only by the local gateway (shoplocal), which serves plain HTTP on a port: where its clients
+# reach it, e.g. "http://127.0.0.1:3000". API Gateway never sends this key, and nothing a client
+# sends can add keys to the request context, so in AWS links are always https on `domainName`.
+LOCAL_ORIGIN_KEY = "shoplocalOrigin"
+
+
 def absolute_url(event: APIGatewayProxyEventV2, query: dict[str, Any]) -> str:
-    """This request's URL with another query string, as the client addressed it."""
-    headers = event.headers or {}
-    scheme = headers.get("x-forwarded-proto", "https")
-    host = headers.get("host") or event.request_context.domain_name
-    return f"{scheme}://{host}{event.raw_path}?{urlencode(query)}"
+    """This route's URL with another query string, built only from what API Gateway vouches for:
+    the domain the API was called on and its stage, never the client's Host or X-Forwarded-*
+    headers (which would let a client plant its own host in the links we hand out)."""
+    context = event.raw_event.get("requestContext") or {}
+    origin = context.get(LOCAL_ORIGIN_KEY) or f"https://{context.get('domainName', '')}"
+    # The $default stage is served at the root. A named stage is the first segment of the URL
+    # (rawPath carries it); `event.path` is the route's path without it.
+    stage = event.request_context.stage
+    prefix = "" if stage == "$default" else f"/{stage}"
+    return f"{origin}{prefix}{event.path}?{urlencode(query)}"
