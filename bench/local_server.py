@@ -1,127 +1,226 @@
-"""Start-up times and request rates of the local server (`make run`), and what its two layers
-cost: the same requests with the handler called in-process (no HTTP bridge) on the same
-embedded store, and in-process on an in-process moto (no HTTP at all).
+"""`make run` under load, beside the Django app it replaces: request rates and latencies from 8
+concurrent clients at the demo size, after 10,000 orders, and after 20,000 more products.
 
-    python bench/local_server.py [--requests 300] [--orders 10000]
+    python bench/local_server.py [--peer-url http://127.0.0.1:8001 --peer-user test:test]
+                                 [--requests 400] [--rounds 3] [--clients 8] [--orders 10000]
 
-Figures go to docs/performance.md by hand; they are this machine's, not a target.
+The peer is the Django/DRF re-creation of the original app, served by gunicorn with 2 workers and
+seeded with its 200 products (its README says how); its orders take stock, so seed it again
+before each run. The peer keeps its demo data throughout: measured beside every row, it shows
+how busy the machine was at that moment. Both servers get the same requests from the same driver (one keep-alive
+connection per client thread), in alternating rounds, so a machine busy with other work slows
+both alike; each figure is the median of the rounds. Orders go round-robin over the products in
+stock, one unit each. Figures go to docs/performance.md by hand; they are this machine's.
 """
 
 import argparse
-import contextlib
 import http.client
-import io
 import json
-import os
-import secrets
 import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from local_server import LocalServer, start_server  # noqa: E402 - after the path is set
-from shoplocal.gateway.invoke import LocalApi  # noqa: E402
 from shoplocal.store import local_store  # noqa: E402
 from shoplocal.template import put_code_on_path  # noqa: E402
 
 put_code_on_path()
 
-Send = Callable[[str, str, Any, dict[str, str]], int]
+Request = tuple[str, str, bytes | None, dict[str, str]]  # method, path, body, headers
 
 
-def timed_start(data_dir: Path, api_port: int | None = None, db_port: int | None = None) -> tuple[LocalServer, float]:
-    started = time.perf_counter()
-    server = start_server(data_dir, api_port=api_port, db_port=db_port)
-    return server, time.perf_counter() - started
+@dataclass(frozen=True)
+class Round:
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    statuses: Counter[int]
 
 
-def http_sender(server: LocalServer) -> Send:
-    connection = http.client.HTTPConnection("127.0.0.1", server.api_port, timeout=30)  # one keep-alive client
+class Target:
+    """One server under test: its address, and (for orders) a bearer token and products in stock."""
 
-    def send(method: str, path: str, body: Any, headers: dict[str, str]) -> int:
+    def __init__(self, name: str, base_url: str) -> None:
+        self.name = name
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.headers: dict[str, str] = {}
+        self.order_plan: list[int] = []
+
+    def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
         payload = json.dumps(body).encode() if body is not None else None
-        connection.request(method, path, body=payload, headers={"Content-Type": "application/json", **headers})
+        connection.request(method, path, body=payload, headers={"Content-Type": "application/json", **(headers or {})})
         response = connection.getresponse()
-        response.read()
-        return response.status
+        data = response.read()
+        connection.close()
+        if response.status >= 300:
+            raise RuntimeError(f"{self.name}: {method} {path} answered {response.status} {data[:200]!r}")
+        return json.loads(data)
 
-    return send
+    def sign_in(self, username: str, password: str) -> None:
+        access = self.call("POST", "/api/auth", {"username": username, "password": password})["access"]
+        self.headers = {"Authorization": f"Bearer {access}"}
+
+    def plan_orders(self, count: int) -> None:
+        """`count` product ids, round-robin over the products in stock, never past their stock."""
+        stock: dict[int, int] = {}
+        path: str | None = "/api/products?limit=100"
+        while path:
+            page = self.call("GET", path)
+            stock.update({p["id"]: p["quantity_in_stock"] for p in page["results"] if p["quantity_in_stock"] > 0})
+            path = _path_of(page["next"]) if page["next"] else None
+        plan: list[int] = []
+        while len(plan) < count and stock:
+            for product_id in list(stock):
+                if len(plan) == count:
+                    break
+                plan.append(product_id)
+                stock[product_id] -= 1
+                if not stock[product_id]:
+                    del stock[product_id]
+        if len(plan) < count:
+            raise RuntimeError(f"{self.name} has {len(plan)} units in stock, {count} needed: seed it again")
+        self.order_plan = plan
 
 
-def use_function_environment(table: str, secret: str) -> None:
-    """The functions' environment from template.yaml with `make run`'s overrides, so in-process
-    calls do the same work (log level, metrics) as calls through the local server."""
-    from shoplocal.template import functions, parameter_defaults, resolved_environment
-
-    refs = {**parameter_defaults(), "ShopTable": table, "JwtSigningSecret": secret}
-    for spec in functions().values():
-        os.environ.update(resolved_environment(spec, refs))
-    os.environ.update({"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"})
+def _path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def in_process_sender() -> Send:
-    use_function_environment(os.environ["TABLE_NAME"], os.environ["JWT_SECRET_ID"])
-    api = LocalApi()
-
-    def send(method: str, path: str, body: Any, headers: dict[str, str]) -> int:
-        return api.request(method, path, json_body=body, headers=headers).status
-
-    return send
+def products_request(target: Target, number: int) -> Request:
+    return "GET", "/api/products?limit=50", None, {}
 
 
-def rate(send: Send, requests: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> float:
-    for _ in range(5):  # warm: cold starts and connections are not what is measured here
-        assert send(method, path, body, headers or {}) < 300
+def order_request(target: Target, number: int) -> Request:
+    body = json.dumps({"parts": [{"product": target.order_plan[number], "quantity_in_order": 1}]}).encode()
+    return "POST", "/api/order", body, {"Content-Type": "application/json", **target.headers}
+
+
+def run_round(target: Target, build: Callable[[Target, int], Request], first: int, requests: int, clients: int) -> Round:
+    """`requests` requests from `clients` threads, each with its own keep-alive connection."""
+    numbers = iter(range(first, first + requests))
+    lock = threading.Lock()
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+
+    def client() -> None:
+        connection = http.client.HTTPConnection(target.host, target.port, timeout=60)
+        mine: list[float] = []
+        seen: Counter[int] = Counter()
+        while True:
+            with lock:
+                number = next(numbers, None)
+            if number is None:
+                break
+            method, path, body, headers = build(target, number)
+            started = time.perf_counter()
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                seen[response.status] += 1
+            except (OSError, http.client.HTTPException):
+                connection.close()  # a server that closes idle connections: the next request reconnects
+                seen[0] += 1
+            mine.append(time.perf_counter() - started)
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            statuses.update(seen)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
     started = time.perf_counter()
-    for _ in range(requests):
-        status = send(method, path, body, headers or {})
-        assert status < 300, status
-    return requests / (time.perf_counter() - started)
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return Round(
+        rate=len(latencies) / elapsed,
+        p50_ms=latencies[len(latencies) // 2] * 1000,
+        p99_ms=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        statuses=statuses,
+    )
 
 
-def token(send_json: Callable[[str, str, Any], Any], username: str, password: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {send_json('POST', '/api/auth', {'username': username, 'password': password})['access']}"}
+@dataclass(frozen=True)
+class Figures:
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    failed: int
+
+    def cell(self) -> str:
+        failed = f", {self.failed} failed" if self.failed else ""
+        return f"{self.rate:.0f} req/s, p50 {self.p50_ms:.0f} ms, p99 {self.p99_ms:.0f} ms{failed}"
 
 
-def plenty_of_stock() -> int:
-    """A product the order benchmark cannot sell out, added through the catalogue code."""
-    from shop_common.catalog import add_products
+def measure(targets: list[Target], scenario: str, args: argparse.Namespace, first: int) -> dict[str, Figures]:
+    """Alternating rounds over the targets; the median of each target's rounds."""
+    build = products_request if scenario == "products" else order_request
+    rounds: dict[str, list[Round]] = {target.name: [] for target in targets}
+    for target in targets:  # warm: cold starts, connections and the first reads are not measured
+        run_round(target, build, first, args.clients * 2, args.clients)
+    first += args.clients * 2
+    for _ in range(args.rounds):
+        for target in targets:
+            rounds[target.name].append(run_round(target, build, first, args.requests, args.clients))
+        first += args.requests
+    return {
+        name: Figures(
+            statistics.median(r.rate for r in results),
+            statistics.median(r.p50_ms for r in results),
+            statistics.median(r.p99_ms for r in results),
+            sum(n for r in results for status, n in r.statuses.items() if status >= 300 or status == 0),
+        )
+        for name, results in rounds.items()
+    }
+
+
+def add_products(count: int) -> None:
+    from shop_common.catalog import add_products as add
     from shop_common.models import NewProduct
 
-    (product,) = add_products([NewProduct(name="Benchmark bulk item", price=Decimal("1.00"), quantity_in_stock=10**9)])
-    return product.id
+    for start in range(0, count, 1000):
+        add(
+            [
+                NewProduct(name=f"Bulk product {n}", price=Decimal("4.50"), quantity_in_stock=100, description="Bench stock.")
+                for n in range(start, min(start + 1000, count))
+            ]
+        )
 
 
-def rates(send: Send, headers: dict[str, str], product_id: int, requests: int) -> tuple[float, float]:
-    order = {"parts": [{"product": product_id, "quantity_in_order": 1}]}
-    return rate(send, requests, "GET", "/api/products"), rate(send, requests, "POST", "/api/order", order, headers)
-
-
-def add_orders(count: int, user_id: int, product_id: int) -> None:
-    """`count` orders written as the orders function writes them, from 4 threads."""
+def add_orders(count: int, username: str, password: str) -> None:
+    """`count` orders written as the orders function writes them, from 4 threads, on one product."""
+    from accounts import create_user
     from order_models import Order, OrderPart
     from order_store import write_order
+    from shop_common.catalog import add_products as add
+    from shop_common.models import NewProduct
 
-    done = 0
-    lock = threading.Lock()
+    user_id = create_user(username, password)
+    (product,) = add([NewProduct(name="Bench bulk item", price=Decimal("1.00"), quantity_in_stock=10**9)])
 
     def worker(numbers: range) -> None:
-        nonlocal done
         for number in numbers:
-            part = OrderPart(product=product_id, quantity_in_order=1, product_name="Benchmark bulk item")
-            write_order(Order(id=10**12 + number, parts=[part], created="2026-01-01T00:00:00Z", user=user_id), {product_id: 1})
-            with lock:
-                done += 1
-                if done % 1000 == 0:
-                    print(f"  {done}/{count} orders", file=sys.stderr)
+            part = OrderPart(product=product.id, quantity_in_order=1, product_name=product.name)
+            order = Order(id=10**12 + number, parts=[part], created="2026-01-01T00:00:00Z", user=user_id)
+            write_order(order, {product.id: 1})
 
     threads = [threading.Thread(target=worker, args=(range(n, count, 4),)) for n in range(4)]
     for thread in threads:
@@ -130,94 +229,70 @@ def add_orders(count: int, user_id: int, product_id: int) -> None:
         thread.join()
 
 
-def in_process_moto_rates(requests: int) -> tuple[float, float]:
-    import boto3
-    from moto import mock_aws
-
-    from shopctl.demo import demo_products
-    from shoplocal.store.moto_atomic import make_dynamodb_atomic
-    from shoplocal.template import table_definition
-
-    make_dynamodb_atomic()
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    with mock_aws():
-        from accounts import create_user
-        from shop_common.catalog import add_products
-        from shop_common.dynamo import client
-        from shop_common.models import NewProduct
-        from shop_common.secrets import jwt_signing_key
-
-        client.cache_clear()  # the cached client and key belong to the embedded store
-        jwt_signing_key.cache_clear()
-        client().create_table(TableName=local_store.TABLE_NAME, **table_definition())
-        boto3.client("secretsmanager").create_secret(Name=local_store.SECRET_NAME, SecretString=secrets.token_urlsafe(48))
-        add_products([NewProduct(**vars(product)) for product in demo_products()])
-        product_id = plenty_of_stock()
-        create_user("bench", "bench-password")
-        send = in_process_sender()
-        api = LocalApi()
-        headers = token(lambda m, p, b: api.request(m, p, json_body=b).json(), "bench", "bench-password")
-        return rates(send, headers, product_id, requests)
+def timed_start(data: Path, ports: tuple[int, int] | tuple[None, None] = (None, None)) -> tuple[LocalServer, float]:
+    started = time.perf_counter()
+    server = start_server(data, api_port=ports[0], db_port=ports[1])
+    return server, time.perf_counter() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=300, help="requests per measurement (default 300)")
-    parser.add_argument("--orders", type=int, default=10_000, help="orders in the store for the last start (default 10000)")
+    parser.add_argument("--peer-url", help="the Django peer's base URL (measured beside `make run` when given)")
+    parser.add_argument("--peer-user", default="test:test", help="the peer's USER:PASSWORD (default %(default)s)")
+    parser.add_argument("--requests", type=int, default=400, help="requests per round (default %(default)s)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per figure (default %(default)s)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default %(default)s)")
+    parser.add_argument("--orders", type=int, default=10_000, help="orders added for the second size (default %(default)s)")
+    parser.add_argument("--products", type=int, default=20_000, help="products added for the third size (default %(default)s)")
     args = parser.parse_args()
-    results: list[tuple[str, str]] = []
+    order_requests = args.clients * 2 + args.rounds * args.requests
+    rows: list[tuple[str, dict[str, Figures]]] = []
 
     with tempfile.TemporaryDirectory() as scratch:
         data = Path(scratch) / "data"
-        print("first start (creates the table, hashes the demo passwords, loads the demo catalogue) ...", file=sys.stderr)
-        server, first = timed_start(data)
+        print("first start and restarts ...", file=sys.stderr)
+        server, first_start = timed_start(data)
         ports = (server.api_port, server.db_port)
         server.stop()
         restarts = []
         for _ in range(3):
-            server, seconds = timed_start(data, *ports)
+            server, seconds = timed_start(data, ports)
             restarts.append(seconds)
             server.stop()
-        results += [
-            ("first start, fresh demo data", f"{first:.2f} s"),
-            ("restart with the demo data (median of 3)", f"{statistics.median(restarts):.2f} s"),
-        ]
-
         server = start_server(data, api_port=ports[0], db_port=ports[1])
-        local_store.use_local_store(server.db_url)
-        from accounts import create_user
+        try:
+            local_store.use_local_store(server.db_url)
+            ours = Target("make run", server.api_url)
+            ours.sign_in("demo", "demo-password")
+            targets = [ours]
+            if args.peer_url:
+                targets.append(Target("Django peer", args.peer_url))
+            sizes: list[tuple[str, Callable[[], None] | None]] = [
+                ("demo data", None),
+                (f"+{args.orders:,} orders", lambda: add_orders(args.orders, "bench", "bench-password")),
+                (f"+{args.orders:,} orders, +{args.products:,} products", lambda: add_products(args.products)),
+            ]
+            for size, grow in sizes:
+                if grow is not None:
+                    print(f"growing the store: {size} ...", file=sys.stderr)
+                    grow()
+                print(f"measuring at {size} ...", file=sys.stderr)
+                for target in targets:  # the peer keeps its demo data: beside each row, it shows the machine's drift
+                    target.sign_in(*(("demo", "demo-password") if target is ours else args.peer_user.split(":", 1)))
+                    target.plan_orders(order_requests)
+                rows.append((f"GET /api/products (page of 50), {size}", measure(targets, "products", args, 0)))
+                rows.append((f"POST /api/order, {size}", measure(targets, "order", args, 0)))
+        finally:
+            server.stop()
 
-        user_id = create_user("bench", "bench-password")
-        product_id = plenty_of_stock()
-        headers = server.sign_in("bench", "bench-password")
-        print("request rates over HTTP and in-process on the same store ...", file=sys.stderr)
-        http_rates = rates(http_sender(server), headers, product_id, args.requests)
-        with contextlib.redirect_stdout(io.StringIO()):  # the handlers' log and metric lines
-            direct_rates = rates(in_process_sender(), headers, product_id, args.requests)
-
-        print(f"writing {args.orders} orders ...", file=sys.stderr)
-        add_orders(args.orders, user_id, product_id)
-        server.stop()
-        server, with_orders = timed_start(data, *ports)
-        results.append((f"restart with {args.orders:,} more orders", f"{with_orders:.2f} s"))
-        loaded_rates = rates(http_sender(server), headers, product_id, args.requests)
-        server.stop()
-
-    print("request rates in-process on in-process moto ...", file=sys.stderr)
-    with contextlib.redirect_stdout(io.StringIO()):
-        moto_rates = in_process_moto_rates(args.requests)
-    rows = [
-        ("`make run` over HTTP (bridge + embedded store)", http_rates),
-        ("handler in-process, same embedded store over HTTP", direct_rates),
-        ("handler in-process, in-process moto (as the unit tests)", moto_rates),
-        (f"`make run` over HTTP, {args.orders:,} orders in the store", loaded_rates),
-    ]
-    print("\n| start | time |\n|---|---:|")
-    for label, value in results:
-        print(f"| {label} | {value} |")
-    print(f"\n| one client thread, {args.requests} requests | GET /api/products req/s | POST /api/order req/s |\n|---|---:|---:|")
-    for label, (products, orders) in rows:
-        print(f"| {label} | {products:.0f} | {orders:.0f} |")
+    print(f"\n| start | time |\n|---|---:|\n| first start, fresh demo data | {first_start:.2f} s |")
+    print(f"| restart with the demo data (median of 3) | {statistics.median(restarts):.2f} s |")
+    print(f"\n| {args.clients} clients, median of {args.rounds} rounds of {args.requests} | `make run` | Django peer | ratio |")
+    print("|---|---|---|---:|")
+    for label, figures in rows:
+        mine, theirs = figures["make run"], figures.get("Django peer")
+        ratio = f"{mine.rate / theirs.rate:.2f}" if theirs else ""
+        print(f"| {label} | {mine.cell()} | {theirs.cell() if theirs else ''} | {ratio} |")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("shoplocal")
 SIGNING_KEY_FILE = "jwt-signing-key"
+SIGNING_KEY_VERSION_FILE = "jwt-signing-key.version"
 
 EPILOG = """\
 environment:
@@ -65,6 +67,12 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-reload", dest="reload", action="store_false", help="do not reload code when it changes")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL") or "WARNING", help="the functions' log level")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=min(os.cpu_count() or 1, 4),
+        help="processes that run the handlers, beside the API and the store (default %(default)s; 0: in this process)",
+    )
+    parser.add_argument(
         "--config-env",
         default="default",
         help="take template parameters (CORS origins, ...) from this environment of samconfig.toml, "
@@ -95,6 +103,15 @@ def _signing_key(data_dir: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def _signing_key_version(data_dir: Path) -> str:
+    """The local secret's version id, kept beside the key: tokens name it (`kid`), so a secret
+    re-created with a new version at each start would sign everyone out."""
+    path = data_dir / SIGNING_KEY_VERSION_FILE
+    if not path.exists():
+        path.write_text(str(uuid.uuid4()), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
+
+
 def _create_table() -> None:
     from shop_common.dynamo import client
     from shoplocal.template import load_template, table_definition
@@ -116,6 +133,7 @@ def _start_store(args: argparse.Namespace) -> StoreState:
     import boto3
 
     from shoplocal.store.embedded_store import EmbeddedStore
+    from shoplocal.store.persistence import DataInUseError
     from shoplocal.store.snapshots import SnapshotError
 
     if args.reset:
@@ -125,12 +143,17 @@ def _start_store(args: argparse.Namespace) -> StoreState:
         restored = store.restore()
     except SnapshotError as error:
         raise StartError(f"{error}\nStart from fresh demo data with `make reset` (this deletes the local data).") from error
+    except DataInUseError as error:
+        raise StartError(str(error)) from error
     try:
         store.start()
     except OSError as error:
         raise StartError(f"cannot serve DynamoDB on {args.host}:{args.db_port} ({error.strerror}); try DB_PORT=8001") from error
     local_store.use_local_store(f"http://{local_store.HOST}:{store.port}")
-    boto3.client("secretsmanager").create_secret(Name=local_store.SECRET_NAME, SecretString=_signing_key(args.data_dir))
+    key = _signing_key(args.data_dir)
+    boto3.client("secretsmanager").create_secret(
+        Name=local_store.SECRET_NAME, SecretString=key, ClientRequestToken=_signing_key_version(args.data_dir)
+    )
     if restored is not None:
         return StoreState(store, f"restored {restored.items} items in {restored.seconds:.2f} s")
     from shopctl.demo import seed_demo
@@ -189,11 +212,14 @@ def _template_parameters(args: argparse.Namespace) -> dict[str, str]:
 
 
 def serve(args: argparse.Namespace) -> None:
+    from shoplocal.gateway import containers
     from shoplocal.gateway.http_server import ApiServer
     from shoplocal.gateway.local_gateway import LocalGateway
     from shoplocal.gateway.reloader import CodeWatcher
 
     started = time.perf_counter()
+    containers.size_client_pools()
+    containers.run_in_worker_processes(args.workers)
     parameters = _template_parameters(args)  # before the store starts: a bad value stops nothing
     state = None if args.table else _start_store(args)
     refs = {

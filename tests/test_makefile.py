@@ -1,13 +1,16 @@
 """`make help` is the first thing a new developer reads: it must show real values."""
 
+import shutil
 import subprocess
 
 from shoplocal.template import PROJECT_ROOT
 
 
 def make_help(*assignments: str) -> str:
+    make = shutil.which("make")
+    assert make is not None
     result = subprocess.run(
-        ["make", "--no-print-directory", "help", *assignments],
+        [make, "--no-print-directory", "help", *assignments],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

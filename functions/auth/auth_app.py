@@ -17,11 +17,13 @@ from profile_service import change_password, get_me, update_me
 from registration import register
 from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response, proxy_error_response
 from shop_common.errors import AuthenticationFailed
+from shop_common.snapstart import register_hooks
 from shop_common.tokens import user_id_from_authorization
 from staff_service import list_users, require_staff, update_user
 
 logger = Logger()
 app = create_resolver()
+register_hooks()  # SnapStart: prepare before the snapshot, refresh after restore
 
 
 class SignInRequest(BaseModel):

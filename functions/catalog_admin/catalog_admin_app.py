@@ -13,6 +13,7 @@ from product_admin import add, change, remove, require_staff, restock, staff_jso
 from product_models import ProductChanges, ProductCreate, StaffProduct, StockChange, StockLevel
 from shop_common.api import create_resolver, documented, json_response, proxy_error_response
 from shop_common.errors import ShopError
+from shop_common.snapstart import register_hooks
 from shop_common.tokens import user_id_from_authorization
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 logger = Logger()
 app = create_resolver()
+register_hooks()  # SnapStart: prepare before the snapshot, refresh after restore
 
 # `security` only documents the bearer token in the OpenAPI document; lambda_handler enforces it.
 STAFF: list[dict[str, list[str]]] = [{"bearerAuth": []}]

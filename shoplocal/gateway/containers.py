@@ -1,27 +1,60 @@
-"""Lambda "containers" in one process: each function keeps warm copies of its handler module.
+"""Lambda "containers": each function keeps warm copies of its handler module.
 
 Lambda runs one request at a time per container and starts more containers for concurrent
 requests. Here a container is a private copy of the handler module (its resolver, logger and
 metrics are module globals that hold per-request state), so concurrent requests never share
 one; the modules it imports (its own logic, the layer) are shared, as read-only code is.
+
+A process runs at most `MAX_CONCURRENCY` invocations at once (more wait for a free slot, as
+requests over a function's reserved concurrency would), and its AWS clients keep as many
+connections: the functions share one DynamoDB client per process, and a pool smaller than the
+number of concurrent handlers discards connections ("Connection pool is full") under load.
+Deployed, a Lambda container runs one request at a time, so its default pool is plenty.
+
+`make run` runs the containers in worker processes (`WorkerProcesses`), so the handlers use the
+other core while the API server and the embedded store use this one, as Lambda runs functions
+apart from DynamoDB.
 """
 
+import ctypes
+import functools
 import importlib.util
 import itertools
+import multiprocessing
 import os
+import signal
 import sys
 import threading
+import traceback
+import weakref
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from shoplocal.gateway.invoke import Handler, LambdaContext
 from shoplocal.template import FunctionSpec
 
+MAX_CONCURRENCY = 16  # invocations at once per process, and the connections its clients keep
+_PR_SET_PDEATHSIG = 1  # prctl(2)
+
 _environment_lock = threading.Lock()
 _container_numbers = itertools.count(1)
+
+
+def size_client_pools(connections: int = MAX_CONCURRENCY) -> None:
+    """AWS clients created in this process from now on keep up to `connections` connections
+    (a client's own Config still wins for the options it sets)."""
+    import boto3
+    from botocore.config import Config
+
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    boto3.DEFAULT_SESSION._session.set_default_client_config(Config(max_pool_connections=connections))
 
 
 @contextmanager
@@ -64,13 +97,23 @@ class Invocation:
     cold_start: bool
 
 
+class Invoker(Protocol):
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Invocation: ...
+
+
 class Containers:
     """Warm handler copies per function, created on demand (a cold start) and reused after."""
 
-    def __init__(self, specs: Mapping[str, FunctionSpec], environments: Mapping[str, Mapping[str, str]]) -> None:
+    def __init__(
+        self,
+        specs: Mapping[str, FunctionSpec],
+        environments: Mapping[str, Mapping[str, str]],
+        max_concurrency: int = MAX_CONCURRENCY,
+    ) -> None:
         self._specs = dict(specs)
         self._environments = {name: dict(env) for name, env in environments.items()}
         self._pools = {name: _Pool() for name in specs}
+        self._slots = threading.BoundedSemaphore(max_concurrency)
 
     def _take(self, logical_id: str) -> tuple[Handler, bool]:
         pool = self._pools[logical_id]
@@ -82,13 +125,168 @@ class Containers:
             return _load_private_copy(spec), True
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Invocation:
-        handler, cold = self._take(logical_id)
-        try:
-            result = handler(event, LambdaContext(logical_id))
-        finally:
-            with self._pools[logical_id].lock:
-                self._pools[logical_id].idle.append(handler)
+        with self._slots:
+            handler, cold = self._take(logical_id)
+            try:
+                result = handler(event, LambdaContext(logical_id))
+            finally:
+                with self._pools[logical_id].lock:
+                    self._pools[logical_id].idle.append(handler)
         return Invocation(result, cold)
+
+
+class HandlerFailed(Exception):
+    """A handler raised in a worker process; the message is its traceback there."""
+
+
+def _serve_invocations(
+    connection: Connection,
+    server_pid: int,
+    specs: Mapping[str, FunctionSpec],
+    environments: Mapping[str, Mapping[str, str]],
+    environment: Mapping[str, str],
+    path: list[str],
+) -> None:
+    """A worker process: runs the invocations its connection brings, MAX_CONCURRENCY at once."""
+    _die_with_parent(server_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops workers
+    os.environ.clear()
+    os.environ.update(environment)
+    sys.path[:] = path
+    size_client_pools()
+    containers = Containers(specs, environments)
+    sending = threading.Lock()
+
+    def run(number: int, logical_id: str, event: dict[str, Any]) -> None:
+        try:
+            invocation = containers.invoke(logical_id, event)
+            reply: tuple[Any, ...] = (number, True, invocation.result, invocation.cold_start)
+        except Exception:
+            reply = (number, False, traceback.format_exc().rstrip(), False)
+        with sending:
+            connection.send(reply)
+
+    with ThreadPoolExecutor(MAX_CONCURRENCY, thread_name_prefix="invocation") as executor:
+        while True:
+            try:
+                number, logical_id, event = connection.recv()
+            except (EOFError, OSError):  # the server has gone: so does this worker
+                return
+            executor.submit(run, number, logical_id, event)
+
+
+def _die_with_parent(server_pid: int) -> None:
+    """A server killed outright (`kill -9`) takes its workers along at once, rather than leaving
+    them to finish invocations against a store that is gone (Linux; elsewhere they exit when
+    they find their connection closed)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != server_pid:  # the server died before that took effect
+        os._exit(0)
+
+
+class _Worker:
+    """One worker process and the invocations it has in flight."""
+
+    def __init__(self, context: Any, arguments: tuple[Any, ...]) -> None:
+        self.connection, child = multiprocessing.Pipe()
+        self.process = context.Process(target=_serve_invocations, args=(child, *arguments), daemon=True)
+        self.process.start()
+        child.close()
+        self.pending: dict[int, Future[tuple[Any, bool]]] = {}
+        self.lock = threading.Lock()
+        self.gone = threading.Event()  # its connection closed: the process exited or is exiting
+        threading.Thread(target=self._receive, name=f"worker-{self.process.pid}", daemon=True).start()
+
+    def _receive(self) -> None:
+        while True:
+            try:
+                number, ok, payload, cold = self.connection.recv()
+            except (EOFError, OSError):
+                break
+            with self.lock:
+                future = self.pending.pop(number)
+            if ok:
+                future.set_result((payload, cold))
+            else:
+                future.set_exception(HandlerFailed(payload))
+        with self.lock:  # the process died: its invocations fail as a crashed Lambda's would
+            self.gone.set()
+            for future in self.pending.values():
+                future.set_exception(HandlerFailed(f"worker process {self.process.pid} exited"))
+            self.pending.clear()
+
+    def stop(self) -> None:
+        self.connection.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+
+
+class WorkerProcesses:
+    """The same containers, in `count` worker processes; each invocation goes to the worker with
+    the fewest in flight. The workers stop when this object is dropped (after a reload) or the
+    server exits."""
+
+    def __init__(self, specs: Mapping[str, FunctionSpec], environments: Mapping[str, Mapping[str, str]], count: int) -> None:
+        own_environments = {name: dict(env) for name, env in environments.items()}
+        arguments = (os.getpid(), dict(specs), own_environments, dict(os.environ), list(sys.path))
+        self._start = functools.partial(_Worker, multiprocessing.get_context("spawn"), arguments)  # never fork threads
+        self._workers = [self._start() for _ in range(count)]
+        self._replacing = threading.Lock()
+        self._numbers = itertools.count()
+        self._finalizer = weakref.finalize(self, _stop_all, self._workers)
+
+    def _least_busy_worker(self) -> _Worker:
+        """The worker with the fewest invocations in flight; one that died (a handler that
+        crashed its process) is replaced first, as Lambda replaces a crashed container."""
+        with self._replacing:
+            for position, worker in enumerate(self._workers):
+                if worker.gone.is_set() or not worker.process.is_alive():
+                    self._workers[position] = self._start()
+            return min(self._workers, key=lambda candidate: len(candidate.pending))
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Invocation:
+        number = next(self._numbers)
+        future: Future[tuple[Any, bool]] = Future()
+        while True:
+            worker = self._least_busy_worker()
+            with worker.lock:
+                if worker.gone.is_set():
+                    continue  # it exited since it was picked: pick again
+                try:
+                    worker.connection.send((number, logical_id, event))
+                except OSError:  # exiting: the next pick replaces it
+                    worker.gone.set()
+                    continue
+                worker.pending[number] = future
+                break
+        result, cold = future.result()
+        return Invocation(result, cold)
+
+    def stop(self) -> None:
+        self._finalizer()
+
+
+def _stop_all(workers: list[_Worker]) -> None:
+    for worker in workers:
+        worker.stop()
+
+
+_worker_processes = 0
+
+
+def run_in_worker_processes(count: int) -> None:
+    """From now on, `containers_for` puts the containers in `count` worker processes (0: here)."""
+    global _worker_processes
+    _worker_processes = count
+
+
+def containers_for(specs: Mapping[str, FunctionSpec], environments: Mapping[str, Mapping[str, str]]) -> Invoker:
+    """In-process containers, or worker processes after `run_in_worker_processes`."""
+    if _worker_processes:
+        return WorkerProcesses(specs, environments, _worker_processes)
+    return Containers(specs, environments)
 
 
 def forget_modules_under(folders: list[Path]) -> list[str]:

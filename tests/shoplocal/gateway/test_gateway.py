@@ -308,7 +308,7 @@ def test_cors_preflight_is_answered_by_the_gateway(shop_gateway: LocalGateway) -
     headers = dict(response.headers)
     assert response.status == 204
     assert headers["access-control-allow-origin"] == "http://localhost:3000"
-    assert headers["access-control-allow-methods"] == "GET,POST,OPTIONS"
+    assert headers["access-control-allow-methods"] == "GET,POST,PATCH,DELETE,OPTIONS"
     assert headers["access-control-allow-headers"] == "authorization,content-type"
     assert headers["access-control-max-age"] == "600"
     foreign = [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "POST")]
