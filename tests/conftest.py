@@ -12,7 +12,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shoplocal.gateway.invoke import LocalApi
+from shoplocal.gateway.containers import load_private_copy
+from shoplocal.gateway.invoke import Handler, LocalApi
 from shoplocal.store.moto_atomic import make_dynamodb_atomic
 from shoplocal.template import functions, parameter_defaults, resolved_environment, table_definition
 
@@ -149,3 +150,9 @@ def json_logs(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
     for module in (auth_app, orders_app, products_app):
         monkeypatch.setattr(module.logger.registered_handler, "stream", buffer)
     return buffer
+
+
+def fresh_handler(logical_id: str) -> Handler:
+    """A private copy of a function's handler module: each concurrent request in AWS has its own
+    container, with its own resolver and logger state."""
+    return load_private_copy(functions()[logical_id])

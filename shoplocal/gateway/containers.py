@@ -74,7 +74,8 @@ def _environment(variables: Mapping[str, str]) -> Iterator[None]:
                     os.environ[name] = value
 
 
-def _load_private_copy(spec: FunctionSpec) -> Handler:
+def load_private_copy(spec: FunctionSpec) -> Handler:
+    """A private copy of the function's handler module (a container of its own), freshly imported."""
     module_name = f"{spec.module}__container{next(_container_numbers)}"
     module_spec = importlib.util.spec_from_file_location(module_name, spec.code_dir / f"{spec.module}.py")
     if module_spec is None or module_spec.loader is None:
@@ -122,7 +123,7 @@ class Containers:
                 return pool.idle.pop(), False
         spec = self._specs[logical_id]
         with _environment(self._environments.get(logical_id, {})):
-            return _load_private_copy(spec), True
+            return load_private_copy(spec), True
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Invocation:
         with self._slots:

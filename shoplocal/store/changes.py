@@ -11,24 +11,8 @@ from typing import Any
 
 from shoplocal.store.moto_state import definition_of, image_of, to_json
 from shoplocal.store.snapshots import Op
+from shoplocal.store.write_requests import named_items
 
-READ_ACTIONS = frozenset(
-    {
-        "BatchGetItem",
-        "DescribeContinuousBackups",
-        "DescribeEndpoints",
-        "DescribeLimits",
-        "DescribeTable",
-        "DescribeTimeToLive",
-        "GetItem",
-        "ListBackups",
-        "ListTables",
-        "ListTagsOfResource",
-        "Query",
-        "Scan",
-        "TransactGetItems",
-    }
-)
 # Changes to what the store does not save (tags and backups were never part of a snapshot).
 _UNSAVED_ACTIONS = frozenset({"TagResource", "UntagResource", "CreateBackup", "DeleteBackup", "UpdateContinuousBackups"})
 _TABLE_ACTIONS = frozenset({"CreateTable", "UpdateTable", "UpdateTimeToLive", "DeleteTable"})
@@ -43,7 +27,7 @@ def changes(action: str, request: Any, backend: Any) -> list[Op]:
             name = request["TableName"]
             table = backend.tables.get(name)
             return [["table", definition_of(table)]] if table is not None else [["drop", name]]
-        named = _named_items(action, request)
+        named = named_items(action, request)
         if named is not None:
             ops: list[Op] = []
             for table_name, key in named:
@@ -54,29 +38,6 @@ def changes(action: str, request: Any, backend: Any) -> list[Op]:
     except (KeyError, TypeError, AttributeError, ValueError):  # a malformed request: record everything, to be sure
         pass
     return image_of(backend)
-
-
-def _named_items(action: str, request: dict[str, Any]) -> list[tuple[str, dict[str, Any]]] | None:
-    """(table, item or key) for each item a write request names; None for another action."""
-    if action == "PutItem":
-        return [(request["TableName"], request["Item"])]
-    if action in ("UpdateItem", "DeleteItem"):
-        return [(request["TableName"], request["Key"])]
-    if action == "BatchWriteItem":
-        return [
-            (table_name, entry["PutRequest"]["Item"] if "PutRequest" in entry else entry["DeleteRequest"]["Key"])
-            for table_name, entries in request["RequestItems"].items()
-            for entry in entries
-        ]
-    if action == "TransactWriteItems":
-        named = []
-        for entry in request["TransactItems"]:
-            for kind in ("Put", "Update", "Delete"):
-                if kind in entry:
-                    operation = entry[kind]
-                    named.append((operation["TableName"], operation["Item"] if kind == "Put" else operation["Key"]))
-        return named
-    return None
 
 
 def _after_image(backend: Any, table_name: str, key: dict[str, Any]) -> Op | None:

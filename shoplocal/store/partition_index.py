@@ -20,31 +20,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from shoplocal.store.write_requests import READ_ACTIONS, named_items
+
 # moto's page limit (its RESULT_SIZE_LIMIT) and its item size limit (LimitedSizeDict).
 PAGE_BYTES = 1_000_000
 MAX_ITEM_BYTES = 410_000
 
-# Requests that change no item. Writes that name their keys re-index those keys; any other
-# request (PartiQL, restores, imports, index changes) makes the backend's indexes be rebuilt.
-READ_ACTIONS = frozenset(
-    {
-        "BatchGetItem",
-        "DescribeContinuousBackups",
-        "DescribeEndpoints",
-        "DescribeLimits",
-        "DescribeTable",
-        "DescribeTimeToLive",
-        "GetItem",
-        "ListBackups",
-        "ListTables",
-        "ListTagsOfResource",
-        "Query",
-        "Scan",
-        "TransactGetItems",
-        "CreateTable",  # a new table object starts without indexes
-        "DeleteTable",  # its indexes go with it
-    }
-)
+# Requests after which no index needs a change: reads, and table creation and deletion (a new
+# table object starts without indexes; a deleted one takes its indexes with it). Writes that name
+# their keys re-index those keys; any other request (PartiQL, restores, imports, index changes)
+# makes the backend's indexes be rebuilt.
+_NO_REINDEX = READ_ACTIONS | {"CreateTable", "DeleteTable"}
 _ATTRIBUTE = "_shop_partition_indexes"
 _BASE_TABLE = ""
 
@@ -175,28 +161,19 @@ def reindex(table: Any, keys: Iterable[dict[str, Any]]) -> None:
 
 def _named_keys(action: str, body: dict[str, Any]) -> dict[str, list[dict[str, Any]]] | None:
     """Table name -> the keys a write request names; None if the request cannot be read so."""
-    if action in ("PutItem", "UpdateItem", "DeleteItem"):
-        return {body["TableName"]: [body.get("Key") or body["Item"]]}
-    if action == "BatchWriteItem":
-        named: dict[str, list[dict[str, Any]]] = {}
-        for table_name, requests in body["RequestItems"].items():
-            for request in requests:
-                put, delete = request.get("PutRequest"), request.get("DeleteRequest")
-                named.setdefault(table_name, []).append(put["Item"] if put else delete["Key"])
-        return named
-    if action == "TransactWriteItems":
-        named = {}
-        for entry in body["TransactItems"]:
-            operation = next(iter(entry.values()))
-            named.setdefault(operation["TableName"], []).append(operation.get("Key") or operation["Item"])
-        return named
-    return None
+    items = named_items(action, body)
+    if items is None:
+        return None
+    named: dict[str, list[dict[str, Any]]] = {}
+    for table_name, key in items:
+        named.setdefault(table_name, []).append(key)
+    return named
 
 
 def after_request(handler: Any) -> None:
     """Keep every built index in line with the items after a request (under the store's lock)."""
     action = handler._get_action()
-    if action in READ_ACTIONS:
+    if action in _NO_REINDEX:
         return
     backend = handler.dynamodb_backend
     try:

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from shoplocal.store import compaction, journal, moto_state, snapshots
-from shoplocal.store.changes import READ_ACTIONS, changes
+from shoplocal.store.changes import changes
 from shoplocal.store.compaction import COMPACTION_LOCK_FILE, SNAPSHOT_FILE
 from shoplocal.store.journal import JournalWriter
+from shoplocal.store.write_requests import READ_ACTIONS
 
 log = logging.getLogger("shoplocal.store")
 

@@ -2,7 +2,6 @@
 POST /api/products/{product_id}/stock. Permissions, success, bad input (4xx, nothing changed),
 counts and listing kept exact, SKU uniqueness, and stock changes atomic with orders."""
 
-import importlib.util
 import threading
 from collections import Counter
 from decimal import Decimal
@@ -10,13 +9,13 @@ from typing import Any
 
 import pytest
 
+from conftest import fresh_handler
 from shop_common import settings
 from shop_common.catalog import add_products, catalog_stats, get_products, remove_product
 from shop_common.catalog_writes import products_by_sku, read_product
 from shop_common.dynamo import client
 from shop_common.models import NewProduct, Product
-from shoplocal.gateway.invoke import Handler, LocalApi
-from shoplocal.template import functions
+from shoplocal.gateway.invoke import LocalApi
 
 Headers = dict[str, str]
 
@@ -423,19 +422,6 @@ def test_bad_stock_changes_are_400_and_change_nothing(api: LocalApi, staff: Head
 # --- restocks and orders at once ---------------------------------------------------------------
 
 
-def fresh_handler(logical_id: str, copy: int) -> Handler:
-    """A copy of a function's handler module: each concurrent request in AWS has its own container."""
-    spec = functions()[logical_id]
-    location = spec.code_dir / f"{spec.module}.py"
-    module_spec = importlib.util.spec_from_file_location(f"{spec.module}_container_{copy}", location)
-    assert module_spec is not None
-    assert module_spec.loader is not None
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    handler: Handler = getattr(module, spec.function_name)
-    return handler
-
-
 def test_concurrent_restocks_and_orders_lose_no_update(staff: Headers, customer: Headers) -> None:
     """12 restocks of +3 and 12 orders of 2 race on a product with 10: every restock counts,
     no order oversells, and the stock is exactly 10 + 36 - 2 x (orders placed)."""
@@ -446,7 +432,7 @@ def test_concurrent_restocks_and_orders_lose_no_update(staff: Headers, customer:
     ] * threads_per_kind + [
         ("OrdersFunction", "/api/order", {"parts": [{"product": product.id, "quantity_in_order": 2}]}, customer)
     ] * threads_per_kind
-    apis = [LocalApi({logical_id: fresh_handler(logical_id, n)}) for n, (logical_id, *_) in enumerate(requests)]
+    apis = [LocalApi({logical_id: fresh_handler(logical_id)}) for n, (logical_id, *_) in enumerate(requests)]
     start = threading.Barrier(len(requests))
     results: list[tuple[str, int]] = [("", 0)] * len(requests)
 
@@ -480,7 +466,7 @@ def test_taking_stock_while_orders_run_never_goes_below_zero(staff: Headers, cus
         ("CatalogAdminFunction", f"/api/products/{product.id}/stock", {"delta": -1}, staff),
         ("OrdersFunction", "/api/order", {"parts": [{"product": product.id, "quantity_in_order": 1}]}, customer),
     ] * 12
-    apis = [LocalApi({logical_id: fresh_handler(logical_id, 100 + n)}) for n, (logical_id, *_) in enumerate(requests)]
+    apis = [LocalApi({logical_id: fresh_handler(logical_id)}) for n, (logical_id, *_) in enumerate(requests)]
     start = threading.Barrier(len(requests))
     statuses: list[int] = [0] * len(requests)
 

@@ -5,7 +5,6 @@ has its own Lambda container; they share one (atomic) moto DynamoDB, as containe
 table.
 """
 
-import importlib.util
 import threading
 from collections import Counter
 from decimal import Decimal
@@ -13,28 +12,17 @@ from typing import Any
 
 import pytest
 
+from conftest import fresh_handler
 from shop_common.catalog import add_products, get_products
 from shop_common.models import NewProduct
-from shoplocal.gateway.invoke import Handler, LocalApi
-from shoplocal.template import functions
+from shoplocal.gateway.invoke import LocalApi
 
 THREADS = 24
 
 
-def fresh_orders_handler(copy: int) -> Handler:
-    spec = functions()["OrdersFunction"]
-    module_spec = importlib.util.spec_from_file_location(f"{spec.module}_container_{copy}", spec.code_dir / f"{spec.module}.py")
-    assert module_spec is not None
-    assert module_spec.loader is not None
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    handler: Handler = getattr(module, spec.function_name)
-    return handler
-
-
 def race(requests: list[dict[str, Any]], headers: dict[str, str]) -> list[int]:
     """Send every order body at once, each from its own 'container'; return the statuses."""
-    apis = [LocalApi({"OrdersFunction": fresh_orders_handler(n)}) for n in range(len(requests))]
+    apis = [LocalApi({"OrdersFunction": fresh_handler("OrdersFunction")}) for n in range(len(requests))]
     start = threading.Barrier(len(requests))
     statuses: list[int] = [0] * len(requests)
 

@@ -1,15 +1,13 @@
 """GET/PATCH /api/me and POST /api/me/password: the signed-in user's own account."""
 
-import importlib.util
 import threading
 from collections import Counter
 from typing import Any
 
 import pytest
 
-from conftest import bearer
-from shoplocal.gateway.invoke import Handler, LocalApi
-from shoplocal.template import functions
+from conftest import bearer, fresh_handler
+from shoplocal.gateway.invoke import LocalApi
 
 Headers = dict[str, str]
 
@@ -191,24 +189,12 @@ def test_a_profile_edit_racing_another_edit_is_retried_then_a_409(
     assert len(attempts) == 3
 
 
-def fresh_auth_handler(copy: int) -> Handler:
-    """A separate copy of the handler module, as each concurrent request has its own container."""
-    spec = functions()["AuthFunction"]
-    module_spec = importlib.util.spec_from_file_location(f"{spec.module}_container_{copy}", spec.code_dir / f"{spec.module}.py")
-    assert module_spec is not None
-    assert module_spec.loader is not None
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    handler: Handler = getattr(module, spec.function_name)
-    return handler
-
-
 def test_users_racing_for_one_email_exactly_one_wins(api: LocalApi, new_user: Any) -> None:
     racers = []
     for n in range(8):
         _, username, password = new_user(f"racer{n}")
         racers.append(bearer(sign_in(api, username, password).json()["access"]))
-    apis = [LocalApi({"AuthFunction": fresh_auth_handler(n)}) for n in range(len(racers))]
+    apis = [LocalApi({"AuthFunction": fresh_handler("AuthFunction")}) for n in range(len(racers))]
     start = threading.Barrier(len(racers))
     statuses = [0] * len(racers)
 

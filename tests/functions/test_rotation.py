@@ -1,6 +1,5 @@
 """Refresh-token rotation (template parameter RotateRefreshTokens), with reuse detection."""
 
-import importlib.util
 import threading
 from collections import Counter
 from typing import Any
@@ -8,8 +7,9 @@ from typing import Any
 import jwt
 import pytest
 
+from conftest import fresh_handler
 from shop_common.secrets import jwt_signing_key
-from shoplocal.gateway.invoke import Handler, LocalApi
+from shoplocal.gateway.invoke import LocalApi
 from shoplocal.template import functions
 
 
@@ -95,17 +95,6 @@ def test_rotation_costs_one_read_and_one_conditional_write(api: LocalApi, new_us
     assert dynamodb_calls.calls[1].params["ConditionExpression"] == "attribute_not_exists(PK)"
 
 
-def fresh_auth_handler(copy: int) -> Handler:
-    spec = functions()["AuthFunction"]
-    module_spec = importlib.util.spec_from_file_location(f"{spec.module}_rotation_{copy}", spec.code_dir / f"{spec.module}.py")
-    assert module_spec is not None
-    assert module_spec.loader is not None
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    handler: Handler = getattr(module, spec.function_name)
-    return handler
-
-
 @pytest.mark.usefixtures("rotating")
 @pytest.mark.parametrize("racers", [2, 6])
 def test_concurrent_refreshes_with_one_token_let_at_most_one_through_and_end_the_family(
@@ -114,7 +103,7 @@ def test_concurrent_refreshes_with_one_token_let_at_most_one_through_and_end_the
     """However the requests interleave, one token is rotated exactly once; every other attempt
     is reuse, which revokes the family, so even the winner's new token is dead afterwards."""
     tokens = sign_in(api, new_user)
-    apis = [LocalApi({"AuthFunction": fresh_auth_handler(n)}) for n in range(racers)]
+    apis = [LocalApi({"AuthFunction": fresh_handler("AuthFunction")}) for n in range(racers)]
     start = threading.Barrier(racers)
     replies: list[Any] = [None] * racers
 
