@@ -170,9 +170,12 @@ def _serve_invocations(
     with ThreadPoolExecutor(MAX_CONCURRENCY, thread_name_prefix="invocation") as executor:
         while True:
             try:
-                number, logical_id, event = connection.recv()
+                message = connection.recv()
             except (EOFError, OSError):  # the server has gone: so does this worker
                 return
+            if message is None:  # asked to stop: finish what runs, then exit
+                return
+            number, logical_id, event = message
             executor.submit(run, number, logical_id, event)
 
 
@@ -218,10 +221,18 @@ class _Worker:
             self.pending.clear()
 
     def stop(self) -> None:
-        self.connection.close()
-        self.process.join(timeout=5)
+        # Ask, rather than close the pipe: our receiving thread, blocked reading it, keeps the pipe
+        # open, so the worker would never see its end and be killed after the timeout instead.
+        with self.lock:
+            try:
+                self.connection.send(None)
+            except OSError:
+                pass  # already gone
+        self.process.join(timeout=30)
         if self.process.is_alive():
             self.process.kill()
+            self.process.join()
+        self.connection.close()
 
 
 class WorkerProcesses:
