@@ -16,6 +16,7 @@ other core while the API server and the embedded store use this one, as Lambda r
 apart from DynamoDB.
 """
 
+import contextlib
 import ctypes
 import functools
 import importlib.util
@@ -223,11 +224,8 @@ class _Worker:
     def stop(self) -> None:
         # Ask, rather than close the pipe: our receiving thread, blocked reading it, keeps the pipe
         # open, so the worker would never see its end and be killed after the timeout instead.
-        with self.lock:
-            try:
-                self.connection.send(None)
-            except OSError:
-                pass  # already gone
+        with self.lock, contextlib.suppress(OSError):  # OSError: already gone
+            self.connection.send(None)
         self.process.join(timeout=30)
         if self.process.is_alive():
             self.process.kill()
