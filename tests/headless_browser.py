@@ -4,12 +4,14 @@
 `make test` installs Debian's `chromium` when it is missing. The browser resolves no host but
 127.0.0.1, so a page that needs anything from the internet (a CDN) fails to render here."""
 
+import contextlib
 import fcntl
 import itertools
 import json
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -148,6 +150,20 @@ def high_descriptor(fd: int) -> int:
     return high
 
 
+def stop_process_group(group: int) -> None:
+    """Kill what is left of a process group and wait until it is gone (they write to the
+    profile folder until then, so removing it earlier fails)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+
+
 @contextmanager
 def chromium() -> Iterator[Browser]:
     """A fresh headless Chromium with its own profile, stopped afterwards."""
@@ -155,7 +171,9 @@ def chromium() -> Iterator[Browser]:
     from_browser, from_browser_write = os.pipe()
     # Above 9, so that moving them onto 3 and 4 below cannot overwrite one with the other.
     to_browser_read, from_browser_write = (high_descriptor(fd) for fd in (to_browser_read, from_browser_write))
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile, open(Path(profile) / "stderr.log", "wb") as log:
+    # ignore_cleanup_errors: a last guard only; the whole process group is gone before cleanup.
+    profiles = tempfile.TemporaryDirectory(prefix="chromium-profile-", ignore_cleanup_errors=True)
+    with profiles as profile, open(Path(profile) / "stderr.log", "wb") as log:
         # The protocol pipe is the browser's fd 3 (it reads) and fd 4 (it writes); bash (unlike
         # dash) redirects descriptors above 9.
         redirect = f'exec 3<&{to_browser_read} 4>&{from_browser_write} {to_browser_read}<&- {from_browser_write}>&-; exec "$@"'
@@ -164,6 +182,7 @@ def chromium() -> Iterator[Browser]:
             pass_fds=(to_browser_read, from_browser_write),
             stdout=subprocess.DEVNULL,
             stderr=log,
+            start_new_session=True,  # its helper processes too can be stopped together
         )
         os.close(to_browser_read)
         os.close(from_browser_write)
@@ -178,5 +197,6 @@ def chromium() -> Iterator[Browser]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=30)
+            stop_process_group(process.pid)  # helpers (zygote, renderer) outlive the main process
             browser.reader.join(timeout=30)  # the browser's end of the pipe closed with it
             os.close(from_browser)
