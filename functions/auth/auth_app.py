@@ -15,10 +15,9 @@ from account_models import ListedUser, PasswordChange, ProfileUpdate, Registrati
 from auth_service import refresh_access, sign_in, sign_out
 from profile_service import change_password, get_me, update_me
 from registration import register
-from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response, proxy_error_response
-from shop_common.errors import AuthenticationFailed
+from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response
+from shop_common.signed_in import SIGNED_IN, resolve_signed_in
 from shop_common.snapstart import register_hooks
-from shop_common.tokens import user_id_from_authorization
 from staff_service import list_users, require_staff, update_user
 
 logger = Logger()
@@ -101,10 +100,6 @@ def logout(request: RefreshRequest) -> Response[str]:
     return Response(status_code=204, body="")
 
 
-# `security` only documents the bearer token in the OpenAPI document; lambda_handler enforces it.
-SIGNED_IN: list[dict[str, list[str]]] = [{"bearerAuth": []}]
-
-
 @app.get(
     "/api/me",
     summary="The signed-in user's profile",
@@ -183,12 +178,5 @@ def _needs_a_user(event: dict[str, Any]) -> bool:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if _needs_a_user(event):
-        # As in the orders function: an anonymous request is a 401 whatever its body.
-        try:
-            user_id = user_id_from_authorization((event.get("headers") or {}).get("authorization"))
-        except AuthenticationFailed as error:
-            logger.info("Rejected request without a valid access token", extra={"reason": error.code})
-            return proxy_error_response(error)
-        logger.append_keys(user_id=user_id)
-        app.append_context(user_id=user_id)  # type: ignore[no-untyped-call]
+        return resolve_signed_in(app, event, context, logger)
     return app.resolve(event, context)

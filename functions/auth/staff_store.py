@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from accounts import directory_keys, login_key
 from profile_store import AccountChanged, Profile, profile_from_item
 from shop_common import settings
-from shop_common.dynamo import client, to_attributes
+from shop_common.dynamo import client, query_page, to_attributes
 from shop_common.profiles import profile_key
 
 if TYPE_CHECKING:
@@ -31,19 +31,11 @@ def users_page(prefix: str, limit: int, after: Profile | None) -> tuple[list[Pro
         "IndexName": "GSI1",
         "KeyConditionExpression": condition,
         "ExpressionAttributeValues": to_attributes(values),
-        "Limit": limit + 1,
     }
     if after is not None:
         query["ExclusiveStartKey"] = to_attributes({**profile_key(after.id), **directory_keys(after.username)})
-    items: list[dict[str, Any]] = []
-    while len(items) <= limit:
-        response = client().query(**query)
-        items.extend(response.get("Items", []))
-        if "LastEvaluatedKey" not in response:
-            break
-        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        query["Limit"] = limit + 1 - len(items)
-    return [profile_from_item(item) for item in items[:limit]], len(items) > limit
+    items, more = query_page(query, limit)
+    return [profile_from_item(item) for item in items], more
 
 
 def save_flags(profile: Profile, is_active: bool, is_staff: bool) -> None:

@@ -11,10 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from product_admin import add, change, remove, require_staff, restock, staff_json
 from product_models import ProductChanges, ProductCreate, StaffProduct, StockChange, StockLevel
-from shop_common.api import create_resolver, documented, json_response, proxy_error_response
-from shop_common.errors import ShopError
+from shop_common.api import create_resolver, documented, json_response
+from shop_common.signed_in import SIGNED_IN, resolve_signed_in
 from shop_common.snapstart import register_hooks
-from shop_common.tokens import user_id_from_authorization
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -23,8 +22,6 @@ logger = Logger()
 app = create_resolver()
 register_hooks()  # SnapStart: prepare before the snapshot, refresh after restore
 
-# `security` only documents the bearer token in the OpenAPI document; lambda_handler enforces it.
-STAFF: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 FORBIDDEN: "OpenAPIResponse" = {"description": "Signed in, but not staff"}
 UNKNOWN: "OpenAPIResponse" = {"description": "No product with that id"}
 ProductId = Annotated[int, Path(ge=1, le=2**53, description="The product's id")]
@@ -33,7 +30,7 @@ ProductId = Annotated[int, Path(ge=1, le=2**53, description="The product's id")]
 @app.post(
     "/api/products",
     summary="Staff: add a product",
-    security=STAFF,
+    security=SIGNED_IN,
     responses={201: documented("The product, with its new id", StaffProduct), 403: FORBIDDEN},
 )
 def create(product: ProductCreate) -> Response[str]:
@@ -43,7 +40,7 @@ def create(product: ProductCreate) -> Response[str]:
 @app.patch(
     "/api/products/<product_id>",
     summary="Staff: change any fields of a product but its id (`sku: null` removes the SKU)",
-    security=STAFF,
+    security=SIGNED_IN,
     responses={
         200: documented("The product as saved", StaffProduct),
         403: FORBIDDEN,
@@ -58,7 +55,7 @@ def edit(product_id: ProductId, changes: ProductChanges) -> Response[str]:
 @app.delete(
     "/api/products/<product_id>",
     summary="Staff: delete a product (orders keep its name)",
-    security=STAFF,
+    security=SIGNED_IN,
     responses={204: {"description": "Deleted"}, 403: FORBIDDEN, 404: UNKNOWN},
 )
 def delete(product_id: ProductId) -> Response[str]:
@@ -69,7 +66,7 @@ def delete(product_id: ProductId) -> Response[str]:
 @app.post(
     "/api/products/<product_id>/stock",
     summary="Staff: add to (or, negative, take from) a product's stock, atomically with orders",
-    security=STAFF,
+    security=SIGNED_IN,
     responses={
         200: documented("The new stock", StockLevel),
         403: FORBIDDEN,
@@ -86,11 +83,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # Every route here is for staff. As in Django REST framework, authentication and permission
     # come before validation: an anonymous request is a 401 and a customer's a 403 whatever the
     # body; the permission costs one GetItem (the profile's flags).
-    try:
-        user_id = user_id_from_authorization((event.get("headers") or {}).get("authorization"))
-        logger.append_keys(user_id=user_id)
-        require_staff(user_id)
-    except ShopError as error:
-        logger.info("Rejected a catalogue request", extra={"status": error.status_code, "reason": error.code})
-        return proxy_error_response(error)
-    return app.resolve(event, context)
+    return resolve_signed_in(app, event, context, logger, permission=require_staff)

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from order_models import Order, OrderPart
 from shop_common import settings
 from shop_common.catalog import get_products, product_key
-from shop_common.dynamo import client, from_attributes, to_attributes
+from shop_common.dynamo import client, from_attributes, query_page, to_attributes
 from shop_common.profiles import profile_key
 
 if TYPE_CHECKING:
@@ -168,16 +168,8 @@ def orders_of(user_id: int, limit: int, before_order_id: int | None = None) -> t
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :orders)",
         "ExpressionAttributeValues": to_attributes({":pk": orders_partition(user_id), ":orders": "ORDER#"}),
         "ScanIndexForward": False,
-        "Limit": limit + 1,
     }
     if before_order_id is not None:
         query["ExclusiveStartKey"] = to_attributes({"PK": orders_partition(user_id), "SK": _order_sk(before_order_id)})
-    items: list[dict[str, Any]] = []
-    while len(items) <= limit:
-        response = client().query(**query)
-        items.extend(response.get("Items", []))
-        if "LastEvaluatedKey" not in response:
-            break
-        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        query["Limit"] = limit + 1 - len(items)
-    return [_order_from_item(item) for item in items[:limit]], len(items) > limit
+    items, more = query_page(query, limit)
+    return [_order_from_item(item) for item in items], more

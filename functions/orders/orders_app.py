@@ -11,10 +11,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order_models import Order, OrderRequest
 from order_service import list_orders, place_order
-from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response, proxy_error_response
-from shop_common.errors import AuthenticationFailed, ShopError
+from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response
+from shop_common.errors import ShopError
+from shop_common.signed_in import SIGNED_IN, resolve_signed_in
 from shop_common.snapstart import register_hooks
-from shop_common.tokens import user_id_from_authorization
 
 # A page of my-orders; the body stays a plain list (as the Django app returned) and further
 # pages are offered in a `Link: <...>; rel="next"` header.
@@ -26,10 +26,6 @@ logger = Logger()
 metrics = Metrics()
 app = create_resolver()
 register_hooks()  # SnapStart: prepare before the snapshot, refresh after restore
-
-
-# `security` only documents the bearer token in the OpenAPI document; lambda_handler enforces it.
-SIGNED_IN: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 @app.post(
@@ -84,13 +80,4 @@ def my_orders(
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Every route here needs a signed-in user. Authenticating before routing and validation
-    # makes an anonymous request a 401 whatever its body, and costs it no parsing.
-    try:
-        user_id = user_id_from_authorization((event.get("headers") or {}).get("authorization"))
-    except AuthenticationFailed as error:
-        logger.info("Rejected request without a valid access token", extra={"reason": error.code})
-        return proxy_error_response(error)
-    logger.append_keys(user_id=user_id)
-    app.append_context(user_id=user_id)  # type: ignore[no-untyped-call]
-    return app.resolve(event, context)
+    return resolve_signed_in(app, event, context, logger)  # every route here needs a signed-in user

@@ -45,6 +45,21 @@ def client() -> "DynamoDBClient":
     return dynamodb
 
 
+def query_page(query: dict[str, Any], limit: int) -> tuple[list[dict[str, Any]], bool]:
+    """Up to `limit` items of a Query (its `Limit` is set here) and whether more remain: reads
+    limit + 1 items, following `LastEvaluatedKey` only while DynamoDB's 1 MB pages cut them short."""
+    query = {**query, "Limit": limit + 1}
+    items: list[dict[str, Any]] = []
+    while len(items) <= limit:
+        response = client().query(**query)
+        items.extend(response.get("Items", []))
+        if "LastEvaluatedKey" not in response:
+            break
+        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        query["Limit"] = limit + 1 - len(items)
+    return items[:limit], len(items) > limit
+
+
 def to_attributes(values: Mapping[str, Any]) -> "dict[str, AttributeValueTypeDef]":
     """Python values -> DynamoDB attribute values (ints and Decimals become numbers)."""
     return {name: _serialize(value) for name, value in values.items()}
