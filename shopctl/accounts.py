@@ -27,7 +27,7 @@ from shop_common.dynamo import client, from_attributes, to_attributes  # noqa: E
 from shop_common.profiles import profile_key  # noqa: E402
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+    from mypy_boto3_dynamodb.type_defs import QueryOutputTypeDef, TransactWriteItemTypeDef
 
 _BATCH = 25  # BatchWriteItem's limit
 
@@ -85,34 +85,24 @@ def set_active(username: str, active: bool) -> Account:
     return account
 
 
-def order_count(user_id: int) -> int:
-    pages = (
-        client()
-        .get_paginator("query")
-        .paginate(
-            TableName=settings.table_name(),
-            KeyConditionExpression="PK = :pk",
-            ExpressionAttributeValues=to_attributes({":pk": orders_partition(user_id)}),
-            Select="COUNT",
-        )
+def _orders_pages(user_id: int, **query: Any) -> "Iterator[QueryOutputTypeDef]":
+    """The pages of a Query of the user's orders partition, with `query`'s extra parameters."""
+    paginator = client().get_paginator("query")
+    yield from paginator.paginate(
+        TableName=settings.table_name(),
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues=to_attributes({":pk": orders_partition(user_id)}),
+        **query,
     )
-    return sum(int(page.get("Count", 0)) for page in pages)
+
+
+def order_count(user_id: int) -> int:
+    return sum(int(page.get("Count", 0)) for page in _orders_pages(user_id, Select="COUNT"))
 
 
 def _order_keys(user_id: int) -> Iterator[dict[str, Any]]:
     """The keys of the user's orders and of their id guards."""
-    pages = (
-        client()
-        .get_paginator("query")
-        .paginate(
-            TableName=settings.table_name(),
-            KeyConditionExpression="PK = :pk",
-            ExpressionAttributeValues=to_attributes({":pk": orders_partition(user_id)}),
-            ProjectionExpression="PK, SK, id",
-            ConsistentRead=True,
-        )
-    )
-    for page in pages:
+    for page in _orders_pages(user_id, ProjectionExpression="PK, SK, id", ConsistentRead=True):
         for item in page.get("Items", []):
             yield {"PK": item["PK"], "SK": item["SK"]}
             yield to_attributes({"PK": f"ORDER#{from_attributes(item)['id']}", "SK": "ORDER"})
