@@ -129,6 +129,7 @@ def test_staff_add_a_product_and_the_listing_counts_it(api: LocalApi, staff: Hea
         "price": "24.50",
         "quantity_in_stock": 3,
         "sku": "TEA-1",
+        "images": [],
     }
     # The staff check, the id, then the product with its SKU claim and counters in one transaction.
     assert dynamodb_calls.operations == ["GetItem", "UpdateItem", "TransactWriteItems"]
@@ -141,7 +142,15 @@ def test_staff_add_a_product_and_the_listing_counts_it(api: LocalApi, staff: Hea
 def test_a_product_without_description_or_sku_gets_their_defaults(api: LocalApi, staff: Headers) -> None:
     response = api.request("POST", "/api/products", json_body={"name": "Mug", "price": 3, "quantity_in_stock": 0}, headers=staff)
     assert response.status == 201, response.body
-    assert response.json() == {"id": 1, "name": "Mug", "description": "", "price": "3.00", "quantity_in_stock": 0, "sku": None}
+    assert response.json() == {
+        "id": 1,
+        "name": "Mug",
+        "description": "",
+        "price": "3.00",
+        "quantity_in_stock": 0,
+        "sku": None,
+        "images": [],
+    }
 
 
 @pytest.mark.parametrize(
@@ -202,6 +211,7 @@ def test_staff_change_fields_and_the_listing_shows_them(api: LocalApi, staff: He
         "price": "4.50",
         "quantity_in_stock": 5,
         "sku": None,
+        "images": [],
     }
     assert dynamodb_calls.operations == ["GetItem", "GetItem", "TransactWriteItems"]
     page = listing(api)
@@ -212,6 +222,8 @@ def test_staff_change_fields_and_the_listing_shows_them(api: LocalApi, staff: He
         "description": "Huge.",
         "price": "4.50",
         "quantity_in_stock": 5,
+        "sku": None,
+        "images": [],
     }
 
 

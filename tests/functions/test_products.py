@@ -62,7 +62,7 @@ def test_first_page_has_the_django_shape_and_default_limit(api: LocalApi) -> Non
 def test_product_fields_and_price_as_decimal_string(api: LocalApi) -> None:
     add_products([NewProduct(name="Mug", description="A mug", price=Decimal("19.9"), quantity_in_stock=0)])
     assert get_page(api)["results"] == [
-        {"id": 1, "name": "Mug", "description": "A mug", "price": "19.90", "quantity_in_stock": 0}
+        {"id": 1, "name": "Mug", "description": "A mug", "price": "19.90", "quantity_in_stock": 0, "sku": None, "images": []}
     ]
 
 

@@ -5,6 +5,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from shop_common import settings
+
 PRICE_QUANTUM = Decimal("0.01")
 # A stock-keeping unit: the administrator's own key for a product, unique in the catalogue
 # (case-sensitive, no spaces), so reloading a catalogue file updates rather than duplicates.
@@ -21,8 +23,28 @@ class NewProduct(BaseModel):
     sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=SKU_PATTERN)] | None = None
 
 
+class ProductImage(BaseModel):
+    """A checked photo of a product: its bytes were read after upload (real type, dimensions)."""
+
+    id: str
+    key: str  # the object's key in the images bucket; its public URL is built from it
+    alt: str = ""
+    width: int
+    height: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "url": f"{settings.images_base_url()}/{self.key}",
+            "alt": self.alt,
+            "width": self.width,
+            "height": self.height,
+        }
+
+
 class Product(NewProduct):
     id: int
+    images: list[ProductImage] = []  # in display order
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -32,4 +54,6 @@ class Product(NewProduct):
             # The Django app rendered its DecimalField as a string with two places ("19.99").
             "price": str(self.price.quantize(PRICE_QUANTUM)),
             "quantity_in_stock": self.quantity_in_stock,
+            "sku": self.sku,
+            "images": [image.to_json() for image in self.images],
         }

@@ -40,3 +40,9 @@ def rotate_refresh_tokens() -> bool:
     """Whether refresh answers a new refresh token and revokes the old one (template parameter
     RotateRefreshTokens; simplejwt's ROTATE_REFRESH_TOKENS with BLACKLIST_AFTER_ROTATION)."""
     return os.environ.get("ROTATE_REFRESH_TOKENS", "false").strip().lower() == "true"
+
+
+def images_base_url() -> str:
+    """Where product photos are served from, without a trailing slash: the CloudFront
+    distribution in front of the images bucket (template.yaml), or the local server's."""
+    return os.environ.get("IMAGES_BASE_URL", "").rstrip("/")
