@@ -18,7 +18,8 @@ from registration import register
 from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response
 from shop_common.signed_in import SIGNED_IN, resolve_signed_in
 from shop_common.snapstart import register_hooks
-from staff_service import list_users, require_staff, update_user
+from shop_common.staff_access import require_staff
+from staff_service import list_users, update_user
 
 logger = Logger()
 app = create_resolver()

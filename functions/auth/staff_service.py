@@ -13,7 +13,7 @@ from aws_lambda_powertools import Logger
 from profile_service import PUBLIC_FIELDS
 from profile_store import Profile, read_profile
 from shop_common.cursors import decode_cursor, encode_cursor
-from shop_common.errors import AuthenticationFailed, InvalidRequest, NotFound, ShopError
+from shop_common.errors import InvalidRequest, NotFound
 from staff_store import AccountChanged, save_flags, users_page
 
 logger = Logger(child=True)
@@ -21,20 +21,8 @@ logger = Logger(child=True)
 _AFTER = "u"  # cursor tag: the page holds users after this user id's username
 
 
-class PermissionDenied(ShopError):
-    status_code = 403
-
-
 def listed(profile: Profile) -> dict[str, Any]:
     return {**{field: getattr(profile, field) for field in PUBLIC_FIELDS}, "is_active": profile.is_active}
-
-
-def require_staff(user_id: int) -> None:
-    caller = read_profile(user_id)
-    if caller is None or not caller.is_active:
-        raise AuthenticationFailed("User not found or inactive.", code="user_inactive")
-    if not caller.is_staff:
-        raise PermissionDenied("You do not have permission to perform this action.", code="permission_denied")
 
 
 def list_users(prefix: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:

@@ -9,11 +9,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from product_admin import add, change, remove, require_staff, restock, staff_json
+from product_admin import add, change, remove, restock, staff_json
 from product_models import ProductChanges, ProductCreate, StaffProduct, StockChange, StockLevel
 from shop_common.api import create_resolver, documented, json_response
 from shop_common.signed_in import SIGNED_IN, resolve_signed_in
 from shop_common.snapstart import register_hooks
+from shop_common.staff_access import require_staff
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse

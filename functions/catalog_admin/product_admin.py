@@ -19,30 +19,13 @@ from shop_common.catalog_writes import (
     read_product,
     update_product,
 )
-from shop_common.errors import AuthenticationFailed, Conflict, InvalidRequest, NotFound, ShopError
+from shop_common.errors import Conflict, InvalidRequest, NotFound
 from shop_common.models import NewProduct, Product
-from staff_access import read_staff_flags
 
 logger = Logger(child=True)
 
 # Attempts when the product changed between our read and our write (an order, another edit).
 _UPDATE_ATTEMPTS = 3
-
-
-class PermissionDenied(ShopError):
-    """Signed in, but not allowed (403)."""
-
-    status_code = 403
-
-
-def require_staff(user_id: int) -> None:
-    """One GetItem: a deleted or deactivated account is a 401 (as for refresh and orders), a
-    customer a 403."""
-    flags = read_staff_flags(user_id)
-    if flags is None or not flags.is_active:
-        raise AuthenticationFailed("User not found or inactive.", code="user_inactive")
-    if not flags.is_staff:
-        raise PermissionDenied("You do not have permission to perform this action.", code="permission_denied")
 
 
 def staff_json(product: Product) -> dict[str, Any]:

@@ -37,6 +37,12 @@ class AuthenticationFailed(ShopError):
     status_code = 401
 
 
+class PermissionDenied(ShopError):
+    """Signed in, but not allowed (403): a customer on a staff route."""
+
+    status_code = 403
+
+
 class NotFound(ShopError):
     status_code = 404
 
