@@ -1,6 +1,6 @@
 """Request and response shapes of the orders API (the Django app's, field for field)."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
@@ -47,3 +47,5 @@ class Order(BaseModel):
     # ISO 8601 in UTC, e.g. "2026-11-24T09:00:00.123456Z"
     created: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
     user: Annotated[int, Field(ge=1)]
+    # `placed` until cancelled (orders placed before statuses existed read as `placed`).
+    status: Literal["placed", "cancelled"] = "placed"

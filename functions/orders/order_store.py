@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from botocore.exceptions import ClientError
 
+from order_index import index_keys
 from order_models import Order, OrderPart
 from shop_common import settings
 from shop_common.catalog import get_products, product_key
@@ -66,16 +67,19 @@ def _order_item(order: Order) -> dict[str, Any]:
             "user": order.user,
             "created": order.created,
             "parts": [part.model_dump() for part in order.parts],
+            "status": order.status,
+            **index_keys(order.id, order.user, order.status),
         }
     )
 
 
-def _order_from_item(item: Mapping[str, Any]) -> Order:
+def order_from_item(item: Mapping[str, Any]) -> Order:
     values = from_attributes(item)
     return Order(
         id=int(values["id"]),
         user=int(values["user"]),
         created=values["created"],
+        status=values.get("status", "placed"),  # orders placed before statuses existed
         parts=[
             OrderPart(product=int(p["product"]), quantity_in_order=int(p["quantity_in_order"]), product_name=p["product_name"])
             for p in values["parts"]
@@ -172,4 +176,4 @@ def orders_of(user_id: int, limit: int, before_order_id: int | None = None) -> t
     if before_order_id is not None:
         query["ExclusiveStartKey"] = to_attributes({"PK": orders_partition(user_id), "SK": _order_sk(before_order_id)})
     items, more = query_page(query, limit)
-    return [_order_from_item(item) for item in items], more
+    return [order_from_item(item) for item in items], more

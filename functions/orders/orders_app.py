@@ -4,17 +4,20 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from order_cancellation import cancel_order, visible_order
+from order_index import OrderStatus
 from order_models import Order, OrderRequest
 from order_service import list_orders, place_order
 from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response
 from shop_common.errors import ShopError
 from shop_common.signed_in import SIGNED_IN, resolve_signed_in
 from shop_common.snapstart import register_hooks
+from staff_orders import staff_order_page
 
 # A page of my-orders; the body stays a plain list (as the Django app returned) and further
 # pages are offered in a `Link: <...>; rel="next"` header.
@@ -75,6 +78,60 @@ def my_orders(
     if next_cursor:
         next_url = absolute_url(app.current_event, {"limit": limit, "cursor": next_cursor})
         headers = {"Link": f'<{next_url}>; rel="next"'}
+    return json_response(200, [order.model_dump() for order in orders], headers)
+
+
+OrderId = Annotated[int, Path(ge=1, lt=2**53, description="The order's id")]
+
+
+@app.get(
+    "/api/orders/<order_id>",
+    summary="One order, for its owner or for staff",
+    security=SIGNED_IN,
+    responses={200: documented("The order", Order), 404: {"description": "No such order, or another customer's"}},
+)
+def get_order(order_id: OrderId) -> Response[str]:
+    return json_response(200, visible_order(app.context["user_id"], order_id).model_dump())
+
+
+@app.post(
+    "/api/orders/<order_id>/cancel",
+    summary="Cancel an order: its stock goes back, once",
+    description="The owner may cancel a placed order within the cancel window; staff may cancel any placed order.",
+    security=SIGNED_IN,
+    responses={
+        200: documented("The order, now cancelled", Order),
+        404: {"description": "No such order, or another customer's"},
+        409: {"description": "Already cancelled, past the cancel window, or concurrent orders kept winning"},
+    },
+)
+def cancel(order_id: OrderId) -> Response[str]:
+    order = cancel_order(app.context["user_id"], order_id)
+    _publish_order_metrics({"OrdersCancelled": 1})
+    return json_response(200, order.model_dump())
+
+
+@app.get(
+    "/api/orders",
+    summary="Staff: all orders, newest first, by user and status",
+    security=SIGNED_IN,
+    responses={
+        200: documented('A page of orders; the next page behind a `Link: <...>; rel="next"` header', list[Order]),
+        403: {"description": "Signed in, but not staff"},
+    },
+)
+def all_orders(
+    limit: Annotated[int, Query(ge=1, le=MY_ORDERS_PAGE_SIZE)] = MY_ORDERS_PAGE_SIZE,
+    cursor: CursorQuery = None,
+    user: Annotated[int | None, Query(ge=1, lt=2**53, description="Only this user's orders")] = None,
+    status: Annotated[OrderStatus | None, Query(description="Only orders with this status")] = None,
+) -> Response[str]:
+    orders, next_cursor = staff_order_page(app.context["user_id"], limit, cursor, user, status)
+    headers = None
+    if next_cursor:
+        query: dict[str, Any] = {"limit": limit, "cursor": next_cursor}
+        query |= {name: value for name, value in (("user", user), ("status", status)) if value is not None}
+        headers = {"Link": f'<{absolute_url(app.current_event, query)}>; rel="next"'}
     return json_response(200, [order.model_dump() for order in orders], headers)
 
 

@@ -51,7 +51,7 @@ def test_order_is_created_with_the_django_shape_and_decrements_stock(api: LocalA
     response = order(api, headers, (mug.id, 2), (tea.id, 7))
     assert response.status == 201, response.body
     body = response.json()
-    assert list(body) == ["id", "parts", "created", "user"]
+    assert list(body) == ["id", "parts", "created", "user", "status"]
     assert isinstance(body["id"], int)
     assert 0 < body["id"] < 2**53
     assert body["user"] == user_id

@@ -1,0 +1,169 @@
+"""Cancelling an order: who may, until when, and the one transaction that gives its stock back.
+
+The owner may cancel a `placed` order within the cancel window (template parameter
+OrderCancelWindowMinutes); staff may cancel any `placed` order. One TransactWriteItems, guarded
+by the order's status, sets it to `cancelled` and returns every unit to its product, so two
+cancels racing restore the stock once: the second finds the status changed and writes nothing.
+A product that was deleted since the order gets nothing back (there is nothing to return it to).
+"""
+
+import os
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from order_index import index_keys, order_sort_key
+from order_lookup import order_owner, read_order
+from order_models import Order
+from order_store import orders_partition
+from shop_common import settings
+from shop_common.catalog import CATALOG_PK, META_SK, get_products, product_key
+from shop_common.dynamo import client, to_attributes
+from shop_common.errors import AuthenticationFailed, Conflict, NotFound
+from shop_common.profiles import profile_key
+from shop_common.staff_access import is_active_staff
+from shop_common.stock_state import IN_STOCK_COUNT, state_keys
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+_ATTEMPTS = 5  # a product's stock changed between our read and our write: read again
+
+
+def cancel_window() -> timedelta:
+    """How long after placing it the owner may cancel an order (default one hour)."""
+    return timedelta(minutes=int(os.environ.get("ORDER_CANCEL_WINDOW_MINUTES") or 60))
+
+
+def _not_found(order_id: int) -> NotFound:
+    return NotFound("Not found.", errors=[{"field": "order_id", "message": f"No order with id {order_id}."}])
+
+
+def visible_order(caller: int, order_id: int) -> Order:
+    """The order, for its owner or for staff; 404 for anyone else, as for an order that does
+    not exist (an id says nothing about other people's orders)."""
+    owner = order_owner(order_id)
+    if owner is None or (owner != caller and not is_active_staff(caller)):
+        raise _not_found(order_id)
+    order = read_order(owner, order_id)
+    if order is None:  # the guard without its order: a deleted account's orders were removed
+        raise _not_found(order_id)
+    return order
+
+
+def cancel_order(caller: int, order_id: int, now: datetime | None = None) -> Order:
+    now = now or datetime.now(UTC)
+    order = visible_order(caller, order_id)
+    placed_at = datetime.fromisoformat(order.created.replace("Z", "+00:00"))
+    if order.status == "cancelled":
+        raise Conflict("The order is already cancelled.", code="already_cancelled")
+    if order.user == caller and now - placed_at > cancel_window() and not is_active_staff(caller):
+        minutes = int(cancel_window().total_seconds() // 60)
+        raise Conflict(f"Orders can be cancelled within {minutes} minutes of being placed.", code="cancel_window_closed")
+    for attempt in range(_ATTEMPTS):
+        if _write_cancellation(caller, order, now):
+            return order.model_copy(update={"status": "cancelled"})
+        time.sleep(0.01 * 2**attempt * (1 + secrets.randbelow(100) / 100))  # jittered backoff
+    raise Conflict("The order could not be cancelled because of concurrent orders; please retry.", code="conflict")
+
+
+def _write_cancellation(caller: int, order: Order, now: datetime) -> bool:
+    """One attempt: True when written; False when a product's stock changed since it was read
+    (worth another attempt). Raises for a cancel that can never succeed."""
+    table = settings.table_name()
+    quantities = {part.product: part.quantity_in_order for part in order.parts}
+    products = get_products(list(quantities))
+    writes: list[TransactWriteItemTypeDef] = [
+        {
+            "ConditionCheck": {
+                "TableName": table,
+                "Key": to_attributes(profile_key(caller)),
+                "ConditionExpression": "is_active = :active",
+                "ExpressionAttributeValues": to_attributes({":active": True}),
+            }
+        },
+        _status_update(order, now),
+    ]
+    restocked = 0
+    for product_id, product in products.items():
+        if product.quantity_in_stock == 0:
+            restocked += 1
+        writes.append(_stock_return(product_id, quantities[product_id], was_sold_out=product.quantity_in_stock == 0))
+    if restocked:
+        writes.append(
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": to_attributes({"PK": CATALOG_PK, "SK": META_SK}),
+                    "UpdateExpression": f"ADD {IN_STOCK_COUNT} :restocked",
+                    "ExpressionAttributeValues": to_attributes({":restocked": restocked}),
+                }
+            }
+        )
+    try:
+        client().transact_write_items(TransactItems=writes)
+        return True
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            raise
+        codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+    if codes[:1] == ["ConditionalCheckFailed"]:
+        raise AuthenticationFailed("User not found or inactive.", code="user_inactive")
+    if codes[1:2] == ["ConditionalCheckFailed"]:
+        raise Conflict("The order is already cancelled.", code="already_cancelled")
+    return False  # a product changed (or a concurrent transaction): read again
+
+
+def _status_update(order: Order, now: datetime) -> "TransactWriteItemTypeDef":
+    new_keys = index_keys(order.id, order.user, "cancelled")
+    names = {"#status": "status"} | {f"#{name}": name for name in new_keys}
+    values: dict[str, Any] = {f":{name}": value for name, value in new_keys.items()}
+    values |= {
+        ":cancelled": "cancelled",
+        ":placed": "placed",
+        ":at": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+    }
+    assignments = ", ".join(f"#{name} = :{name}" for name in new_keys)
+    return {
+        "Update": {
+            "TableName": settings.table_name(),
+            "Key": to_attributes({"PK": orders_partition(order.user), "SK": order_sort_key(order.id)}),
+            "UpdateExpression": f"SET #status = :cancelled, cancelled_at = :at, {assignments}",
+            # Orders placed before statuses existed have none: they are `placed`.
+            "ConditionExpression": "attribute_exists(PK) AND (attribute_not_exists(#status) OR #status = :placed)",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_attributes(values),
+        }
+    }
+
+
+def _stock_return(product_id: int, quantity: int, *, was_sold_out: bool) -> "TransactWriteItemTypeDef":
+    """Give `quantity` units back. A sold-out product comes back in stock: its index keys move
+    with it, guarded by the stock read (0); otherwise the condition keeps it on the in-stock
+    side, so the keys stay right. Either condition failing means the stock moved: read again."""
+    if was_sold_out:
+        keys = state_keys(in_stock=True)
+        update = "SET quantity_in_stock = :quantity, GSI2PK = :price_state, GSI3PK = :stock_state"
+        condition = "quantity_in_stock = :zero"
+        values: dict[str, Any] = {
+            ":quantity": quantity,
+            ":price_state": keys["GSI2PK"],
+            ":stock_state": keys["GSI3PK"],
+            ":zero": 0,
+        }
+    else:
+        update = "SET quantity_in_stock = quantity_in_stock + :quantity"
+        condition = "quantity_in_stock > :zero"
+        values = {":quantity": quantity, ":zero": 0}
+    return {
+        "Update": {
+            "TableName": settings.table_name(),
+            "Key": product_key(product_id),
+            "UpdateExpression": update,
+            "ConditionExpression": f"attribute_exists(PK) AND {condition}",
+            "ExpressionAttributeValues": to_attributes(values),
+        }
+    }

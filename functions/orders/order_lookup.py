@@ -1,0 +1,111 @@
+"""DynamoDB reads of orders by id and of all orders for staff (docs/data-model.md, patterns
+10 and 19). A customer's own list is `order_store.orders_of`."""
+
+import heapq
+import time
+from typing import Any
+
+from order_index import (
+    ALL_ORDERS_INDEX,
+    SHARDS,
+    USER_STATUS_INDEX,
+    OrderStatus,
+    order_sort_key,
+    status_partition,
+    user_status_partition,
+)
+from order_models import Order
+from order_store import order_from_item, orders_of, orders_partition
+from shop_common import settings
+from shop_common.dynamo import client, from_attributes, query_page, to_attributes
+from shop_common.errors import ServiceBusy
+
+
+def order_owner(order_id: int) -> int | None:
+    """The user who placed the order, from its id guard (one GetItem); None for no such order."""
+    response = client().get_item(
+        TableName=settings.table_name(),
+        Key=to_attributes({"PK": f"ORDER#{order_id}", "SK": "ORDER"}),
+        ConsistentRead=True,
+    )
+    return int(from_attributes(response["Item"])["user"]) if "Item" in response else None
+
+
+def read_order(user_id: int, order_id: int) -> Order | None:
+    """One order of one user, read consistently (one GetItem)."""
+    response = client().get_item(
+        TableName=settings.table_name(),
+        Key=to_attributes({"PK": orders_partition(user_id), "SK": order_sort_key(order_id)}),
+        ConsistentRead=True,
+    )
+    return order_from_item(response["Item"]) if "Item" in response else None
+
+
+def _shard_page(status: OrderStatus, shard: int, limit: int, before: int | None) -> list[dict[str, Any]]:
+    condition = "GSI1PK = :pk"
+    values: dict[str, Any] = {":pk": status_partition(status, shard)}
+    if before is not None:
+        condition += " AND GSI1SK < :before"
+        values[":before"] = order_sort_key(before)
+    query = {
+        "TableName": settings.table_name(),
+        "IndexName": ALL_ORDERS_INDEX,
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": to_attributes(values),
+        "ScanIndexForward": False,
+    }
+    items, _ = query_page(query, limit)
+    return items
+
+
+def all_orders(statuses: tuple[OrderStatus, ...], limit: int, before: int | None) -> tuple[list[Order], bool]:
+    """All users' orders of these statuses, newest first, older than `before` (an order id):
+    one Query of limit + 1 items per status and shard, merged by id."""
+    streams = [
+        [order_from_item(item) for item in _shard_page(status, shard, limit + 1, before)]
+        for status in statuses
+        for shard in range(SHARDS)
+    ]
+    merged = list(heapq.merge(*streams, key=lambda order: -order.id))[: limit + 1]
+    return merged[:limit], len(merged) > limit
+
+
+def user_orders(user_id: int, status: OrderStatus | None, limit: int, before: int | None) -> tuple[list[Order], bool]:
+    """One user's orders, newest first, all or of one status: one Query of the user's partition,
+    or one Query of the (keys-only) status index and one BatchGetItem of the page's orders."""
+    if status is None:
+        return orders_of(user_id, limit, before)
+    condition = "GSI3PK = :pk"
+    values: dict[str, Any] = {":pk": user_status_partition(user_id, status)}
+    if before is not None:
+        condition += " AND GSI3SK < :before"
+        values[":before"] = f"{before:016d}"
+    keys, more = query_page(
+        {
+            "TableName": settings.table_name(),
+            "IndexName": USER_STATUS_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": to_attributes(values),
+            "ScanIndexForward": False,
+        },
+        limit,
+    )
+    found = _batch_get([{"PK": key["PK"], "SK": key["SK"]} for key in keys])
+    # Cancelled since the index was read: the index is eventually consistent, the order is not.
+    orders = sorted((order for order in found if order.status == status), key=lambda order: -order.id)
+    return orders, more
+
+
+def _batch_get(keys: list[dict[str, Any]]) -> list[Order]:
+    if not keys:
+        return []
+    request: dict[str, Any] = {settings.table_name(): {"Keys": keys}}
+    orders: list[Order] = []
+    for attempt in range(8):
+        response = client().batch_get_item(RequestItems=request)
+        orders += [order_from_item(item) for item in response.get("Responses", {}).get(settings.table_name(), [])]
+        request = dict(response.get("UnprocessedKeys") or {})
+        if not request:
+            return orders
+        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
+    raise ServiceBusy("DynamoDB kept throttling BatchGetItem for orders")
