@@ -300,6 +300,16 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
             ("GET", "/api/orders", {"query_string": "limit=2", "headers": staff}),
             ("GET", "/api/orders", {"query_string": f"user={customer_id}&status=placed", "headers": staff}),
             ("POST", f"/api/orders/{order_id}/cancel", {"headers": headers}),
+            ("POST", "/api/order", {"json_body": order, "headers": {**headers, "Idempotency-Key": "iam-1"}}),
+            (
+                "POST",
+                "/api/order",
+                {
+                    "json_body": {"parts": [{"product": product.id, "quantity_in_order": 999}]},
+                    "headers": {**headers, "Idempotency-Key": "iam-2"},
+                    "expect": 400,  # a refused request's record is deleted
+                },
+            ),
         ],
         "CatalogAdminFunction": [
             (

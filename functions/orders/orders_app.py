@@ -4,11 +4,12 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from idempotency import Outcome, checked_key, once, register_context
 from order_cancellation import cancel_order, visible_order
 from order_index import OrderStatus
 from order_models import Order, OrderRequest
@@ -25,6 +26,16 @@ MY_ORDERS_PAGE_SIZE = 100
 # Refused orders the dashboard counts (and an alarm watches: conflicts), by the error's code.
 REFUSAL_METRICS = {"insufficient_stock": "SoldOutRefusals", "conflict": "OrderConflicts"}
 
+OrderId = Annotated[int, Path(ge=1, lt=2**53, description="The order's id")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Optional. The same key with the same request within 24 hours answers the first response again "
+        "(with `Idempotent-Replayed: true`) and changes nothing; with another request, 422.",
+    ),
+]
+
 logger = Logger()
 metrics = Metrics()
 app = create_resolver()
@@ -36,19 +47,30 @@ register_hooks()  # SnapStart: prepare before the snapshot, refresh after restor
     summary="Place an order: all or nothing, never beyond the stock",
     security=SIGNED_IN,
     responses={
-        201: documented("The order as placed", Order),
-        409: {"description": "Concurrent orders kept winning; nothing was written, retrying is safe"},
+        201: documented("The order as placed (or, for a repeated Idempotency-Key, as first answered)", Order),
+        409: {"description": "Concurrent orders kept winning, or the same Idempotency-Key is in use; nothing was written"},
+        422: {"description": "The Idempotency-Key was used before with another request"},
     },
 )
-def create_order(request: OrderRequest) -> Response[str]:
-    try:
-        order = place_order(app.context["user_id"], request)
-    except ShopError as refused:
-        if refused.code in REFUSAL_METRICS:
-            _publish_order_metrics({REFUSAL_METRICS[refused.code]: 1})
-        raise
-    _publish_order_metrics({"OrdersPlaced": 1, "OrderLines": len(order.parts)})
-    return json_response(201, order.model_dump())
+def create_order(request: OrderRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
+    user_id = app.context["user_id"]
+
+    def place() -> dict[str, Any]:
+        try:
+            order = place_order(user_id, request)
+        except ShopError as refused:
+            if refused.code in REFUSAL_METRICS:
+                _publish_order_metrics({REFUSAL_METRICS[refused.code]: 1})
+            raise
+        _publish_order_metrics({"OrdersPlaced": 1, "OrderLines": len(order.parts)})
+        return order.model_dump()
+
+    outcome = once("order", user_id, checked_key(idempotency_key), request.model_dump(mode="json"), place)
+    return _answer(201, outcome)
+
+
+def _answer(status: int, outcome: Outcome) -> Response[str]:
+    return json_response(status, outcome.body, {"Idempotent-Replayed": "true"} if outcome.replayed else None)
 
 
 def _publish_order_metrics(counts: dict[str, int]) -> None:
@@ -81,9 +103,6 @@ def my_orders(
     return json_response(200, [order.model_dump() for order in orders], headers)
 
 
-OrderId = Annotated[int, Path(ge=1, lt=2**53, description="The order's id")]
-
-
 @app.get(
     "/api/orders/<order_id>",
     summary="One order, for its owner or for staff",
@@ -102,13 +121,19 @@ def get_order(order_id: OrderId) -> Response[str]:
     responses={
         200: documented("The order, now cancelled", Order),
         404: {"description": "No such order, or another customer's"},
-        409: {"description": "Already cancelled, past the cancel window, or concurrent orders kept winning"},
+        409: {"description": "Already cancelled, past the cancel window, concurrent orders, or the Idempotency-Key in use"},
+        422: {"description": "The Idempotency-Key was used before with another request"},
     },
 )
-def cancel(order_id: OrderId) -> Response[str]:
-    order = cancel_order(app.context["user_id"], order_id)
-    _publish_order_metrics({"OrdersCancelled": 1})
-    return json_response(200, order.model_dump())
+def cancel(order_id: OrderId, idempotency_key: IdempotencyKey = None) -> Response[str]:
+    user_id = app.context["user_id"]
+
+    def cancel_once() -> dict[str, Any]:
+        order = cancel_order(user_id, order_id)
+        _publish_order_metrics({"OrdersCancelled": 1})
+        return order.model_dump()
+
+    return _answer(200, once("cancel", user_id, checked_key(idempotency_key), {"order_id": order_id}, cancel_once))
 
 
 @app.get(
@@ -137,4 +162,5 @@ def all_orders(
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    register_context(context)
     return resolve_signed_in(app, event, context, logger)  # every route here needs a signed-in user

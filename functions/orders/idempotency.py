@@ -1,0 +1,123 @@
+"""`Idempotency-Key` on POST /api/order and POST /api/orders/{order_id}/cancel, with powertools'
+idempotency utility and its records in the shop's table.
+
+A key is scoped to its user and its operation: the record's id hashes the user id with the key
+(powertools hashes JSON with sorted keys, and what it hashes is the parsed, validated request,
+so whitespace and key order in the body change nothing), under the prefix
+`IDEMPOTENCY#<operation>`. The request itself is the record's validation hash: the same key with
+another body is a 422. A request that fails (any 4xx or 5xx) leaves no record, so fixing the
+request and sending it again with the same key works. Records expire after 24 hours (TTL on
+`expires_at`); a request whose Lambda died mid-way frees its key when the invocation's time runs
+out (powertools' in-progress expiry, from the Lambda context).
+
+Each record is its own partition (`IDEMPOTENCY#<operation>#<hash>`, SK `IDEMPOTENCY`): powertools'
+own composite-key layout would put every record of the function in one partition, which would
+cap the orders a second that carry a key at one partition's write rate.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shop_common import settings
+from shop_common.dynamo import client
+from shop_common.errors import Conflict, InvalidRequest, ShopError
+
+HEADER = "idempotency-key"  # HTTP API lower-cases header names
+MAX_KEY_LENGTH = 255
+LIFETIME_SECONDS = 24 * 3600
+
+
+class KeyReused(ShopError):
+    """The key was used before with another request (422, as Stripe and the IETF draft do)."""
+
+    status_code = 422
+
+
+@dataclass(frozen=True)
+class Outcome:
+    body: dict[str, Any]
+    replayed: bool
+
+
+class _RecordsInTheShopTable(DynamoDBPersistenceLayer):
+    def _get_key(self, idempotency_key: str) -> dict[str, Any]:
+        return {"PK": {"S": idempotency_key}, "SK": {"S": "IDEMPOTENCY"}}
+
+
+def _replayed(response: Any, idempotent_data: DataRecord) -> Any:
+    return Outcome(response, replayed=True)
+
+
+_config = IdempotencyConfig(
+    event_key_jmespath="[user, key]",
+    payload_validation_jmespath="request",
+    expires_after_seconds=LIFETIME_SECONDS,
+    response_hook=_replayed,
+)
+
+
+def register_context(context: LambdaContext) -> None:
+    """Lets a request's record expire with its invocation if the function dies mid-way."""
+    _config.register_lambda_context(context)
+
+
+@cache
+def _store() -> DynamoDBPersistenceLayer:
+    # Built at first use, with the function's one DynamoDB client (no second client, nothing slow at import).
+    return _RecordsInTheShopTable(
+        table_name=settings.table_name(), key_attr="PK", expiry_attr="expires_at", boto3_client=client()
+    )
+
+
+def checked_key(raw: str | None) -> str | None:
+    """The header's key, or None when there is none; 400 for one that cannot be a key."""
+    if raw is None:
+        return None
+    if not 1 <= len(raw) <= MAX_KEY_LENGTH or not raw.isascii() or not raw.isprintable():
+        raise InvalidRequest(
+            "Invalid Idempotency-Key header.",
+            errors=[{"field": "Idempotency-Key", "message": f"1 to {MAX_KEY_LENGTH} printable ASCII characters."}],
+        )
+    return raw
+
+
+@cache
+def _idempotent(operation: str) -> Callable[..., Any]:
+    def run(payload: dict[str, Any], work: Callable[[], dict[str, Any]]) -> Any:
+        return work()
+
+    decorated: Callable[..., Any] = idempotent_function(
+        run, data_keyword_argument="payload", config=_config, persistence_store=_store(), key_prefix=f"IDEMPOTENCY#{operation}"
+    )
+    return decorated
+
+
+def once(operation: str, user_id: int, key: str | None, request: Any, work: Callable[[], dict[str, Any]]) -> Outcome:
+    """Run `work` (which answers the response body) once per user and key; a repeat of the same
+    request answers the first response, replayed."""
+    if key is None:
+        return Outcome(work(), replayed=False)
+    payload = {"user": user_id, "key": key, "request": request}
+    try:
+        result = _idempotent(operation)(payload=payload, work=work)
+    except IdempotencyValidationError as reused:
+        raise KeyReused(
+            "This Idempotency-Key was already used with another request.",
+            code="idempotency_key_reused",
+            errors=[{"field": "Idempotency-Key", "message": "Use a new key for a different request."}],
+        ) from reused
+    except IdempotencyAlreadyInProgressError as busy:
+        raise Conflict(
+            "A request with this Idempotency-Key is still being processed; retry shortly.", code="request_in_progress"
+        ) from busy
+    return result if isinstance(result, Outcome) else Outcome(result, replayed=False)
