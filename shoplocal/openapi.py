@@ -100,7 +100,18 @@ LINK_HEADER = {
     }
 }
 # Operations whose 200 carries a header besides the body.
-HEADERS_OF_SUCCESS = {("/api/my-orders", "get"): LINK_HEADER}
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the first response to the same Idempotency-Key and request, answered again",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+HEADERS_OF_SUCCESS = {
+    ("/api/my-orders", "get"): LINK_HEADER,
+    ("/api/orders", "get"): LINK_HEADER,
+    ("/api/order", "post"): REPLAYED_HEADER,
+    ("/api/orders/{order_id}/cancel", "post"): REPLAYED_HEADER,
+}
 
 _BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
@@ -134,7 +145,8 @@ def _response(description: str, schema: dict[str, Any], existing: dict[str, Any]
 def _complete(path: str, method: str, operation: dict[str, Any], body_limits: str) -> None:
     """Every status this operation can answer, with its body and headers."""
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    responses.pop("422", None)
+    if responses.get("422", {}).get("description") == "Validation Error":
+        responses.pop("422")  # powertools' own: validation errors are 400 here; a route's own 422 stays
     statuses = dict(EVERY_OPERATION)
     if "requestBody" in operation or operation.get("parameters"):
         statuses.update(WITH_INPUT)
@@ -157,7 +169,7 @@ def _complete(path: str, method: str, operation: dict[str, Any], body_limits: st
     if (path, method) in HEADERS_OF_SUCCESS:
         responses[success]["headers"] = HEADERS_OF_SUCCESS[(path, method)]
     for parameter in operation.get("parameters", []):
-        if parameter.get("in") == "query":
+        if parameter.get("in") in ("query", "header"):
             parameter["schema"] = _without_null(parameter["schema"])
 
 
@@ -171,8 +183,8 @@ def _body_limits() -> str:
 
 
 def api_functions() -> list[FunctionSpec]:
-    """The functions this document describes: all but DOCS_FUNCTION, which serves it."""
-    return [spec for spec in functions().values() if spec.logical_id != DOCS_FUNCTION]
+    """The functions this document describes: those with routes, but DOCS_FUNCTION, which serves it."""
+    return [spec for spec in functions().values() if spec.routes and spec.logical_id != DOCS_FUNCTION]
 
 
 def build() -> dict[str, Any]:

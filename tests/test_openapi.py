@@ -62,7 +62,8 @@ def test_every_route_documents_every_status_it_can_answer(document: dict[str, An
         for route in spec.routes:
             operation = document["paths"][route.path][route.method.lower()]
             responses = operation["responses"]
-            assert "422" not in responses
+            # Validation errors are 400 here, never powertools' 422; a 422 is a route's own (a reused key).
+            assert responses.get("422", {}).get("description", "") != "Validation Error"
             assert any(status.startswith("2") for status in responses)
             assert {"429", "500", "503"} <= set(responses)
             if "requestBody" in operation:

@@ -30,10 +30,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop_common import settings
 from shop_common.dynamo import client
-from shop_common.errors import Conflict, InvalidRequest, ShopError
+from shop_common.errors import Conflict, ShopError
 
-HEADER = "idempotency-key"  # HTTP API lower-cases header names
-MAX_KEY_LENGTH = 255
+MAX_KEY_LENGTH = 255  # printable ASCII: the route's header parameter validates it (400 otherwise)
 LIFETIME_SECONDS = 24 * 3600
 
 
@@ -77,18 +76,6 @@ def _store() -> DynamoDBPersistenceLayer:
     return _RecordsInTheShopTable(
         table_name=settings.table_name(), key_attr="PK", expiry_attr="expires_at", boto3_client=client()
     )
-
-
-def checked_key(raw: str | None) -> str | None:
-    """The header's key, or None when there is none; 400 for one that cannot be a key."""
-    if raw is None:
-        return None
-    if not 1 <= len(raw) <= MAX_KEY_LENGTH or not raw.isascii() or not raw.isprintable():
-        raise InvalidRequest(
-            "Invalid Idempotency-Key header.",
-            errors=[{"field": "Idempotency-Key", "message": f"1 to {MAX_KEY_LENGTH} printable ASCII characters."}],
-        )
-    return raw
 
 
 @cache

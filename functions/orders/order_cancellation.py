@@ -5,6 +5,8 @@ OrderCancelWindowMinutes); staff may cancel any `placed` order. One TransactWrit
 by the order's status, sets it to `cancelled` and returns every unit to its product, so two
 cancels racing restore the stock once: the second finds the status changed and writes nothing.
 A product that was deleted since the order gets nothing back (there is nothing to return it to).
+A product written before the stock-state indexes (not migrated yet) gets its units back without
+index keys or count, as an order treats it (`shop_common.stock`).
 """
 
 import os
@@ -18,14 +20,15 @@ from botocore.exceptions import ClientError
 from order_index import index_keys, order_sort_key
 from order_lookup import order_owner, read_order
 from order_models import Order
-from order_store import orders_partition
+from order_store import orders_partition, read_stocks
 from shop_common import settings
-from shop_common.catalog import CATALOG_PK, META_SK, get_products, product_key
+from shop_common.catalog import CATALOG_PK, META_SK, product_key
 from shop_common.dynamo import client, to_attributes
 from shop_common.errors import AuthenticationFailed, Conflict, NotFound
 from shop_common.profiles import profile_key
 from shop_common.staff_access import is_active_staff
-from shop_common.stock_state import IN_STOCK_COUNT, state_keys
+from shop_common.stock import count_change, crossing_update
+from shop_common.stock_state import IN_STOCK_COUNT
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -75,7 +78,7 @@ def _write_cancellation(caller: int, order: Order, now: datetime) -> bool:
     (worth another attempt). Raises for a cancel that can never succeed."""
     table = settings.table_name()
     quantities = {part.product: part.quantity_in_order for part in order.parts}
-    products = get_products(list(quantities))
+    stocks = read_stocks(list(quantities))  # products deleted since the order are absent
     writes: list[TransactWriteItemTypeDef] = [
         {
             "ConditionCheck": {
@@ -87,19 +90,22 @@ def _write_cancellation(caller: int, order: Order, now: datetime) -> bool:
         },
         _status_update(order, now),
     ]
-    restocked = 0
-    for product_id, product in products.items():
-        if product.quantity_in_stock == 0:
-            restocked += 1
-        writes.append(_stock_return(product_id, quantities[product_id], was_sold_out=product.quantity_in_stock == 0))
-    if restocked:
+    back_in_stock = 0
+    for product_id, stock in stocks.items():
+        returned = stock.quantity + quantities[product_id]
+        if stock.quantity == 0:  # sold out: it comes back in stock, its index keys with it
+            writes.append(crossing_update(product_id, stock, returned))
+            back_in_stock += count_change(stock, returned)
+        else:
+            writes.append(_stock_return(product_id, quantities[product_id]))
+    if back_in_stock:
         writes.append(
             {
                 "Update": {
                     "TableName": table,
                     "Key": to_attributes({"PK": CATALOG_PK, "SK": META_SK}),
-                    "UpdateExpression": f"ADD {IN_STOCK_COUNT} :restocked",
-                    "ExpressionAttributeValues": to_attributes({":restocked": restocked}),
+                    "UpdateExpression": f"ADD {IN_STOCK_COUNT} :back",
+                    "ExpressionAttributeValues": to_attributes({":back": back_in_stock}),
                 }
             }
         )
@@ -140,30 +146,15 @@ def _status_update(order: Order, now: datetime) -> "TransactWriteItemTypeDef":
     }
 
 
-def _stock_return(product_id: int, quantity: int, *, was_sold_out: bool) -> "TransactWriteItemTypeDef":
-    """Give `quantity` units back. A sold-out product comes back in stock: its index keys move
-    with it, guarded by the stock read (0); otherwise the condition keeps it on the in-stock
-    side, so the keys stay right. Either condition failing means the stock moved: read again."""
-    if was_sold_out:
-        keys = state_keys(in_stock=True)
-        update = "SET quantity_in_stock = :quantity, GSI2PK = :price_state, GSI3PK = :stock_state"
-        condition = "quantity_in_stock = :zero"
-        values: dict[str, Any] = {
-            ":quantity": quantity,
-            ":price_state": keys["GSI2PK"],
-            ":stock_state": keys["GSI3PK"],
-            ":zero": 0,
-        }
-    else:
-        update = "SET quantity_in_stock = quantity_in_stock + :quantity"
-        condition = "quantity_in_stock > :zero"
-        values = {":quantity": quantity, ":zero": 0}
+def _stock_return(product_id: int, quantity: int) -> "TransactWriteItemTypeDef":
+    """Give `quantity` units back to a product in stock: the condition keeps it on that side of
+    0, so its index keys stay right; failing means the stock moved since the read: read again."""
     return {
         "Update": {
             "TableName": settings.table_name(),
             "Key": product_key(product_id),
-            "UpdateExpression": update,
-            "ConditionExpression": f"attribute_exists(PK) AND {condition}",
-            "ExpressionAttributeValues": to_attributes(values),
+            "UpdateExpression": "SET quantity_in_stock = quantity_in_stock + :quantity",
+            "ConditionExpression": "attribute_exists(PK) AND quantity_in_stock > :zero",
+            "ExpressionAttributeValues": to_attributes({":quantity": quantity, ":zero": 0}),
         }
     }

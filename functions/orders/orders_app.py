@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from idempotency import Outcome, checked_key, once, register_context
+from idempotency import MAX_KEY_LENGTH, Outcome, once, register_context
 from order_cancellation import cancel_order, visible_order
 from order_index import OrderStatus
 from order_models import Order, OrderRequest
@@ -31,6 +31,9 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        pattern=r"^[ -~]+$",  # printable ASCII
         description="Optional. The same key with the same request within 24 hours answers the first response again "
         "(with `Idempotent-Replayed: true`) and changes nothing; with another request, 422.",
     ),
@@ -65,7 +68,7 @@ def create_order(request: OrderRequest, idempotency_key: IdempotencyKey = None) 
         _publish_order_metrics({"OrdersPlaced": 1, "OrderLines": len(order.parts)})
         return order.model_dump()
 
-    outcome = once("order", user_id, checked_key(idempotency_key), request.model_dump(mode="json"), place)
+    outcome = once("order", user_id, idempotency_key, request.model_dump(mode="json"), place)
     return _answer(201, outcome)
 
 
@@ -133,7 +136,7 @@ def cancel(order_id: OrderId, idempotency_key: IdempotencyKey = None) -> Respons
         _publish_order_metrics({"OrdersCancelled": 1})
         return order.model_dump()
 
-    return _answer(200, once("cancel", user_id, checked_key(idempotency_key), {"order_id": order_id}, cancel_once))
+    return _answer(200, once("cancel", user_id, idempotency_key, {"order_id": order_id}, cancel_once))
 
 
 @app.get(
