@@ -4,6 +4,7 @@ Counting calls and items, not timing moto, tells what a request costs on DynamoD
 Query and transactions slow down with table size, DynamoDB's do not.
 
     python bench/endpoint_calls.py [--products 1200]
+    python bench/endpoint_calls.py --filters --products 100000   # filters, search, orderings
 """
 
 import argparse
@@ -34,7 +35,11 @@ put_code_on_path()
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--products", type=int, default=1200, help="catalogue size (default 1200: two listing buckets)")
+    parser.add_argument("--filters", action="store_true", help="measure the filters, search and orderings instead")
     args = parser.parse_args()
+    if args.filters:
+        measure_filters(args.products)
+        return
 
     with mock_aws():
         import passwords
@@ -123,6 +128,56 @@ def main() -> None:
     print("|---|---|---:|")
     for label, operations, items in rows:
         print(f"| {label} | {operations} | {items} |")
+
+
+FILTERED_REQUESTS = [
+    ("in stock, id order", "in_stock=true"),
+    ("sold out, id order", "in_stock=false"),
+    ("by price", "ordering=price"),
+    ("by price, descending, in stock", "ordering=-price&in_stock=true"),
+    ("price range 10.00-10.50 (by price)", "min_price=10&max_price=10.50"),
+    ("price range 10.00-30.00 (by price)", "min_price=10&max_price=30"),
+    ("price range 10.00-10.50, id order", "min_price=10&max_price=10.50&ordering=id"),
+    ("search one word (1 name in 20)", "search=mug"),
+    ("search two words", "search=dark+chocolate"),
+    ("search + in stock", "search=mug&in_stock=true"),
+    ("search + price range, by price", "search=tea&min_price=20&max_price=60&ordering=price"),
+    ("search with a typo", "search=choclate"),
+    ("search, one letter", "search=c"),
+]
+
+
+def measure_filters(count: int) -> None:
+    """Calls and items read per filtered request (page 1 and its next link), on `count` products
+    loaded with BatchWriteItem (the same items as the transactions write)."""
+    with mock_aws():
+        from shop_common import catalog
+        from shop_common.dynamo import client
+        from shoplocal.catalogue_fill import fill_catalogue, sample_products
+
+        catalog.STATS_CACHE_SECONDS = 0.0  # every request pays for its count, as a cold container does
+        client().create_table(TableName="bench", **table_definition())
+        print(f"loading {count} products ...", file=sys.stderr)
+        fill_catalogue(sample_products(count))
+        api = LocalApi()
+        recorder = CallRecorder()
+        recorder.attach(client())
+        print(f"\nDynamoDB calls per filtered request ({count:,} products, limit 50):\n")
+        print("| request | page 1: calls | items | next link: calls | items | count |")
+        print("|---|---|---:|---|---:|---:|")
+        for label, query in FILTERED_REQUESTS:
+            recorder.clear()
+            page = api.request("GET", "/api/products", query_string=query).json()
+            first = (" + ".join(recorder.operations), recorder.items_read)
+            following = ("(no next page)", 0)
+            if page.get("next"):
+                recorder.clear()
+                api.request("GET", "/api/products", query_string=urlsplit(page["next"]).query)
+                following = (" + ".join(recorder.operations), recorder.items_read)
+            print(f"| {label} (`{query}`) | {first[0]} | {first[1]} | {following[0]} | {following[1]} | {page['count']} |")
+        recorder.clear()
+        api.request("GET", "/api/products/7")
+        print(f"| product by id | {' + '.join(recorder.operations)} | {recorder.items_read} | | | |")
 
 
 if __name__ == "__main__":

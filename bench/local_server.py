@@ -212,6 +212,7 @@ def add_orders(count: int, username: str, password: str) -> None:
     from order_store import write_order
     from shop_common.catalog import add_products as add
     from shop_common.models import NewProduct
+    from shop_common.stock import StockAsRead
 
     user_id = create_user(username, password)
     (product,) = add([NewProduct(name="Bench bulk item", price=Decimal("1.00"), quantity_in_stock=10**9)])
@@ -220,7 +221,7 @@ def add_orders(count: int, username: str, password: str) -> None:
         for number in numbers:
             part = OrderPart(product=product.id, quantity_in_order=1, product_name=product.name)
             order = Order(id=10**12 + number, parts=[part], created="2026-01-01T00:00:00Z", user=user_id)
-            write_order(order, {product.id: 1})
+            write_order(order, {product.id: 1}, {product.id: StockAsRead(product.quantity_in_stock)})  # far from selling out
 
     threads = [threading.Thread(target=worker, args=(range(n, count, 4),)) for n in range(4)]
     for thread in threads:

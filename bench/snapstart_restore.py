@@ -60,7 +60,7 @@ def main() -> None:
         "OrdersFunction (order of 1 product)": ("OrdersFunction", SCENARIOS[1], 201),
         "AuthFunction (sign-in, no KDF)": ("AuthFunction", SCENARIOS[4], 200),
     }
-    refs = {**parameter_defaults(), "ShopTable": "bench", "JwtSigningSecret": "bench-jwt"}
+    refs = {**parameter_defaults(), "ShopTable": "bench", "JwtSigningSecret": "bench-jwt", "ImagesBucket": "bench-images"}
     samples: dict[tuple[str, bool], list[list[float]]] = {(name, hooks): [] for name in cases for hooks in (False, True)}
     for run in range(runs + 1):  # the first round warms the file cache and is not counted
         print(f"run {run}/{runs}", file=sys.stderr)

@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9, help="fresh processes per measurement (default 9)")
     args = parser.parse_args()
 
-    refs = {**parameter_defaults(), "ShopTable": "bench-table", "JwtSigningSecret": "bench-secret"}
+    refs = {**parameter_defaults(), "ShopTable": "bench-table", "JwtSigningSecret": "bench-secret", "ImagesBucket": "bench-img"}
     (layer,) = layer_paths()
     print(f"\nImport of each handler module, CPU ms, median of {args.runs} fresh processes (.pyc cached):\n")
     print("| function | without Tracer ms | with Tracer ms | Tracer adds ms |")

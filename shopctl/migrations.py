@@ -6,6 +6,11 @@
 2. Profiles get `is_active`, copied from the login item (where sign-in always read it), because
    refresh and placing an order now read it from the profile, and a profile without it counts
    as inactive; and their place in the staff's user list (`GSI1PK = USERS`, `GSI1SK` = username).
+3. Products get the keys of the price and stock-state indexes (GSI2, GSI3) and their search word
+   items, and the catalogue counter `in_stock_count` counts them: one transaction per product,
+   conditioned on the name and stock state it was read with (docs/data-model.md, "Filters,
+   search and ordering"). Run it right after deploying: until a product is migrated, the
+   filters and search do not show it.
 
 Idempotent: each step only touches items still in the old form, and an interrupted run is
 finished by running it again. `shopctl import` applies the same changes to an old export file.
@@ -16,11 +21,14 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from shoplocal.template import put_code_on_path
 
 put_code_on_path()
 from accounts import directory_keys, login_key  # noqa: E402 - importable only after the line above
 from shop_common import settings  # noqa: E402
+from shop_common.catalog import _product_from_item, in_stock_count_update, product_item, word_puts  # noqa: E402
 from shop_common.dynamo import client, from_attributes, to_attributes  # noqa: E402
 
 if TYPE_CHECKING:
@@ -31,8 +39,9 @@ _BATCH = 25  # BatchWriteItem's limit
 _OLD_FORM = (
     "begins_with(PK, :user) AND (begins_with(SK, :order)"
     " OR (SK = :profile AND (attribute_not_exists(is_active) OR attribute_not_exists(GSI1PK))))"
+    " OR (begins_with(PK, :product) AND SK = :product_sk AND attribute_not_exists(GSI3PK))"
 )
-_OLD_FORM_VALUES = {":user": "USER#", ":order": "ORDER#", ":profile": "PROFILE"}
+_OLD_FORM_VALUES = {":user": "USER#", ":order": "ORDER#", ":profile": "PROFILE", ":product": "PRODUCT#", ":product_sk": "PRODUCT"}
 
 Item = dict[str, Any]
 
@@ -44,6 +53,10 @@ def is_old_order(item: Item) -> bool:
 def is_old_profile(item: Item) -> bool:
     old = "is_active" not in item or "GSI1PK" not in item
     return bool(item["PK"]["S"].startswith("USER#") and item["SK"]["S"] == "PROFILE" and old)
+
+
+def is_old_product(item: Item) -> bool:
+    return bool(item["PK"]["S"].startswith("PRODUCT#") and item["SK"]["S"] == "PRODUCT" and "GSI3PK" not in item)
 
 
 def moved_order(item: Item) -> Item:
@@ -123,6 +136,38 @@ def _flag_profile(profile: Item) -> None:
     )
 
 
+def _index_product(item: Item) -> None:
+    """Give an old product its index keys and word items, and count it if in stock: one
+    transaction, on condition that it is still unindexed, with the name and stock state read."""
+    product = _product_from_item(item)
+    keys = product_item(product)
+    in_stock = product.quantity_in_stock > 0
+    update: Any = {
+        "Update": {
+            "TableName": settings.table_name(),
+            "Key": {"PK": item["PK"], "SK": item["SK"]},
+            "UpdateExpression": "SET GSI2PK = :gsi2pk, GSI2SK = :gsi2sk, GSI3PK = :gsi3pk, GSI3SK = :gsi3sk",
+            "ConditionExpression": "attribute_not_exists(GSI3PK) AND #name = :name AND "
+            + ("quantity_in_stock > :zero" if in_stock else "quantity_in_stock = :zero"),
+            "ExpressionAttributeNames": {"#name": "name"},
+            "ExpressionAttributeValues": {
+                **{f":{name.lower()}": keys[name] for name in ("GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")},
+                **to_attributes({":name": product.name, ":zero": 0}),
+            },
+        }
+    }
+    writes = [update, *word_puts(product)] + ([in_stock_count_update(+1)] if in_stock else [])
+    try:
+        client().transact_write_items(TransactItems=writes)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            raise
+        # Changed since the scan (an order, an edit, already indexed): read it again and retry.
+        fresh = client().get_item(TableName=settings.table_name(), Key={"PK": item["PK"], "SK": item["SK"]}, ConsistentRead=True)
+        if "Item" in fresh and is_old_product(fresh["Item"]):
+            _index_product(fresh["Item"])
+
+
 def migrate(on_progress: Callable[[int], None]) -> tuple[int, int]:
     """Move old orders and flag old profiles; return (orders moved, profiles flagged).
 
@@ -142,6 +187,9 @@ def migrate(on_progress: Callable[[int], None]) -> tuple[int, int]:
             _flag_profile(profile)
             flagged += 1
             on_progress(1)
+        for product in (item for item in items if is_old_product(item)):
+            _index_product(product)
+            on_progress(1)
     return moved, flagged
 
 
@@ -152,7 +200,7 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     command = commands.add_parser(
         "migrate",
         parents=[common],
-        help="update a table written by an earlier version (orders' keys, profiles' is_active); safe to repeat",
+        help="update a table written by an earlier version (orders, profiles, products' indexes); safe to repeat",
     )
     command.set_defaults(run=_migrate_command)
 

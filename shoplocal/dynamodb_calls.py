@@ -25,6 +25,8 @@ class CallRecorder:
     def _after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         if "Items" in parsed:
             read = len(parsed["Items"])
+        elif "Count" in parsed:  # a Query with Select=COUNT reads (and pays for) what it counts
+            read = int(parsed["Count"])
         elif isinstance(parsed.get("Responses"), dict):  # BatchGetItem: items per table
             read = sum(len(items) for items in parsed["Responses"].values())
         elif isinstance(parsed.get("Responses"), list):  # TransactGetItems: one entry per Get

@@ -154,6 +154,8 @@ def _start_store(args: argparse.Namespace) -> StoreState:
     boto3.client("secretsmanager").create_secret(
         Name=local_store.SECRET_NAME, SecretString=key, ClientRequestToken=_signing_key_version(args.data_dir)
     )
+    # With the photos kept from earlier runs; served to browsers as CloudFront serves the bucket.
+    store.s3.create_bucket(local_store.IMAGES_BUCKET, served=True)
     if restored is not None:
         return StoreState(store, f"restored {restored.items} items in {restored.seconds:.2f} s")
     from shopctl.demo import seed_demo
@@ -216,6 +218,7 @@ def serve(args: argparse.Namespace) -> None:
     from shoplocal.gateway.http_server import ApiServer
     from shoplocal.gateway.local_gateway import LocalGateway
     from shoplocal.gateway.reloader import CodeWatcher
+    from shoplocal.gateway.s3_events import S3Notifier
 
     started = time.perf_counter()
     containers.size_client_pools()
@@ -232,7 +235,13 @@ def serve(args: argparse.Namespace) -> None:
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
+    if state:
+        # Photos: the store's S3 stands in for the bucket, and serves them (CloudFront's part).
+        refs["ImagesBucket"] = local_store.IMAGES_BUCKET
+        overrides["IMAGES_BASE_URL"] = f"{state.store.url}/{local_store.IMAGES_BUCKET}"
     gateway = LocalGateway(TEMPLATE_PATH, refs, overrides)
+    if state:
+        state.store.s3.on_object_created(S3Notifier(gateway, {"ImagesBucket": local_store.IMAGES_BUCKET}, local_store.REGION))
     try:
         api = ApiServer(args.host, args.api_port, gateway)
     except OSError as error:

@@ -19,6 +19,7 @@ from shoplocal.template import functions, parameter_defaults, resolved_environme
 
 TABLE_NAME = "shop-test"
 SECRET_NAME = "shop-test-jwt"
+IMAGES_BUCKET = "shop-test-images"
 REGION = "eu-west-1"
 
 os.environ.update(
@@ -34,7 +35,7 @@ for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
 
 def function_environment() -> dict[str, str]:
     """Each function's environment exactly as template.yaml declares it, resolved locally."""
-    refs = {**parameter_defaults(), "ShopTable": TABLE_NAME, "JwtSigningSecret": SECRET_NAME}
+    refs = {**parameter_defaults(), "ShopTable": TABLE_NAME, "JwtSigningSecret": SECRET_NAME, "ImagesBucket": IMAGES_BUCKET}
     environment: dict[str, str] = {}
     for spec in functions().values():
         for name, value in resolved_environment(spec, refs).items():
@@ -52,6 +53,8 @@ def mocked_aws() -> Iterator[None]:
     # One mock for the session: botocore clients are costly to create (~90 ms), and the
     # functions cache theirs per container, i.e. per process here.
     with mock_aws():
+        # The images bucket lives for the session; tests that count its objects empty it first.
+        boto3.client("s3").create_bucket(Bucket=IMAGES_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         yield
 
 
@@ -68,6 +71,26 @@ def aws(mocked_aws: None) -> Iterator[None]:
     yield
     dynamo.client().delete_table(TableName=TABLE_NAME)
     secretsmanager.delete_secret(SecretId=SECRET_NAME, ForceDeleteWithoutRecovery=True)
+
+
+@pytest.fixture(autouse=True)
+def uncached_catalog_counters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every read of the catalogue counters reaches the table: the per-container cache would
+    make a count depend on how fast the test runs. Tests of the cache set it themselves."""
+    from shop_common import catalog
+
+    monkeypatch.setattr(catalog, "STATS_CACHE_SECONDS", 0.0)
+    catalog.forget_cached_stats()
+
+
+@pytest.fixture(autouse=True)
+def uncached_active_offers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every read of the active offers reaches the table (each test has a fresh one, and the
+    per-container cache would carry offers over). Tests of the cache set it themselves."""
+    from shop_common import offer_store
+
+    monkeypatch.setattr(offer_store, "ACTIVE_OFFERS_CACHE_SECONDS", 0.0)
+    offer_store.forget_active_offers()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import textwrap
 
 from shoplocal.template import PROJECT_ROOT, functions
 
-FUNCTIONS_USING_THE_LAYER = ["AuthFunction", "ProductsFunction", "OrdersFunction", "CatalogAdminFunction"]
+FUNCTIONS_USING_THE_LAYER = ["AuthFunction", "ProductsFunction", "OrdersFunction", "CatalogAdminFunction", "OffersFunction"]
 
 
 def test_every_handler_registers_the_snapstart_hooks() -> None:

@@ -28,15 +28,23 @@ CONTRACT_ROUTES = {
     ("PATCH", "/api/me"): "AuthFunction",
     ("POST", "/api/me/password"): "AuthFunction",
     ("GET", "/api/products"): "ProductsFunction",
+    ("GET", "/api/products/{product_id}"): "ProductsFunction",
     ("POST", "/api/products"): "CatalogAdminFunction",
     ("PATCH", "/api/products/{product_id}"): "CatalogAdminFunction",
     ("DELETE", "/api/products/{product_id}"): "CatalogAdminFunction",
     ("POST", "/api/products/{product_id}/stock"): "CatalogAdminFunction",
+    ("POST", "/api/products/{product_id}/images"): "CatalogAdminFunction",
+    ("PATCH", "/api/products/{product_id}/images"): "CatalogAdminFunction",
+    ("DELETE", "/api/products/{product_id}/images/{image_id}"): "CatalogAdminFunction",
     ("POST", "/api/order"): "OrdersFunction",
     ("GET", "/api/my-orders"): "OrdersFunction",
     ("GET", "/api/orders"): "OrdersFunction",
     ("GET", "/api/orders/{order_id}"): "OrdersFunction",
     ("POST", "/api/orders/{order_id}/cancel"): "OrdersFunction",
+    ("GET", "/api/offers"): "OffersFunction",
+    ("POST", "/api/offers"): "OffersFunction",
+    ("PATCH", "/api/offers/{offer_id}"): "OffersFunction",
+    ("DELETE", "/api/offers/{offer_id}"): "OffersFunction",
     ("GET", "/api/docs"): "DocsFunction",
     ("GET", "/api/docs/{file}"): "DocsFunction",
     ("GET", "/api/openapi.json"): "DocsFunction",
@@ -123,11 +131,12 @@ _EXPRESSION_WORDS = {
 
 
 def _attribute_names(params: dict[str, Any], *expressions: str) -> set[str]:
-    """Top-level attribute names the expressions of a request name (placeholders resolved)."""
+    """Top-level attribute names the expressions of a request name (placeholders resolved; the
+    parts of a document path after a dot, such as a map's keys, are not attributes)."""
     substitutions = params.get("ExpressionAttributeNames", {})
     names = set()
     for expression in (params.get(name, "") for name in expressions):
-        for token in re.findall(r":\w+|[#A-Za-z_][\w#]*", expression):
+        for token in re.findall(r":\w+|(?<![.\w#])[#A-Za-z_][\w#]*", expression):
             if not token.startswith(":") and token not in _EXPRESSION_WORDS:
                 names.add(substitutions.get(token, token))
     return names
@@ -255,7 +264,7 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
     from shop_common.models import NewProduct
     from shoplocal.dynamodb_calls import CallRecorder
 
-    product, _ = add_products([NewProduct(name=f"P{n}", price=Decimal(1), quantity_in_stock=5) for n in range(2)])
+    product, scarce = add_products([NewProduct(name=f"P{n}", price=Decimal(1), quantity_in_stock=5) for n in range(2)])
     create_user("iam-user", "pw-iam-check")
     customer_id, headers = signed_in()
     _, staff = signed_in(is_staff=True)
@@ -265,6 +274,12 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
     regular_id, _ = signed_in()
     _, staff = signed_in(is_staff=True)
     order_id = api.request("POST", "/api/order", json_body=order, headers=headers).json()["id"]
+    # Stock crossing 0: an order that sells a product out (and its cancellation bringing it back).
+    sell_out = {"parts": [{"product": scarce.id, "quantity_in_order": 5}]}
+    sold_out_id = api.request("POST", "/api/order", json_body=sell_out, headers=headers).json()["id"]
+    photo_upload = {"content_type": "image/png", "content_length": 1000}
+    offer = {"kind": "percent_off", "name": "Ten off", "starts_at": "2026-01-01T00:00:00Z", "percent": "10", "max_uses": 5}
+    photo = upload_photo(api, staff, scarce.id, checked=True)  # a checked photo, for the staff photo routes
     scenarios: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
         "AuthFunction": [
             ("POST", "/api/auth", {"json_body": {"username": "iam-user", "password": "a wrong guess"}, "expect": 401}),
@@ -291,6 +306,10 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
             ("GET", "/api/products", {"query_string": "limit=5"}),
             ("GET", "/api/products", {"query_string": "page=1&limit=1&cursor=YTA"}),
             ("GET", "/api/products", {"query_string": "page=2&limit=1"}),
+            ("GET", "/api/products", {"query_string": "in_stock=true&min_price=1&ordering=-price"}),
+            ("GET", "/api/products", {"query_string": "in_stock=false"}),
+            ("GET", "/api/products", {"query_string": "search=p0x&in_stock=true"}),  # a typo: the partition is read
+            ("GET", f"/api/products/{product.id}", {}),
         ],
         "OrdersFunction": [
             ("POST", "/api/order", {"json_body": order, "headers": headers}),
@@ -300,6 +319,8 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
             ("GET", "/api/orders", {"query_string": "limit=2", "headers": staff}),
             ("GET", "/api/orders", {"query_string": f"user={customer_id}&status=placed", "headers": staff}),
             ("POST", f"/api/orders/{order_id}/cancel", {"headers": headers}),
+            ("POST", f"/api/orders/{sold_out_id}/cancel", {"headers": headers}),
+            ("POST", "/api/order", {"json_body": sell_out, "headers": headers}),
             ("POST", "/api/order", {"json_body": order, "headers": {**headers, "Idempotency-Key": "iam-1"}}),
             (
                 "POST",
@@ -319,7 +340,18 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
             ),
             ("PATCH", f"/api/products/{product.id}", {"json_body": {"sku": "B-2", "price": "2.00"}, "headers": staff}),
             ("POST", f"/api/products/{product.id}/stock", {"json_body": {"delta": -1}, "headers": staff}),
+            ("POST", f"/api/products/{scarce.id}/stock", {"json_body": {"delta": 2}, "headers": staff}),  # back in stock
+            ("POST", f"/api/products/{scarce.id}/images", {"json_body": photo_upload, "headers": staff}),
+            ("PATCH", f"/api/products/{scarce.id}/images", {"json_body": {"order": [photo]}, "headers": staff}),
+            ("DELETE", f"/api/products/{scarce.id}/images/{photo}", {"headers": staff}),
             ("DELETE", f"/api/products/{product.id}", {"headers": staff}),
+        ],
+        "OffersFunction": [
+            ("POST", "/api/offers", {"json_body": offer, "headers": staff}),
+            ("PATCH", "/api/offers/1", {"json_body": {"percent": "15", "ends_at": None}, "headers": staff}),
+            ("GET", "/api/offers", {}),
+            ("GET", "/api/offers", {"query_string": "all=true", "headers": staff}),
+            ("DELETE", "/api/offers/1", {"headers": staff}),
         ],
     }
     key_reads: list[int] = []
@@ -341,7 +373,39 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
             status = api.request(method, path, **arguments).status
             assert status == expected if expected else status < 300, (method, path, status)
         observed[function] = (list(recorder.calls), bool(key_reads))
+    # The photo checker, on S3's events: a photo accepted, and one refused (not an image).
+    uploads = [upload_photo(api, staff, scarce.id, checked=False) for _ in range(2)]
+    recorder.clear()
+    for image_id, content in zip(
+        uploads, (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x01\x00\x00\x00\x01", b"text"), strict=True
+    ):
+        run_photo_check(scarce.id, image_id, content)
+    observed["ImageCheckFunction"] = (list(recorder.calls), False)
     return observed
+
+
+def upload_photo(api: LocalApi, staff: dict[str, str], product_id: int, *, checked: bool) -> str:
+    """A photo of the product, pending (not uploaded yet) or checked; its id."""
+    body = {"content_type": "image/png", "content_length": 1000}
+    image_id: str = api.request("POST", f"/api/products/{product_id}/images", json_body=body, headers=staff).json()["image"]["id"]
+    if checked:
+        run_photo_check(product_id, image_id, b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x02\x00\x00\x00\x02")
+    return image_id
+
+
+def run_photo_check(product_id: int, image_id: str, content: bytes) -> None:
+    """The file arrives in the bucket and S3 notifies the checker."""
+    import boto3
+
+    import image_check_app
+    from conftest import IMAGES_BUCKET
+    from shoplocal.gateway.invoke import Handler, LambdaContext
+    from shoplocal.gateway.s3_events import object_created_event
+
+    key = f"products/{product_id}/{image_id}"
+    boto3.client("s3").put_object(Bucket=IMAGES_BUCKET, Key=key, Body=content, ContentType="image/png")
+    handler: Handler = image_check_app.lambda_handler
+    handler(object_created_event(IMAGES_BUCKET, key, len(content), "eu-west-1"), LambdaContext("check"))
 
 
 def test_each_function_is_granted_exactly_the_dynamodb_access_it_uses(
@@ -405,6 +469,27 @@ def test_the_orders_function_cannot_reach_profiles_or_product_prices() -> None:
     )
     assert not any(grant.allows(price_change) for grant in grants)
     assert any(grant.allows(stock_change) for grant in grants)
+    # Selling out moves the stock state keys and the count in stock; nothing else of the catalogue.
+    sell_out = Access(
+        "dynamodb:UpdateItem",
+        "table",
+        "PRODUCT#1",
+        frozenset({"PK", "SK", "quantity_in_stock", "GSI2PK", "GSI3PK"}),
+        "TransactWriteItems",
+    )
+    assert any(grant.allows(sell_out) for grant in grants)
+    for index_key in ("GSI1PK", "GSI2SK", "GSI3SK"):
+        moved = Access("dynamodb:UpdateItem", "table", "PRODUCT#1", frozenset({"PK", "SK", index_key}), "TransactWriteItems")
+        assert not any(grant.allows(moved) for grant in grants), index_key
+    counted = Access("dynamodb:UpdateItem", "table", "CATALOG", frozenset({"PK", "SK", "in_stock_count"}), "TransactWriteItems")
+    assert any(grant.allows(counted) for grant in grants)
+    other_counters = [
+        Access("dynamodb:UpdateItem", "table", "CATALOG", frozenset({"PK", "SK", name}), "TransactWriteItems")
+        for name in ("product_count", "next_id")
+    ]
+    counted_alone = Access("dynamodb:UpdateItem", "table", "CATALOG", counted.attributes, None, "NONE")
+    for denied in (*other_counters, counted_alone):
+        assert not any(grant.allows(denied) for grant in grants), denied
     assert not any(grant.allows(outside_a_transaction) for grant in grants)
     assert not any(grant.allows(old_values) for grant in grants)
     account_check = Access(
@@ -495,3 +580,61 @@ def test_sam_build_ships_the_docs_page_with_its_assets_and_the_current_document(
     assert shipped < 1024 * 1024, shipped
     assert not (function / "requirements.txt").exists()
     assert not (function / "Makefile").exists()
+
+
+# --- product photos: the bucket, CloudFront and the grants on them ---------------------------
+
+
+def test_photo_grants_name_only_the_uploads_prefix_and_only_what_each_function_does() -> None:
+    """The staff API signs upload forms (S3 accepts an upload only if the signer may put it) and
+    deletes photos; the checker reads and deletes uploads; nobody else touches the bucket."""
+    from shop_common.product_images import object_key
+
+    s3_grants = {
+        name: [
+            (frozenset(_as_set(s["Action"]) or ()), s["Resource"]) for s in spec.policy_statements if "s3:" in str(s["Action"])
+        ]
+        for name, spec in functions().items()
+    }
+    assert {name for name, grants in s3_grants.items() if grants} == {"CatalogAdminFunction", "ImageCheckFunction"}
+    (staff_actions, staff_resource), (list_action, bucket_resource) = s3_grants["CatalogAdminFunction"]
+    assert staff_actions == {"s3:PutObject", "s3:DeleteObject"}
+    assert staff_resource == {"Fn::Sub": "${ImagesBucket.Arn}/products/*"}
+    # Listing (a deleted product's files) only under the uploads' prefix.
+    assert list_action == {"s3:ListBucket"}
+    assert bucket_resource == {"Fn::GetAtt": ["ImagesBucket", "Arn"]}
+    (listing,) = [s for s in functions()["CatalogAdminFunction"].policy_statements if s["Action"] == "s3:ListBucket"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": "products/*"}}
+    ((checker_actions, checker_resource),) = s3_grants["ImageCheckFunction"]
+    assert checker_actions == {"s3:GetObject", "s3:DeleteObject"}
+    # The checker names the bucket as the bucket names itself (a reference would be a cycle).
+    bucket = load_template()["Resources"]["ImagesBucket"]["Properties"]
+    name_pattern, variables = bucket["BucketName"]["Fn::Sub"]
+    assert checker_resource == {"Fn::Sub": [f"arn:${{AWS::Partition}}:s3:::{name_pattern}/products/*", variables]}
+    assert fnmatch.fnmatchcase(object_key(12, "0123456789abcdef"), "products/*")
+    (event,) = load_template()["Resources"]["ImageCheckFunction"]["Properties"]["Events"].values()
+    assert event["Type"] == "S3"
+    assert event["Properties"]["Bucket"] == {"Ref": "ImagesBucket"}
+    assert event["Properties"]["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "products/"}]
+
+
+def test_the_images_bucket_is_private_and_served_only_through_cloudfront() -> None:
+    resources = load_template()["Resources"]
+    bucket = resources["ImagesBucket"]["Properties"]
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    (cors,) = bucket["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedMethods"] == ["POST"]
+    assert cors["AllowedOrigins"] == {"Ref": "AllowedOrigins"}
+    statements = resources["ImagesBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    (read,) = [s for s in statements if s["Effect"] == "Allow"]
+    assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert read["Action"] == "s3:GetObject"
+    assert "${ImagesDistribution}" in str(read["Condition"]["StringEquals"]["AWS:SourceArn"])
+    distribution = resources["ImagesDistribution"]["Properties"]["DistributionConfig"]
+    (origin,) = distribution["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["ImagesOriginAccessControl", "Id"]}
+    assert distribution["DefaultCacheBehavior"]["AllowedMethods"] == ["GET", "HEAD"]
+    assert distribution["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    for function in ("ProductsFunction", "CatalogAdminFunction"):
+        assert functions()[function].environment["IMAGES_BASE_URL"] == {"Fn::Sub": "https://${ImagesDistribution.DomainName}"}

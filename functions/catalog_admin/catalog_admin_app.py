@@ -1,5 +1,7 @@
 """Lambda handler for the staff catalogue API (POST /api/products, PATCH and DELETE
-/api/products/{product_id}, POST /api/products/{product_id}/stock): HTTP in and out, nothing else."""
+/api/products/{product_id}, POST /api/products/{product_id}/stock, and the product's photos:
+POST and PATCH /api/products/{product_id}/images, DELETE /api/products/{product_id}/images/{image_id}):
+HTTP in and out, nothing else."""
 
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -9,6 +11,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from image_admin import delete_image, forget_photos_of, images_json, reorder, start_upload
+from image_models import IMAGE_ID_PATTERN, ImageOrder, ImageUpload, ImageUploadRequest, ProductImages
 from product_admin import add, change, remove, restock, staff_json
 from product_models import ProductChanges, ProductCreate, StaffProduct, StockChange, StockLevel
 from shop_common.api import create_resolver, documented, json_response
@@ -26,6 +30,7 @@ register_hooks()  # SnapStart: prepare before the snapshot, refresh after restor
 FORBIDDEN: "OpenAPIResponse" = {"description": "Signed in, but not staff"}
 UNKNOWN: "OpenAPIResponse" = {"description": "No product with that id"}
 ProductId = Annotated[int, Path(ge=1, le=2**53, description="The product's id")]
+ImagePathId = Annotated[str, Path(pattern=IMAGE_ID_PATTERN, description="A photo's id")]
 
 
 @app.post(
@@ -55,12 +60,13 @@ def edit(product_id: ProductId, changes: ProductChanges) -> Response[str]:
 
 @app.delete(
     "/api/products/<product_id>",
-    summary="Staff: delete a product (orders keep its name)",
+    summary="Staff: delete a product and its photos (orders keep its name)",
     security=SIGNED_IN,
     responses={204: {"description": "Deleted"}, 403: FORBIDDEN, 404: UNKNOWN},
 )
 def delete(product_id: ProductId) -> Response[str]:
     remove(product_id)
+    forget_photos_of(product_id)
     return Response(status_code=204, body="")
 
 
@@ -77,6 +83,50 @@ def delete(product_id: ProductId) -> Response[str]:
 )
 def stock(product_id: ProductId, request: StockChange) -> Response[str]:
     return json_response(200, {"id": product_id, "quantity_in_stock": restock(product_id, request.delta)})
+
+
+@app.post(
+    "/api/products/<product_id>/images",
+    summary="Staff: add a photo: a pending photo and a form to upload its file to (a presigned POST, valid 10 minutes)",
+    description="POST the file to `upload.url` as multipart/form-data with `upload.fields` and then the file as "
+    "`file`. The storage refuses another type or a larger file; the photo appears among the product's `images` "
+    "once its bytes have been checked (its real type and dimensions), and is deleted if they are not an image.",
+    security=SIGNED_IN,
+    responses={
+        201: documented("The pending photo and its upload form", ImageUpload),
+        403: FORBIDDEN,
+        404: UNKNOWN,
+        409: {"description": "The product has its maximum of photos (pending ones count), or kept changing"},
+    },
+)
+def add_image(product_id: ProductId, request: ImageUploadRequest) -> Response[str]:
+    return json_response(201, start_upload(product_id, request.content_type, request.content_length, request.alt))
+
+
+@app.patch(
+    "/api/products/<product_id>/images",
+    summary="Staff: put a product's photos in a new order (name each current photo once)",
+    security=SIGNED_IN,
+    responses={
+        200: documented("The photos in their new order", ProductImages),
+        403: FORBIDDEN,
+        404: UNKNOWN,
+        409: {"description": "The photos kept changing; nothing was written, retrying is safe"},
+    },
+)
+def order_images(product_id: ProductId, request: ImageOrder) -> Response[str]:
+    return json_response(200, {"id": product_id, "images": images_json(reorder(product_id, request.order))})
+
+
+@app.delete(
+    "/api/products/<product_id>/images/<image_id>",
+    summary="Staff: delete a photo (checked or pending) and its file",
+    security=SIGNED_IN,
+    responses={204: {"description": "Deleted"}, 403: FORBIDDEN, 404: {"description": "No such product, or no such photo of it"}},
+)
+def remove_image(product_id: ProductId, image_id: ImagePathId) -> Response[str]:
+    delete_image(product_id, image_id)
+    return Response(status_code=204, body="")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

@@ -1,7 +1,8 @@
 """The staff catalogue's rules, independent of HTTP: who may manage it, and each change to it.
 
-Every write goes through `shop_common.catalog` / `shop_common.catalog_writes`, which keep the
-catalogue counters and the listing buckets exact (docs/data-model.md).
+Every write goes through `shop_common.catalog`, `shop_common.catalog_writes` or `shop_common.stock`,
+which keep the catalogue counters, the listing buckets and the in-stock indexes exact
+(docs/data-model.md).
 """
 
 from typing import Any
@@ -10,17 +11,10 @@ from aws_lambda_powertools import Logger
 
 from product_models import MAX_STOCK
 from shop_common.catalog import remove_product
-from shop_common.catalog_writes import (
-    CatalogChanged,
-    SkuTaken,
-    StockTooLow,
-    adjust_stock,
-    create_product,
-    read_product,
-    update_product,
-)
+from shop_common.catalog_writes import CatalogChanged, SkuTaken, create_product, read_product, update_product
 from shop_common.errors import Conflict, InvalidRequest, NotFound
 from shop_common.models import NewProduct, Product
+from shop_common.stock import StockTooLow, adjust_stock
 
 logger = Logger(child=True)
 

@@ -11,6 +11,7 @@ from order_store import AccountNotActive, OrderNotWritten, OrderRejected, StockS
 from shop_common.catalog import get_products
 from shop_common.cursors import decode_cursor, encode_cursor
 from shop_common.errors import AuthenticationFailed, Conflict, InvalidRequest
+from shop_common.stock import StockAsRead
 
 logger = Logger(child=True)
 
@@ -19,7 +20,8 @@ logger = Logger(child=True)
 _ID_EPOCH_MS = 1_704_067_200_000
 _RANDOM_BITS = 12
 # Attempts at the transaction when it is cancelled by a concurrent transaction on the same
-# product (TransactionConflict) or, very rarely, an order id collision.
+# product (TransactionConflict), a stock that changed between its read and the write (the
+# update chosen from it no longer fits) or, very rarely, an order id collision.
 _ATTEMPTS = 5
 # Cursor tag of a my-orders page: the page holds orders older than the id.
 _OLDER_THAN = "o"
@@ -77,6 +79,10 @@ def place_order(user_id: int, request: OrderRequest) -> Order:
         OrderPart(product=product_id, quantity_in_order=quantity, product_name=products[product_id].name)
         for product_id, quantity in totals.items()
     ]
+    # Each product's update is chosen from its stock (selling out also moves its index keys);
+    # an attempt that finds a stock changed brings back the stock read again for the next.
+    # Products not yet migrated (no stock state keys) are found out by a failed attempt.
+    stocks = {product_id: StockAsRead(product.quantity_in_stock) for product_id, product in products.items()}
     for attempt in range(_ATTEMPTS):
         created = datetime.now(UTC)
         order = Order(
@@ -86,7 +92,7 @@ def place_order(user_id: int, request: OrderRequest) -> Order:
             user=user_id,
         )
         try:
-            write_order(order, totals)
+            write_order(order, totals, stocks)
             logger.info("Order placed", extra={"order_id": order.id, "lines": len(parts), "attempt": attempt + 1})
             return order
         except AccountNotActive as inactive:
@@ -97,6 +103,7 @@ def place_order(user_id: int, request: OrderRequest) -> Order:
             raise _shortage_error(rejected.shortages, first_index) from rejected
         except OrderNotWritten as cancelled:
             logger.info("Order transaction cancelled", extra={"reason": str(cancelled), "attempt": attempt + 1})
+            stocks |= cancelled.stocks
             if attempt + 1 < _ATTEMPTS:
                 time.sleep(0.01 * 2**attempt * (1 + secrets.randbelow(100) / 100))  # jittered backoff
     raise Conflict("The order could not be placed because of concurrent orders; please retry.", code="conflict")

@@ -3,14 +3,17 @@
 Items:
 - order     PK=ORDERS#<user id>  SK=ORDER#<order id, 16 digits>  id, user, created, parts
 - id guard  PK=ORDER#<order id>  SK=ORDER  user   (makes ids unique; serves "order by id")
-and, read only by a condition check: the profile PK=USER#<user id> SK=PROFILE, `is_active`.
+and, read only by a condition check: the profile PK=USER#<user id> SK=PROFILE, `is_active`;
+written by an order: each product's stock (and, when it sells out, its stock state keys and the
+catalogue's `in_stock_count`, shop_common.stock).
 
 Orders have a partition prefix of their own, so IAM (which sees only partition keys) can let
 this function write and read orders without reaching the profiles under USER#. Order ids grow
 with time, so a user's orders read newest first straight off the sort key.
 """
 
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -19,9 +22,11 @@ from botocore.exceptions import ClientError
 from order_index import index_keys
 from order_models import Order, OrderPart
 from shop_common import settings
-from shop_common.catalog import get_products, product_key
+from shop_common.catalog import in_stock_count_update, product_key
 from shop_common.dynamo import client, from_attributes, query_page, to_attributes
+from shop_common.errors import ServiceBusy
 from shop_common.profiles import profile_key
+from shop_common.stock import StockAsRead, count_change, crossing_update
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -43,7 +48,13 @@ class OrderRejected(Exception):
 
 
 class OrderNotWritten(Exception):
-    """The transaction was cancelled for a reason worth retrying (a conflict, an id collision)."""
+    """The transaction was cancelled for a reason worth retrying (a conflict, an id collision,
+    a stock that changed since it was read). `stocks`: the stock of the products read again
+    (those whose condition failed), to choose their updates from in the next attempt."""
+
+    def __init__(self, reason: str, stocks: Mapping[int, StockAsRead] | None = None) -> None:
+        super().__init__(reason)
+        self.stocks = dict(stocks or {})
 
 
 class AccountNotActive(Exception):
@@ -87,16 +98,19 @@ def order_from_item(item: Mapping[str, Any]) -> Order:
     )
 
 
-def write_order(order: Order, quantities: Mapping[int, int]) -> None:
-    """Check the account, decrement every product's stock and record the order, all or nothing.
+def write_order(order: Order, quantities: Mapping[int, int], stocks: Mapping[int, StockAsRead]) -> None:
+    """Check the account, take every product's quantity from its stock and record the order, all
+    or nothing.
 
     One TransactWriteItems: a condition check that the customer's profile exists and is active,
-    a conditional decrement per product (the product exists and has enough stock), the order,
-    and the id guard. Raises AccountNotActive, OrderRejected naming the products whose condition
-    failed, or OrderNotWritten when the cancellation had another cause.
+    an update per product chosen from its stock as read (`stocks`, see `_stock_update`), one
+    update of the catalogue's `in_stock_count` when products sell out, the order, and the id
+    guard. Raises AccountNotActive, OrderRejected naming the products short (or gone), or
+    OrderNotWritten when the cancellation had another cause (with the stocks read again when a
+    product's stock had changed).
 
-    The decrements name only `quantity_in_stock` (and the key) and ask for no old values: the
-    function's IAM policy allows no other product attribute on this path (see template.yaml).
+    The updates name only `quantity_in_stock` and the stock state keys (and the key) and ask for
+    no old values: the function's IAM policy allows no other product attribute (template.yaml).
     """
     table = settings.table_name()
     writes: list[TransactWriteItemTypeDef] = [
@@ -109,18 +123,15 @@ def write_order(order: Order, quantities: Mapping[int, int]) -> None:
             }
         }
     ]
-    writes += [
-        {
-            "Update": {
-                "TableName": table,
-                "Key": product_key(product_id),
-                "UpdateExpression": "SET quantity_in_stock = quantity_in_stock - :quantity",
-                "ConditionExpression": "attribute_exists(PK) AND quantity_in_stock >= :quantity",
-                "ExpressionAttributeValues": to_attributes({":quantity": quantity}),
-            }
-        }
+    writes += [_stock_update(product_id, quantity, stocks[product_id]) for product_id, quantity in quantities.items()]
+    # One update of the count for all the order's sell-outs (-1 each; not migrated ones: 0).
+    count = sum(
+        count_change(stocks[product_id], 0)
         for product_id, quantity in quantities.items()
-    ]
+        if _sells_out(quantity, stocks[product_id])
+    )
+    if count:
+        writes.append(in_stock_count_update(count))
     writes.append({"Put": {"TableName": table, "Item": _order_item(order), "ConditionExpression": "attribute_not_exists(PK)"}})
     guard = to_attributes({"PK": f"ORDER#{order.id}", "SK": "ORDER", "user": order.user})
     writes.append({"Put": {"TableName": table, "Item": guard, "ConditionExpression": "attribute_not_exists(PK)"}})
@@ -131,6 +142,32 @@ def write_order(order: Order, quantities: Mapping[int, int]) -> None:
             raise
         reasons: list[Any] = list(error.response.get("CancellationReasons", []))
         _raise_for_cancellation(reasons, list(quantities.items()))
+
+
+def _sells_out(quantity: int, stock: StockAsRead) -> bool:
+    return stock.quantity == quantity
+
+
+def _stock_update(product_id: int, quantity: int, stock: StockAsRead) -> "TransactWriteItemTypeDef":
+    """The update taking `quantity` from a product whose stock was read as `stock`.
+
+    Selling it out sets the stock to 0 and moves its stock state keys (shop_common.stock), on
+    condition that the stock is still exactly `quantity`. Otherwise the stock is decremented on
+    condition that some remains, so no key changes. Either condition failing means the stock
+    moved since the read (or is short, or the product was migrated): the product is read again
+    (`_raise_for_cancellation`) and the next attempt chooses from that.
+    """
+    if _sells_out(quantity, stock):
+        return crossing_update(product_id, stock, 0)
+    return {
+        "Update": {
+            "TableName": settings.table_name(),
+            "Key": product_key(product_id),
+            "UpdateExpression": "SET quantity_in_stock = quantity_in_stock - :quantity",
+            "ConditionExpression": "attribute_exists(PK) AND quantity_in_stock > :quantity",
+            "ExpressionAttributeValues": to_attributes({":quantity": quantity}),
+        }
+    }
 
 
 def _failed(reason: Mapping[str, Any] | None) -> bool:
@@ -148,17 +185,43 @@ def _raise_for_cancellation(reasons: list[Mapping[str, Any]], requested: list[tu
     if failed:
         # Which condition failed, and how much is left, costs one read on this rare path
         # (the advisory check before the transaction passed) instead of old values in every write.
-        products = get_products([product_id for product_id, _ in failed])
+        stocks = read_stocks([product_id for product_id, _ in failed])
         shortages = [
-            StockShortage(product_id, quantity, products[product_id].quantity_in_stock if product_id in products else None)
+            StockShortage(product_id, quantity, stocks[product_id].quantity if product_id in stocks else None)
             for product_id, quantity in failed
-            if product_id not in products or products[product_id].quantity_in_stock < quantity
+            if product_id not in stocks or stocks[product_id].quantity < quantity
         ]
         if shortages:
             raise OrderRejected(shortages)
-        raise OrderNotWritten("stock changed back")  # restocked meanwhile: worth another attempt
+        # Enough stock, but not what the update was chosen from (sold out, restocked or
+        # migrated meanwhile): worth another attempt, chosen from the stock just read.
+        raise OrderNotWritten("stock changed", stocks)
     codes = sorted({str(reason.get("Code")) for reason in reasons} - {"None"})
     raise OrderNotWritten(", ".join(codes) or "unknown")
+
+
+def read_stocks(product_ids: Sequence[int]) -> dict[int, StockAsRead]:
+    """The stock of these products (at most 100) as it is now, and whether each carries its
+    stock state keys: one strongly consistent BatchGetItem (throttled keys asked for again)."""
+    table = settings.table_name()
+    request: dict[str, Any] = {
+        table: {
+            "Keys": [product_key(product_id) for product_id in product_ids],
+            "ProjectionExpression": "id, quantity_in_stock, GSI3PK",
+            "ConsistentRead": True,
+        }
+    }
+    found: dict[int, StockAsRead] = {}
+    for attempt in range(8):
+        response = client().batch_get_item(RequestItems=request)
+        for item in response.get("Responses", {}).get(table, []):
+            values = from_attributes(item)
+            found[int(values["id"])] = StockAsRead(int(values["quantity_in_stock"]), indexed="GSI3PK" in values)
+        request = dict(response.get("UnprocessedKeys") or {})
+        if not request:
+            return found
+        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
+    raise ServiceBusy("DynamoDB kept throttling BatchGetItem for products")
 
 
 def orders_of(user_id: int, limit: int, before_order_id: int | None = None) -> tuple[list[Order], bool]:

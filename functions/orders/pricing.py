@@ -14,7 +14,7 @@ from typing import Annotated, NamedTuple
 
 from pydantic import BaseModel, Field
 
-from offers import AmountOff, BuyXGetY, Offer, PercentOff
+from shop_common.offers import AmountOff, BuyXGetY, Offer, PercentOff
 
 Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
 

@@ -1,4 +1,4 @@
-"""The embedded DynamoDB: moto's server on a local port, atomic under concurrency, with one
+"""The embedded DynamoDB (and S3: `s3_store`): moto's server on a local port, atomic under concurrency, with one
 shared database whatever region a client signs for, and its data kept on disk: every write is
 journaled and on disk before its answer leaves (`persistence`), so a `kill -9` loses nothing
 acknowledged.
@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from shoplocal.store import wsgi_server
-from shoplocal.store.local_store import REGION
+from shoplocal.store.local_store import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 from shoplocal.store.moto_atomic import make_dynamodb_atomic
 from shoplocal.store.persistence import Persistence, RestoredState
+from shoplocal.store.s3_store import S3Part
 
 ACCOUNT_ID = "123456789012"
 
@@ -23,6 +24,8 @@ class EmbeddedStore:
         self.port = port
         self.persistence = Persistence(data_dir, lambda: self.backend)
         self.snapshot_path = self.persistence.snapshot_path
+        # S3 on the same port, its objects kept beside the table (shoplocal/store/s3_store.py).
+        self.s3 = S3Part(data_dir / "s3", ACCOUNT_ID, REGION, {ACCESS_KEY_ID: SECRET_ACCESS_KEY})
         self._server: Any = None
         self._threads: list[threading.Thread] = []
 
@@ -54,7 +57,7 @@ class EmbeddedStore:
         make_dynamodb_atomic(before_action=self._before_dynamodb_request, after_action=self.persistence.after_request)
         # werkzeug logs every DynamoDB call; the API's own request log is the one a developer reads.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        application = DomainDispatcherApplication(create_backend_app)
+        application = self.s3.wrap(DomainDispatcherApplication(create_backend_app))
         # Keep-alive connections (werkzeug's server closes each one); binding raises on a taken port.
         self._server = wsgi_server.make_server(self.host, self.port, application)
         self.port = self._server.server_address[1]

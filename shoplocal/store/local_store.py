@@ -1,7 +1,7 @@
 """Where the local store lives and how a process points the shop's code at it.
 
-`make run` serves an embedded DynamoDB (and the Secrets Manager holding the local JWT key) on
-one port; `shopctl` and the tests find it the same way: `DB_PORT`, else the default port.
+`make run` serves an embedded DynamoDB (with the Secrets Manager holding the local JWT key and
+the S3 holding product photos) on one port; `shopctl` and the tests find it the same way: `DB_PORT`, else the default port.
 """
 
 import os
@@ -19,6 +19,10 @@ HOST = "127.0.0.1"
 REGION = "us-east-1"
 TABLE_NAME = "shop-local"
 SECRET_NAME = "shop-local-jwt-signing-key"  # noqa: S105 - the secret's name, not its value
+IMAGES_BUCKET = "shop-local-images"  # template.yaml's ImagesBucket, in the store's S3
+# The dummy credentials every local client uses; the store's S3 checks upload forms signed with them.
+ACCESS_KEY_ID = "local"
+SECRET_ACCESS_KEY = "local"  # noqa: S105 - a fixed local value, as DynamoDB Local's
 DEFAULT_DATA_DIR = PROJECT_ROOT / ".local-data"
 
 
@@ -49,15 +53,17 @@ def is_listening(url: str, timeout: float = 0.5) -> bool:
 def use_local_store(url: str, *, table_name: str = TABLE_NAME) -> None:
     """Point boto3 in this process at the embedded store: its endpoint, a fixed region and dummy
     credentials (so nothing can reach a real AWS account by accident), and the local table."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETSMANAGER"):
+    overrides = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETSMANAGER", "AWS_ENDPOINT_URL_S3")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", *overrides):
         os.environ.pop(name, None)
     os.environ.update(
         {
             "AWS_ENDPOINT_URL": url,
             "AWS_DEFAULT_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
             "TABLE_NAME": table_name,
             "JWT_SECRET_ID": SECRET_NAME,
+            "IMAGES_BUCKET": IMAGES_BUCKET,
         }
     )

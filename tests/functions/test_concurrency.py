@@ -16,6 +16,7 @@ from conftest import fresh_handler
 from shop_common.catalog import add_products, get_products
 from shop_common.models import NewProduct
 from shoplocal.gateway.invoke import LocalApi
+from stock_state_oracle import assert_indexes_follow, in_stock_count
 
 THREADS = 24
 
@@ -88,3 +89,49 @@ def test_orders_racing_a_deactivation_are_each_all_or_nothing(api: LocalApi, new
     assert get_products([product.id])[product.id].quantity_in_stock == 1000 - 2 * counts[201]
     assert len(api.request("GET", "/api/my-orders", headers=headers).json()) == counts[201]
     assert api.request("POST", "/api/order", json_body=body, headers=headers).status == 401
+
+
+def test_concurrent_orders_and_stock_changes_on_one_product_keep_stock_indexes_and_count_exact(new_user: Any) -> None:
+    """12 orders of 1, 8 restocks of +1 and 4 take-aways of 1 race on a product with 1 in stock,
+    so it sells out and comes back again and again: no update is lost (final stock = initial +
+    changes that succeeded - orders placed), it never goes below 0, and the stock state indexes
+    and the count in stock say what the final stock says. Called at the domain level (the
+    order service, the stock change), which is what decides the writes."""
+    from order_models import OrderRequest
+    from order_service import place_order
+    from shop_common.errors import Conflict, InvalidRequest, ServiceBusy
+    from shop_common.stock import StockTooLow, adjust_stock
+
+    user_id = new_user()[0]
+    (product,) = add_products([NewProduct(name="Scarce", price=Decimal("5.00"), quantity_in_stock=1)])
+    others_in_stock = in_stock_count() - 1
+    order_request = OrderRequest.model_validate({"parts": [{"product": product.id, "quantity_in_order": 1}]})
+    changes = [0] * 12 + [1] * 8 + [-1] * 4  # 0: an order
+    start = threading.Barrier(len(changes))
+    outcomes: list[str] = [""] * len(changes)
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            if changes[index]:
+                adjust_stock(product.id, changes[index], 10**9)
+            else:
+                place_order(user_id, order_request)
+            outcomes[index] = "done"
+        except (InvalidRequest, StockTooLow):  # short of stock: nothing written
+            outcomes[index] = "refused"
+        except (Conflict, ServiceBusy):  # beaten 5 times by concurrent writes: nothing written
+            outcomes[index] = "gave up"
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(changes))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert "" not in outcomes  # every call ended with a result or a refusal, none with a bug
+    done = [change for change, outcome in zip(changes, outcomes, strict=True) if outcome == "done"]
+    ordered = done.count(0)
+    final = 1 + sum(done) - ordered
+    assert final >= 0
+    assert "refused" not in [outcome for change, outcome in zip(changes, outcomes, strict=True) if change > 0]
+    assert_indexes_follow({product.id: final}, others_in_stock)

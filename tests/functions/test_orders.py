@@ -505,12 +505,13 @@ def test_stock_back_by_the_time_the_failure_is_examined_is_retried_not_reported(
     """The transaction's condition failed, but the re-read finds enough stock (restocked
     meanwhile): the order is retried, and persistent flapping ends as a 409, never a wrong 400."""
     import order_store
+    from shop_common.stock import StockAsRead
 
     _, headers = customer
     (contested,) = make_products(5)
     plenty = {contested.id: contested.model_copy(update={"quantity_in_stock": 100})}
     monkeypatch.setattr(order_service, "get_products", lambda ids: plenty)
-    monkeypatch.setattr(order_store, "get_products", lambda ids: plenty)
+    monkeypatch.setattr(order_store, "read_stocks", lambda ids: {contested.id: StockAsRead(100)})
     response = order(api, headers, (contested.id, 6))
     assert response.status == 409
     assert stock_of(contested.id) == [5]

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from offers import AmountOff, BuyXGetY, Offer, OfferTerms, PercentOff
 from pricing import BasketLine, Quote, price_order
+from shop_common.offers import AmountOff, BuyXGetY, Offer, OfferTerms, PercentOff
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CENT = Decimal("0.01")

@@ -395,3 +395,117 @@ def test_signing_out_is_one_write_and_a_bad_token_nothing(api: LocalApi, dynamod
     dynamodb_calls.clear()
     assert api.request("POST", "/api/logout", json_body={"refresh": tokens["access"]}).status == 401
     assert dynamodb_calls.calls == []
+
+
+# --- filters, search, ordering, product by id (docs/data-model.md, "Filters, search and ordering") ---
+
+# (query, calls as operations, most items read) for a page of 50; M: matches a window reads.
+FILTERED_PATTERNS: list[tuple[str, list[str], int]] = [
+    # in stock, id order: META (count), GSI3 (51 keys), the page's products
+    ("in_stock=true", ["Query", "BatchGetItem", "GetItem"], 51 + 50 + 1),
+    # by price, both stock partitions merged: 51 keys from each
+    ("ordering=price", ["Query", "Query", "BatchGetItem", "GetItem"], 2 * 51 + 50 + 1),
+    ("ordering=-price&in_stock=false", ["Query", "BatchGetItem", "GetItem"], 51 + 50 + 1),
+    # a price range by price: the count is a Select=COUNT per partition (<= 10,001 keys each)
+    ("min_price=10&max_price=10.50", ["Query", "Query", "BatchGetItem", "Query", "Query"], 2 * 51 + 50 + 2 * 10_001),
+    # a price range in id order: the window of matches (<= 10,001 keys per partition)
+    ("min_price=10&max_price=10.50&ordering=id", ["Query", "Query", "BatchGetItem"], 2 * 10_001 + 50),
+    # search: the longest word's items (<= 1,001), the page's products
+    ("search=choc", ["Query", "BatchGetItem"], 1_001 + 50),
+    ("search=dark+chocolate&min_price=5&ordering=-price", ["Query", "BatchGetItem"], 1_001 + 50),
+    # a typo: nothing found, its partition (<= 1 MB), up to 3 corrections, the page
+    ("search=choclate", ["Query", "Query", "Query", "BatchGetItem"], 0 + 4_000 + 1_001 + 50),
+]
+
+
+def loaded_catalogue(size: int) -> None:
+    from shoplocal.catalogue_fill import fill_catalogue, sample_products
+
+    fill_catalogue(sample_products(size))
+
+
+@pytest.mark.parametrize("size", [1_000, 3_000])
+def test_filtered_pages_cost_a_few_calls_and_about_limit_items_at_two_sizes(
+    api: LocalApi, dynamodb_calls: Any, size: int
+) -> None:
+    loaded_catalogue(size)
+    for query, operations, most_items in FILTERED_PATTERNS:
+        for number in range(3):  # page 1, then two next links: each costs what page 1 costs
+            dynamodb_calls.clear()
+            response = listing(api, query)
+            assert response.status == 200, (query, response.body)
+            assert dynamodb_calls.operations == operations, (query, number)
+            assert dynamodb_calls.items_read <= most_items, (query, dynamodb_calls.items_read)
+            if not response.json()["next"]:
+                break
+            query = query_of(response.json()["next"])
+        assert "Scan" not in dynamodb_calls.operations
+
+
+def test_in_stock_with_a_search_costs_one_batch_per_hundred_matches(api: LocalApi, dynamodb_calls: Any) -> None:
+    loaded_catalogue(1_000)
+    dynamodb_calls.clear()
+    page = listing(api, "search=mug&in_stock=true").json()  # 50 mugs (one name in 20)
+    assert page["count"] == sum(1 for n in range(1_000) if (n // 10) % 20 == 0 and n % 3)
+    assert dynamodb_calls.operations == ["Query", "BatchGetItem", "BatchGetItem"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "in_stock=true&page=202&limit=50",  # beyond MAX_OFFSET keys: refused before any call
+        "ordering=price&page=1000000000",
+        "search=" + "+".join(["a"] * 10) + "&in_stock=true&page=1000000000",
+    ],
+)
+def test_a_deep_typed_page_of_a_filtered_list_is_bounded(api: LocalApi, dynamodb_calls: Any, query: str) -> None:
+    loaded_catalogue(300)
+    dynamodb_calls.clear()
+    response = listing(api, query)
+    assert response.status in (400, 404)
+    assert len(dynamodb_calls.calls) <= 2 + 10  # a window and its stock batches at most
+    assert dynamodb_calls.items_read <= 1_001 + 300
+
+
+def test_a_typed_page_of_an_index_order_reads_the_pages_before_it(api: LocalApi, dynamodb_calls: Any) -> None:
+    loaded_catalogue(300)
+    dynamodb_calls.clear()
+    assert listing(api, "in_stock=true&page=3&limit=10").status == 200
+    assert dynamodb_calls.operations == ["Query", "BatchGetItem", "GetItem"]
+    assert dynamodb_calls.items_read == 31 + 10 + 1
+
+
+def test_a_product_by_id_is_one_get_item(api: LocalApi, dynamodb_calls: Any) -> None:
+    loaded_catalogue(10)
+    for product_id, status in ((5, 200), (11, 404), (2**53, 404)):
+        dynamodb_calls.clear()
+        assert api.request("GET", f"/api/products/{product_id}").status == status
+        assert dynamodb_calls.operations == ["GetItem"]
+
+
+@pytest.mark.parametrize(
+    ("query", "tag", "position", "status"),
+    [
+        ("ordering=price", "f", (HUGE_ID, HUGE_ID), 404),  # after the largest position: nothing
+        ("ordering=price", "g", (HUGE_ID, HUGE_ID), 200),  # before it: the last page
+        ("ordering=-price", "f", (0, 0), 404),
+        ("ordering=-price&min_price=1&max_price=2", "g", (0, 0), 200),
+        ("in_stock=true", "f", (HUGE_ID,), 404),
+        ("in_stock=false", "g", (HUGE_ID,), 200),
+        ("in_stock=false", "f", (0,), 200),
+    ],
+)
+def test_hostile_cursors_of_filtered_lists_cost_what_a_link_costs(
+    api: LocalApi, dynamodb_calls: Any, query: str, tag: str, position: tuple[int, ...], status: int
+) -> None:
+    from product_query import product_query
+
+    loaded_catalogue(300)
+    parameters = dict(parameter.split("=") for parameter in query.split("&"))
+    fingerprint = product_query(**parameters).fingerprint()  # type: ignore[arg-type]
+    cursor = encode_cursor(tag, *position, 3, 50, fingerprint)
+    dynamodb_calls.clear()
+    response = listing(api, f"{query}&page=3&limit=50&cursor={cursor}")
+    assert response.status == status, response.body
+    assert len(dynamodb_calls.calls) <= 5
+    assert dynamodb_calls.items_read <= 2 * 51 + 50 + 2 * 10_001

@@ -2,7 +2,9 @@
 
 Items:
 - product      PK=PRODUCT#<id>  SK=PRODUCT      GSI1PK=CATALOG#<bucket>  GSI1SK=PRODUCT#<id, 12 digits>
-- catalogue    PK=CATALOG       SK=META         product_count, next_id
+                 GSI2PK=PRICE#IN|OUT  GSI2SK=<cents>#<id>  GSI3PK=STOCK#IN|OUT  GSI3SK=<id>  (stock_state)
+- catalogue    PK=CATALOG       SK=META         product_count, in_stock_count, next_id
+- word         PK=WORD#<..>     SK=<word>#<id>  id, words, cents  (search_words; with the product)
 - bucket       PK=CATALOG       SK=BUCKET#<bucket, 9 digits>  product_count (gone with the bucket's last product)
 
 Products live in their own partitions, so stock updates from orders spread over the table.
@@ -22,7 +24,9 @@ from botocore.exceptions import ClientError
 from shop_common import settings
 from shop_common.dynamo import client, from_attributes, to_attributes
 from shop_common.errors import ServiceBusy
-from shop_common.models import NewProduct, Product
+from shop_common.models import NewProduct, Product, ProductImage
+from shop_common.search_words import indexed_words, word_keys
+from shop_common.stock_state import IN_STOCK_COUNT, id_sort_key, price_sort_key, state_keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -34,12 +38,18 @@ LISTING_INDEX = "GSI1"
 # A transaction holds at most 100 items: products, the catalogue counter and their bucket counters.
 _MAX_TRANSACTION_ITEMS = 100
 _PRODUCT_FIELDS = "id, #name, description, price, quantity_in_stock"
+# What the public reads show of a product (Product.to_json).
+_PUBLIC_FIELDS = _PRODUCT_FIELDS + ", sku, images"
+# How long a container keeps the catalogue counters (CATALOG/META): every listing reads them,
+# and one item serves about 6,000 reads a second. `count` may lag writes by this much.
+STATS_CACHE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
 class CatalogStats:
     product_count: int
     next_id: int  # the id the next product will get; ids below it have been allocated
+    in_stock_count: int = 0
 
     @property
     def last_id(self) -> int:
@@ -72,7 +82,12 @@ def _product_from_item(item: dict[str, Any]) -> Product:
         price=values["price"],
         quantity_in_stock=int(values["quantity_in_stock"]),
         sku=values.get("sku"),
+        images=[ProductImage(**image) for image in values.get("images", [])],
     )
+
+
+def cents(product: NewProduct) -> int:
+    return int(product.price * 100)
 
 
 # --- reads ------------------------------------------------------------------------------------
@@ -80,16 +95,33 @@ def _product_from_item(item: dict[str, Any]) -> Product:
 
 def _stats_from(meta: dict[str, Any]) -> CatalogStats:
     # `next_id` in the table is the last id allocated (an atomic counter); absent before any.
-    return CatalogStats(int(meta.get("product_count", 0)), int(meta.get("next_id", 0)) + 1)
+    return CatalogStats(int(meta.get("product_count", 0)), int(meta.get("next_id", 0)) + 1, int(meta.get(IN_STOCK_COUNT, 0)))
+
+
+_cached_stats: tuple[float, CatalogStats] | None = None
+_clock = time.monotonic  # the container's clock for that cache (tests set their own)
+
+
+def forget_cached_stats() -> None:
+    global _cached_stats
+    _cached_stats = None
 
 
 def catalog_stats() -> CatalogStats:
-    """Product count and id high-water mark: one GetItem."""
+    """Product count, count in stock and id high-water mark: one GetItem, or none when this
+    container read them less than STATS_CACHE_SECONDS ago."""
+    global _cached_stats
+    now = _clock()
+    # A clock that went backwards (a SnapStart restore) counts as expired.
+    if _cached_stats is not None and 0 <= now - _cached_stats[0] < STATS_CACHE_SECONDS:
+        return _cached_stats[1]
     response = client().get_item(
         TableName=settings.table_name(),
         Key=to_attributes({"PK": CATALOG_PK, "SK": META_SK}),
     )
-    return _stats_from(from_attributes(response.get("Item", {})))
+    stats = _stats_from(from_attributes(response.get("Item", {})))
+    _cached_stats = (now, stats)
+    return stats
 
 
 def catalog_stats_and_buckets() -> tuple[CatalogStats, dict[int, int]]:
@@ -129,6 +161,10 @@ def _query_bucket(bucket: int, limit: int, *, after: int | None = None, before: 
         "IndexName": LISTING_INDEX,
         "KeyConditionExpression": condition,
         "ExpressionAttributeValues": to_attributes(values),
+        # Only what a page shows: the index keys are 8 of a product's 13 attributes, and
+        # sending, decoding and converting them was a third of a page's CPU.
+        "ProjectionExpression": _PUBLIC_FIELDS,
+        "ExpressionAttributeNames": {"#name": "name"},
         "ScanIndexForward": before is None,
         "Limit": limit,
     }
@@ -227,23 +263,44 @@ def products_at_offset(offset: int, limit: int, stats: CatalogStats, buckets: di
     return products
 
 
-def get_products(product_ids: Sequence[int]) -> dict[int, Product]:
-    """The products with these ids that exist (BatchGetItem, at most 100 ids)."""
+def get_products(product_ids: Sequence[int], *, public: bool = False) -> dict[int, Product]:
+    """The products with these ids that exist (BatchGetItem, at most 100 ids); `public`: with
+    every field the API shows (SKU, images), else what orders need."""
+    items = _batch_get_products(product_ids, _PUBLIC_FIELDS if public else _PRODUCT_FIELDS)
+    return {product.id: product for product in map(_product_from_item, items)}
+
+
+def get_product(product_id: int) -> Product | None:
+    """One product with every field the API shows (one GetItem, eventually consistent)."""
+    response = client().get_item(
+        TableName=settings.table_name(),
+        Key=product_key(product_id),
+        ProjectionExpression=_PUBLIC_FIELDS,
+        ExpressionAttributeNames={"#name": "name"},
+    )
+    return _product_from_item(response["Item"]) if "Item" in response else None
+
+
+def stock_levels(product_ids: Sequence[int]) -> dict[int, int]:
+    """The stock of the products with these ids that exist (BatchGetItem, at most 100 ids)."""
+    items = map(from_attributes, _batch_get_products(product_ids, "id, quantity_in_stock"))
+    return {int(values["id"]): int(values["quantity_in_stock"]) for values in items}
+
+
+def _batch_get_products(product_ids: Sequence[int], projection: str) -> list[dict[str, Any]]:
     if not product_ids:
-        return {}
+        return []
     request: dict[str, Any] = {
         settings.table_name(): {
             "Keys": [product_key(product_id) for product_id in product_ids],
-            "ProjectionExpression": _PRODUCT_FIELDS,
-            "ExpressionAttributeNames": {"#name": "name"},
+            "ProjectionExpression": projection,
+            **({"ExpressionAttributeNames": {"#name": "name"}} if "#name" in projection else {}),
         }
     }
-    found: dict[int, Product] = {}
+    found: list[dict[str, Any]] = []
     for attempt in range(8):
         response = client().batch_get_item(RequestItems=request)
-        for item in response.get("Responses", {}).get(settings.table_name(), []):
-            product = _product_from_item(item)
-            found[product.id] = product
+        found += response.get("Responses", {}).get(settings.table_name(), [])
         request = dict(response.get("UnprocessedKeys") or {})
         if not request:
             return found
@@ -278,13 +335,47 @@ def _counter_update(sort_key: str, delta: int) -> "TransactWriteItemTypeDef":
     }
 
 
-def _counter_updates(product_ids: Sequence[int], sign: int) -> "list[TransactWriteItemTypeDef]":
+def in_stock_count_update(delta: int) -> "TransactWriteItemTypeDef":
+    """The catalogue counter's change when products cross 0 (sold out: -1, restocked: +1)."""
+    return {
+        "Update": {
+            "TableName": settings.table_name(),
+            "Key": to_attributes({"PK": CATALOG_PK, "SK": META_SK}),
+            "UpdateExpression": f"ADD {IN_STOCK_COUNT} :delta",
+            "ExpressionAttributeValues": to_attributes({":delta": delta}),
+        }
+    }
+
+
+def _counter_updates(products: Sequence[Product], sign: int) -> "list[TransactWriteItemTypeDef]":
+    """The catalogue counter (products, products in stock) and the bucket counters, for adding
+    (sign +1) or removing (-1) these products. One write per counter item."""
     per_bucket: dict[int, int] = {}
-    for product_id in product_ids:
-        per_bucket[bucket_of(product_id)] = per_bucket.get(bucket_of(product_id), 0) + 1
-    updates = [_counter_update(META_SK, sign * len(product_ids))]
-    updates += [_counter_update(_bucket_sk(bucket), sign * count) for bucket, count in per_bucket.items()]
-    return updates
+    for product in products:
+        per_bucket[bucket_of(product.id)] = per_bucket.get(bucket_of(product.id), 0) + 1
+    in_stock = sum(1 for product in products if product.quantity_in_stock > 0)
+    meta: TransactWriteItemTypeDef = {
+        "Update": {
+            "TableName": settings.table_name(),
+            "Key": to_attributes({"PK": CATALOG_PK, "SK": META_SK}),
+            "UpdateExpression": f"ADD product_count :products, {IN_STOCK_COUNT} :in_stock",
+            "ExpressionAttributeValues": to_attributes({":products": sign * len(products), ":in_stock": sign * in_stock}),
+        }
+    }
+    return [meta] + [_counter_update(_bucket_sk(bucket), sign * count) for bucket, count in per_bucket.items()]
+
+
+def word_puts(product: Product) -> "list[TransactWriteItemTypeDef]":
+    """The product's word items (search_words), to write in its own transaction."""
+    shared = to_attributes({"id": product.id, "words": indexed_words(product.name), "cents": cents(product)})
+    return [
+        {"Put": {"TableName": settings.table_name(), "Item": {**to_attributes({"PK": pk, "SK": sk}), **shared}}}
+        for pk, sk in word_keys(product.name, product.id)
+    ]
+
+
+def word_deletes(keys: Sequence[tuple[str, str]]) -> "list[TransactWriteItemTypeDef]":
+    return [{"Delete": {"TableName": settings.table_name(), "Key": to_attributes({"PK": pk, "SK": sk})}} for pk, sk in keys]
 
 
 def product_item(product: Product) -> dict[str, Any]:
@@ -293,6 +384,9 @@ def product_item(product: Product) -> dict[str, Any]:
         "SK": "PRODUCT",
         "GSI1PK": f"{CATALOG_PK}#{bucket_of(product.id)}",
         "GSI1SK": _listing_sk(product.id),
+        **state_keys(product.quantity_in_stock > 0),
+        "GSI2SK": price_sort_key(cents(product), product.id),
+        "GSI3SK": id_sort_key(product.id),
         "id": product.id,
         "name": product.name,
         "description": product.description,
@@ -301,6 +395,7 @@ def product_item(product: Product) -> dict[str, Any]:
     }
     if product.sku is not None:
         values["sku"] = product.sku
+    # `images` is not derived here: only the photo checks write it (an edit must not undo one).
     return to_attributes(values)
 
 
@@ -319,17 +414,22 @@ def _sku_claim_put(product: Product) -> "TransactWriteItemTypeDef":
     }
 
 
+def _item_writes(product: Product) -> int:
+    """Items a new product writes: itself, its SKU claim, its word items."""
+    return 1 + (1 if product.sku else 0) + len(word_keys(product.name, product.id))
+
+
 def _transaction_chunks(products: list[Product]) -> Iterator[list[Product]]:
     """Runs of products that fit one transaction together with their counters."""
     chunk: list[Product] = []
     buckets: set[int] = set()
-    writes = 0  # products and their SKU claims
+    writes = 0  # products, their SKU claims and word items
     for product in products:
         new_buckets = buckets | {bucket_of(product.id)}
-        new_writes = writes + (2 if product.sku else 1)
+        new_writes = writes + _item_writes(product)
         if new_writes + 1 + len(new_buckets) > _MAX_TRANSACTION_ITEMS:
             yield chunk
-            chunk, new_buckets, new_writes = [], {bucket_of(product.id)}, (2 if product.sku else 1)
+            chunk, new_buckets, new_writes = [], {bucket_of(product.id)}, _item_writes(product)
         chunk.append(product)
         buckets, writes = new_buckets, new_writes
     if chunk:
@@ -351,7 +451,8 @@ def add_products(new_products: Sequence[NewProduct]) -> list[Product]:
 
 def new_product_writes(products: Sequence[Product]) -> "list[TransactWriteItemTypeDef]":
     """One transaction's writes adding products (with ids allocated): each product, then the
-    claims of their SKUs in the same order, then the catalogue and bucket counters."""
+    claims of their SKUs in the same order, then the catalogue and bucket counters, then the
+    products' word items."""
     writes: list[TransactWriteItemTypeDef] = [
         {
             "Put": {
@@ -363,33 +464,54 @@ def new_product_writes(products: Sequence[Product]) -> "list[TransactWriteItemTy
         for product in products
     ]
     writes += [_sku_claim_put(product) for product in products if product.sku]
-    return writes + _counter_updates([product.id for product in products], +1)
+    writes += _counter_updates(products, +1)
+    return writes + [put for product in products for put in word_puts(product)]
 
 
 def remove_product(product_id: int, attempts: int = 5) -> bool:
-    """Delete a product (and its SKU claim) and keep the counts exact; False when there is no
-    such product. Orders keep the product's name. A transaction cancelled by a concurrent write
-    to the product (an order, a new SKU) wrote nothing: the product is read again and the removal
-    tried again, `attempts` times in all, then ServiceBusy."""
+    """Delete a product (its SKU claim, its word items) and keep the counts exact; False when
+    there is no such product. Orders keep the product's name. A transaction cancelled by a
+    concurrent write to the product (an order, a new SKU) wrote nothing: the product is read
+    again and the removal tried again, `attempts` times in all, then ServiceBusy."""
     table = settings.table_name()
     for attempt in range(attempts):
         key = product_key(product_id)
-        found = client().get_item(TableName=table, Key=key, ProjectionExpression="PK, sku", ConsistentRead=True)
+        found = client().get_item(
+            TableName=table,
+            Key=key,
+            ProjectionExpression=_PRODUCT_FIELDS + ", sku",
+            ExpressionAttributeNames={"#name": "name"},
+            ConsistentRead=True,
+        )
         if "Item" not in found:
             return False
-        sku = from_attributes(found["Item"]).get("sku")
-        # The condition keeps the SKU read above the product's own, so the claim deleted is its claim.
+        product = _product_from_item(found["Item"])
+        in_stock = product.quantity_in_stock > 0
+        # The condition keeps what was read and what the other writes derive from: the SKU (its
+        # claim is deleted), the name (its word items) and the stock state (the count in stock).
+        condition = [
+            "attribute_exists(PK)",
+            "#name = :name",
+            "quantity_in_stock > :zero" if in_stock else "quantity_in_stock = :zero",
+        ]
+        values: dict[str, Any] = {":name": product.name, ":zero": 0}
+        if product.sku:
+            condition.append("sku = :sku")
+            values[":sku"] = product.sku
+        else:
+            condition.append("attribute_not_exists(sku)")
         delete: TransactWriteItemTypeDef = {
             "Delete": {
                 "TableName": table,
                 "Key": product_key(product_id),
-                "ConditionExpression": "attribute_exists(PK) AND " + ("sku = :sku" if sku else "attribute_not_exists(sku)"),
+                "ConditionExpression": " AND ".join(condition),
+                "ExpressionAttributeNames": {"#name": "name"},
+                "ExpressionAttributeValues": to_attributes(values),
             }
         }
-        writes = [delete, *_counter_updates([product_id], -1)]
-        if sku:
-            delete["Delete"]["ExpressionAttributeValues"] = to_attributes({":sku": sku})
-            writes.append({"Delete": {"TableName": table, "Key": sku_claim_key(sku)}})
+        writes = [delete, *_counter_updates([product], -1), *word_deletes(word_keys(product.name, product_id))]
+        if product.sku:
+            writes.append({"Delete": {"TableName": table, "Key": sku_claim_key(product.sku)}})
         try:
             client().transact_write_items(TransactItems=writes)
         except ClientError as error:

@@ -15,10 +15,21 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shop_common import settings
-from shop_common.catalog import _allocate_ids, _product_from_item, new_product_writes, product_item, product_key, sku_claim_key
+from shop_common.catalog import (
+    _allocate_ids,
+    _product_from_item,
+    in_stock_count_update,
+    new_product_writes,
+    product_item,
+    product_key,
+    sku_claim_key,
+    word_deletes,
+    word_puts,
+)
 from shop_common.dynamo import client, from_attributes, to_attributes
 from shop_common.errors import ServiceBusy
 from shop_common.models import NewProduct, Product
+from shop_common.search_words import word_keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -34,14 +45,6 @@ class CatalogChanged(Exception):
 
 class SkuTaken(Exception):
     """Another product holds the SKU: nothing was written."""
-
-
-class StockTooLow(Exception):
-    """A stock change would take the stock below 0 (or above the ceiling): nothing was written."""
-
-    def __init__(self, available: int) -> None:
-        super().__init__(f"{available} in stock")
-        self.available = available
 
 
 def _batches[T](values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -78,33 +81,73 @@ def products_by_sku(skus: Sequence[str]) -> dict[str, Product]:
     return found
 
 
-def _update(product: Product) -> "TransactWriteItemTypeDef":
+def _index_writes(current: Product, updated: Product) -> "list[TransactWriteItemTypeDef]":
+    """What an edit changes besides the product item: its word items (those no longer there
+    deleted, all of them written again when the name or price changed: they carry both)."""
+    writes = word_deletes(sorted(set(word_keys(current.name, current.id)) - set(word_keys(updated.name, updated.id))))
+    if (current.name, current.price) != (updated.name, updated.price):
+        writes += word_puts(updated)
+    return writes
+
+
+def _crossing(current: Product, updated: Product) -> int:
+    """+1 when the edit restocks a sold-out product, -1 when it sells one out, else 0."""
+    return int(updated.quantity_in_stock > 0) - int(current.quantity_in_stock > 0)
+
+
+def _update(current: Product, updated: Product) -> "TransactWriteItemTypeDef":
+    # Only the product that still holds the SKU it was found by, under the name (its word items)
+    # and in the stock state (the count in stock) it was read with.
+    in_stock = "quantity_in_stock > :zero" if current.quantity_in_stock > 0 else "quantity_in_stock = :zero"
+    item = product_item(updated)
     return {
         "Update": {
             "TableName": settings.table_name(),
-            "Key": product_key(product.id),
-            "UpdateExpression": "SET #name = :name, description = :description, price = :price, quantity_in_stock = :stock",
-            # Only the product that still holds the SKU it was found by.
-            "ConditionExpression": "attribute_exists(PK) AND sku = :sku",
+            "Key": product_key(updated.id),
+            "UpdateExpression": "SET #name = :name, description = :description, price = :price, quantity_in_stock = :stock,"
+            " GSI2PK = :gsi2pk, GSI2SK = :gsi2sk, GSI3PK = :gsi3pk",
+            "ConditionExpression": f"attribute_exists(PK) AND sku = :sku AND #name = :old_name AND {in_stock}",
             "ExpressionAttributeNames": {"#name": "name"},
-            "ExpressionAttributeValues": to_attributes(
-                {
-                    ":name": product.name,
-                    ":description": product.description,
-                    ":price": product.price,
-                    ":stock": product.quantity_in_stock,
-                    ":sku": product.sku,
-                }
-            ),
+            "ExpressionAttributeValues": {
+                **to_attributes(
+                    {
+                        ":name": updated.name,
+                        ":description": updated.description,
+                        ":price": updated.price,
+                        ":stock": updated.quantity_in_stock,
+                        ":sku": updated.sku,
+                        ":old_name": current.name,
+                        ":zero": 0,
+                    }
+                ),
+                ":gsi2pk": item["GSI2PK"],
+                ":gsi2sk": item["GSI2SK"],
+                ":gsi3pk": item["GSI3PK"],
+            },
         }
     }
 
 
 def update_products(products: Sequence[Product]) -> None:
-    """Set the name, description, price and stock of products found by SKU, 100 per transaction.
-    Raises CatalogChanged when one of a transaction's products was deleted or lost its SKU."""
-    for batch in _batches(products, _TRANSACTION_LIMIT):
-        _transact_with_retries([_update(product) for product in batch])
+    """Set the name, description, price and stock of products found by SKU, with their indexes
+    (word items, stock state, the count in stock): one consistent BatchGetItem of the products
+    as they are, then transactions of at most 100 items. Raises CatalogChanged when a product
+    was deleted, lost its SKU or changed name or stock state since it was read."""
+    for batch in _batches(products, _BATCH_GET_LIMIT):
+        current = {product.id: product for product in map(_product_from_item, _batch_get([product_key(p.id) for p in batch]))}
+        if len(current) < len(batch):
+            raise CatalogChanged("a product was deleted while being updated")
+        writes: list[TransactWriteItemTypeDef] = []
+        crossings = 0
+        for updated in batch:
+            own = [_update(current[updated.id], updated), *_index_writes(current[updated.id], updated)]
+            if len(writes) + len(own) + 1 > _TRANSACTION_LIMIT:
+                _transact_with_retries(writes + ([in_stock_count_update(crossings)] if crossings else []))
+                writes, crossings = [], 0
+            writes += own
+            crossings += _crossing(current[updated.id], updated)
+        if writes:
+            _transact_with_retries(writes + ([in_stock_count_update(crossings)] if crossings else []))
 
 
 def _transact_with_retries(writes: "list[TransactWriteItemTypeDef]", attempts: int = 5) -> None:
@@ -158,7 +201,8 @@ def create_product(new: NewProduct) -> Product:
 def update_product(current: Product, updated: Product) -> None:
     """Write `updated` over `current` (the same product, as read): every attribute the product
     item derives from its fields is set again (indexes included), the SKU claims move with the
-    SKU, all in one transaction whose condition is that the product still is `current`.
+    SKU, the word items with the name and price, the count in stock with a crossing of 0, all
+    in one transaction whose condition is that the product still is `current`.
     Raises CatalogChanged (read again and retry) or SkuTaken."""
     table = settings.table_name()
     old_item, new_item = product_item(current), product_item(updated)
@@ -173,8 +217,10 @@ def update_product(current: Product, updated: Product) -> None:
         values[f":v{len(values)}"] = typed
         return f":v{len(values) - 1}"
 
-    assignments = [f"{name(a)} = {value(typed)}" for a, typed in new_item.items() if a not in ("PK", "SK")]
-    removals = [name(a) for a in old_item if a not in new_item]
+    # Photos are written only by the photo paths (staff API, checker), each conditioned on them:
+    # setting them here from the read would drop a photo accepted since.
+    assignments = [f"{name(a)} = {value(typed)}" for a, typed in new_item.items() if a not in ("PK", "SK", "images")]
+    removals = [name(a) for a in old_item if a not in new_item and a != "images"]
     conditions = ["attribute_exists(PK)"] + [f"{name(a)} = {value(old_item[a])}" for a in _PRODUCT_FIELDS]
     conditions.append(f"{name('sku')} = {value(old_item['sku'])}" if current.sku else f"attribute_not_exists({name('sku')})")
     update: TransactWriteItemTypeDef = {
@@ -203,34 +249,11 @@ def update_product(current: Product, updated: Product) -> None:
             )
         if current.sku:
             writes.append({"Delete": {"TableName": table, "Key": sku_claim_key(current.sku)}})
+    writes += _index_writes(current, updated)
+    if crossing := _crossing(current, updated):
+        writes.append(in_stock_count_update(crossing))
     failed = _failed_conditions(writes)
     if 0 in failed:
         raise CatalogChanged(f"product {current.id} changed while it was being updated")
     if claim_position in failed:
         raise SkuTaken(updated.sku)
-
-
-def adjust_stock(product_id: int, delta: int, ceiling: int) -> int | None:
-    """Add `delta` (negative: take away) to a product's stock atomically with concurrent orders,
-    never below 0 nor above `ceiling`: the new stock, or None when there is no such product.
-    One conditional UpdateItem; raises StockTooLow (with the stock as it was)."""
-    condition = "attribute_exists(PK) AND " + ("quantity_in_stock >= :needed" if delta < 0 else "quantity_in_stock <= :room")
-    bound = {":needed": -delta} if delta < 0 else {":room": ceiling - delta}
-    try:
-        response = client().update_item(
-            TableName=settings.table_name(),
-            Key=product_key(product_id),
-            UpdateExpression="ADD quantity_in_stock :delta",
-            ConditionExpression=condition,
-            ExpressionAttributeValues=to_attributes({":delta": delta, **bound}),
-            ReturnValues="UPDATED_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-            raise
-        old = error.response.get("Item")  # the item as it was (ReturnValuesOnConditionCheckFailure)
-        if not isinstance(old, dict) or not old:
-            return None
-        raise StockTooLow(int(from_attributes(old)["quantity_in_stock"])) from error
-    return int(from_attributes(response["Attributes"])["quantity_in_stock"])

@@ -4,6 +4,7 @@ Also: damaged saved data stops the start with a clear message, and a torn tail i
 
 import http.client
 import random
+import shutil
 import subprocess
 import sys
 import threading
@@ -158,9 +159,7 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def copy_of(folder: Path, destination: Path) -> Path:
-    destination.mkdir()
-    for path in folder.iterdir():
-        (destination / path.name).write_bytes(path.read_bytes())
+    shutil.copytree(folder, destination)  # the store's files, and its S3 objects' folder
     return destination
 
 

@@ -1,14 +1,15 @@
 """Special offers: their kinds and terms, as staff define them (docs/offers.md has the semantics).
 
-The models validate what staff may submit; `Offer` is an offer as stored: its id, its terms and
-how many orders have used it so far.
+The models validate what staff may submit; `Offer` is an offer as stored: its id, its terms, its
+version and how many orders have used it so far. In the layer: the orders function prices with
+them and the offers function manages them.
 """
 
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 # Products one offer may name in each of its lists: bounded so that pricing work stays bounded.
 MAX_OFFER_PRODUCTS = 50
@@ -19,7 +20,15 @@ ProductId = Annotated[int, Field(ge=1, le=2**53)]
 ProductIds = Annotated[list[ProductId], Field(min_length=1, max_length=MAX_OFFER_PRODUCTS)]
 # A percentage with at most two places: 12.5 is 12.5 %, 100 makes the units free.
 Percent = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+def _two_places(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal("0.01"))
+
+
+# Amounts keep two places, as the API writes money ("5.00", not "5").
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), AfterValidator(_two_places)]
+PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2), AfterValidator(_two_places)]
 Limit = Annotated[int, Field(ge=1, le=10**9)]
 
 
@@ -95,21 +104,28 @@ class AmountOff(OfferCommon):
     """`amount` off the order when its subtotal (before any discount) is at least `min_subtotal`."""
 
     kind: Literal["amount_off"]
-    amount: Annotated[Money, Field(gt=0)]
-    min_subtotal: Money = Decimal(0)
+    amount: PositiveMoney
+    min_subtotal: Money = Decimal("0.00")
 
 
 OfferTerms = Annotated[BuyXGetY | PercentOff | AmountOff, Field(discriminator="kind")]
 
 
 class Offer(BaseModel):
-    """An offer as stored: its terms, and the orders that used it (its usage counter)."""
+    """An offer as stored: its terms, their version (every edit adds one), and the orders that
+    used it (its usage counter, kept only while the offer has a usage limit)."""
 
     model_config = ConfigDict(frozen=True)
 
     id: Annotated[int, Field(ge=1, lt=2**53)]
     terms: OfferTerms
     times_used: Annotated[int, Field(ge=0)] = 0
+    version: Annotated[int, Field(ge=1)] = 1
+
+    @property
+    def limited(self) -> bool:
+        """Whether orders that use it are counted (it has a limit, overall or per customer)."""
+        return self.terms.max_uses is not None or self.terms.max_uses_per_customer is not None
 
     def available(self, now: datetime, customer_uses: int) -> bool:
         """Valid now, and neither limit reached (`customer_uses`: orders of this customer that
