@@ -209,7 +209,7 @@ def add_orders(count: int, username: str, password: str) -> None:
     """`count` orders written as the orders function writes them, from 4 threads, on one product."""
     from accounts import create_user
     from order_models import Order, OrderPart
-    from order_store import write_order
+    from order_store import BasketProduct, write_order
     from shop_common.catalog import add_products as add
     from shop_common.models import NewProduct
     from shop_common.stock import StockAsRead
@@ -221,7 +221,9 @@ def add_orders(count: int, username: str, password: str) -> None:
         for number in numbers:
             part = OrderPart(product=product.id, quantity_in_order=1, product_name=product.name)
             order = Order(id=10**12 + number, parts=[part], created="2026-01-01T00:00:00Z", user=user_id)
-            write_order(order, {product.id: 1}, {product.id: StockAsRead(product.quantity_in_stock)})  # far from selling out
+            # Far from selling out; the price unguarded, as for a product not indexed.
+            basket = {product.id: BasketProduct(product.name, product.price, StockAsRead(product.quantity_in_stock), None)}
+            write_order(order, {product.id: 1}, basket)
 
     threads = [threading.Thread(target=worker, args=(range(n, count, 4),)) for n in range(4)]
     for thread in threads:

@@ -94,6 +94,19 @@ def uncached_active_offers(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def offers_cache_warm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The container has read the active offers already (its cache holds them for a while), so
+    a request's calls are its own: an order is then one read round and one transaction."""
+    from datetime import UTC, datetime
+
+    from shop_common import offer_store
+
+    monkeypatch.setattr(offer_store, "ACTIVE_OFFERS_CACHE_SECONDS", 3600.0)
+    offer_store.forget_active_offers()
+    offer_store.active_offers(datetime.now(UTC))
+
+
+@pytest.fixture
 def restore_environment() -> Iterator[None]:
     """Put the process environment back as it was after a test that changes it."""
     saved = dict(os.environ)

@@ -25,6 +25,7 @@ from shop_common import settings
 from shop_common.catalog import CATALOG_PK, META_SK, product_key
 from shop_common.dynamo import client, to_attributes
 from shop_common.errors import AuthenticationFailed, Conflict, NotFound
+from shop_common.offer_store import CountedUse, usage_returns
 from shop_common.profiles import profile_key
 from shop_common.staff_access import is_active_staff
 from shop_common.stock import count_change, crossing_update
@@ -45,21 +46,22 @@ def _not_found(order_id: int) -> NotFound:
     return NotFound("Not found.", errors=[{"field": "order_id", "message": f"No order with id {order_id}."}])
 
 
-def visible_order(caller: int, order_id: int) -> Order:
-    """The order, for its owner or for staff; 404 for anyone else, as for an order that does
-    not exist (an id says nothing about other people's orders)."""
+def visible_order(caller: int, order_id: int) -> tuple[Order, list[CountedUse]]:
+    """The order (and the offer counters it incremented), for its owner or for staff; 404 for
+    anyone else, as for an order that does not exist (an id says nothing about other people's
+    orders)."""
     owner = order_owner(order_id)
     if owner is None or (owner != caller and not is_active_staff(caller)):
         raise _not_found(order_id)
-    order = read_order(owner, order_id)
-    if order is None:  # the guard without its order: a deleted account's orders were removed
+    found = read_order(owner, order_id)
+    if found is None:  # the guard without its order: a deleted account's orders were removed
         raise _not_found(order_id)
-    return order
+    return found
 
 
 def cancel_order(caller: int, order_id: int, now: datetime | None = None) -> Order:
     now = now or datetime.now(UTC)
-    order = visible_order(caller, order_id)
+    order, counted = visible_order(caller, order_id)
     placed_at = datetime.fromisoformat(order.created.replace("Z", "+00:00"))
     if order.status == "cancelled":
         raise Conflict("The order is already cancelled.", code="already_cancelled")
@@ -67,13 +69,13 @@ def cancel_order(caller: int, order_id: int, now: datetime | None = None) -> Ord
         minutes = int(cancel_window().total_seconds() // 60)
         raise Conflict(f"Orders can be cancelled within {minutes} minutes of being placed.", code="cancel_window_closed")
     for attempt in range(_ATTEMPTS):
-        if _write_cancellation(caller, order, now):
+        if _write_cancellation(caller, order, counted, now):
             return order.model_copy(update={"status": "cancelled"})
         time.sleep(0.01 * 2**attempt * (1 + secrets.randbelow(100) / 100))  # jittered backoff
     raise Conflict("The order could not be cancelled because of concurrent orders; please retry.", code="conflict")
 
 
-def _write_cancellation(caller: int, order: Order, now: datetime) -> bool:
+def _write_cancellation(caller: int, order: Order, counted: list[CountedUse], now: datetime) -> bool:
     """One attempt: True when written; False when a product's stock changed since it was read
     (worth another attempt). Raises for a cancel that can never succeed."""
     table = settings.table_name()
@@ -109,6 +111,8 @@ def _write_cancellation(caller: int, order: Order, now: datetime) -> bool:
                 }
             }
         )
+    # The offers' counters get back what the order counted (the customer's own uses too).
+    writes += usage_returns(counted, order.user)
     try:
         client().transact_write_items(TransactItems=writes)
         return True

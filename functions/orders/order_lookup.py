@@ -15,10 +15,11 @@ from order_index import (
     user_status_partition,
 )
 from order_models import Order
-from order_store import order_from_item, orders_of, orders_partition
+from order_store import counted_uses_of, order_from_item, orders_of, orders_partition
 from shop_common import settings
 from shop_common.dynamo import client, from_attributes, query_page, to_attributes
 from shop_common.errors import ServiceBusy
+from shop_common.offer_store import CountedUse
 
 
 def order_owner(order_id: int) -> int | None:
@@ -31,14 +32,17 @@ def order_owner(order_id: int) -> int | None:
     return int(from_attributes(response["Item"])["user"]) if "Item" in response else None
 
 
-def read_order(user_id: int, order_id: int) -> Order | None:
-    """One order of one user, read consistently (one GetItem)."""
+def read_order(user_id: int, order_id: int) -> tuple[Order, list[CountedUse]] | None:
+    """One order of one user, with the offer counters it incremented, read consistently (one
+    GetItem)."""
     response = client().get_item(
         TableName=settings.table_name(),
         Key=to_attributes({"PK": orders_partition(user_id), "SK": order_sort_key(order_id)}),
         ConsistentRead=True,
     )
-    return order_from_item(response["Item"]) if "Item" in response else None
+    if "Item" not in response:
+        return None
+    return order_from_item(response["Item"]), counted_uses_of(response["Item"])
 
 
 def _shard_page(status: OrderStatus, shard: int, limit: int, before: int | None) -> list[dict[str, Any]]:

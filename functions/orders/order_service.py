@@ -3,15 +3,25 @@
 import secrets
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from aws_lambda_powertools import Logger
 
-from order_models import MAX_DISTINCT_PRODUCTS, Order, OrderPart, OrderRequest
-from order_store import AccountNotActive, OrderNotWritten, OrderRejected, StockShortage, orders_of, write_order
-from shop_common.catalog import get_products
+from order_models import MAX_DISTINCT_PRODUCTS, Order, OrderRequest, QuoteJson, QuoteRequest
+from order_pricing import PriceChanged, PricedBasket, price_basket
+from order_store import (
+    AccountNotActive,
+    BasketProduct,
+    OffersChanged,
+    OrderNotWritten,
+    OrderRejected,
+    StockShortage,
+    orders_of,
+    write_order,
+)
 from shop_common.cursors import decode_cursor, encode_cursor
 from shop_common.errors import AuthenticationFailed, Conflict, InvalidRequest
-from shop_common.stock import StockAsRead
+from shop_common.offer_store import counted_uses, forget_active_offers, usage_writes
 
 logger = Logger(child=True)
 
@@ -32,7 +42,7 @@ def new_order_id(now: float | None = None) -> int:
     return ((now_ms - _ID_EPOCH_MS) << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS)
 
 
-def _totals(request: OrderRequest) -> tuple[dict[int, int], dict[int, int]]:
+def _totals(request: QuoteRequest) -> tuple[dict[int, int], dict[int, int]]:
     """Quantity per product (the same product twice counts once, with the sum) and the index of
     each product's first appearance, to name the offending field in errors."""
     totals: dict[int, int] = {}
@@ -58,42 +68,72 @@ def _shortage_error(shortages: list[StockShortage], first_index: dict[int, int])
     return InvalidRequest("Insufficient stock for some products.", errors=errors, code="insufficient_stock")
 
 
-def place_order(user_id: int, request: OrderRequest) -> Order:
+def _distinct_quantities(request: QuoteRequest) -> tuple[dict[int, int], dict[int, int]]:
     totals, first_index = _totals(request)
     if len(totals) > MAX_DISTINCT_PRODUCTS:
         raise InvalidRequest(
             f"An order may hold at most {MAX_DISTINCT_PRODUCTS} distinct products.",
             errors=[{"field": "parts", "message": f"{len(totals)} distinct products given."}],
         )
-    products = get_products(list(totals))
-    # Checked before the transaction for a complete, friendly answer; the transaction's own
-    # conditions are what actually guarantee that stock is never oversold.
-    shortages = [
-        StockShortage(product_id, quantity, products[product_id].quantity_in_stock if product_id in products else None)
+    return totals, first_index
+
+
+def _priced(
+    user_id: int,
+    totals: dict[int, int],
+    first_index: dict[int, int],
+    *,
+    consistent: bool,
+    known: tuple[dict[int, BasketProduct], dict[int, int]] | None = None,
+) -> PricedBasket:
+    """The basket read (or `known`) and priced now; a 400 naming the products that are missing
+    or short (checked before the transaction for a complete, friendly answer: the transaction's
+    own conditions are what guarantee that stock is never oversold)."""
+    priced, products = price_basket(user_id, totals, datetime.now(UTC), consistent=consistent, known=known)
+    if priced is None:
+        raise _shortage_error(_shortages(totals, products), first_index)
+    return priced
+
+
+def _shortages(totals: dict[int, int], products: dict[int, BasketProduct]) -> list[StockShortage]:
+    return [
+        StockShortage(product_id, quantity, products[product_id].stock.quantity if product_id in products else None)
         for product_id, quantity in totals.items()
-        if product_id not in products or products[product_id].quantity_in_stock < quantity
+        if product_id not in products or products[product_id].stock.quantity < quantity
     ]
-    if shortages:
-        raise _shortage_error(shortages, first_index)
-    parts = [
-        OrderPart(product=product_id, quantity_in_order=quantity, product_name=products[product_id].name)
-        for product_id, quantity in totals.items()
-    ]
-    # Each product's update is chosen from its stock (selling out also moves its index keys);
-    # an attempt that finds a stock changed brings back the stock read again for the next.
-    # Products not yet migrated (no stock state keys) are found out by a failed attempt.
-    stocks = {product_id: StockAsRead(product.quantity_in_stock) for product_id, product in products.items()}
+
+
+def quote_order(user_id: int, request: QuoteRequest) -> QuoteJson:
+    """What the order would cost now, with the same reads and the same pricing, writing nothing."""
+    totals, first_index = _distinct_quantities(request)
+    return _priced(user_id, totals, first_index, consistent=False).to_json()
+
+
+def place_order(user_id: int, request: OrderRequest) -> Order:
+    """Price the order from what it reads and write it in one transaction guarded by those
+    prices, stocks and offer counters. When the transaction finds any of them changed, the
+    basket is read again (strongly) and priced again; if the client sent `expected_total` and
+    the new total differs, 409 `price_changed` with the fresh quote, nothing written."""
+    totals, first_index = _distinct_quantities(request)
+    known: tuple[dict[int, BasketProduct], dict[int, int]] | None = None  # None: read the basket
     for attempt in range(_ATTEMPTS):
+        priced = _priced(user_id, totals, first_index, consistent=attempt > 0, known=known)
+        if request.expected_total is not None and Decimal(request.expected_total) != priced.quote.total:
+            raise PriceChanged(request.expected_total, priced.to_json())
         created = datetime.now(UTC)
-        order = Order(
-            id=new_order_id(created.timestamp()),
-            parts=parts,
-            created=created.isoformat(timespec="microseconds").replace("+00:00", "Z"),
-            user=user_id,
+        order = Order.model_validate(
+            {
+                "id": new_order_id(created.timestamp()),
+                "parts": priced.parts(),
+                "created": created.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+                "user": user_id,
+                **priced.totals(),
+            }
         )
+        applied = priced.applied()
         try:
-            write_order(order, totals, stocks)
-            logger.info("Order placed", extra={"order_id": order.id, "lines": len(parts), "attempt": attempt + 1})
+            write_order(order, totals, priced.products, usage_writes(applied, user_id), counted_uses(applied))
+            logger.info("Order placed", extra={"order_id": order.id, "lines": len(order.parts), "attempt": attempt + 1})
             return order
         except AccountNotActive as inactive:
             # The access token is still valid, but the account behind it is gone or deactivated.
@@ -103,7 +143,11 @@ def place_order(user_id: int, request: OrderRequest) -> Order:
             raise _shortage_error(rejected.shortages, first_index) from rejected
         except OrderNotWritten as cancelled:
             logger.info("Order transaction cancelled", extra={"reason": str(cancelled), "attempt": attempt + 1})
-            stocks |= cancelled.stocks
+            known = None
+            if isinstance(cancelled, OffersChanged):
+                forget_active_offers()  # read the offers again: a limit was reached, or one was edited
+            elif cancelled.products:  # the products that failed, read again: price from them
+                known = (priced.products | cancelled.products, priced.uses)
             if attempt + 1 < _ATTEMPTS:
                 time.sleep(0.01 * 2**attempt * (1 + secrets.randbelow(100) / 100))  # jittered backoff
     raise Conflict("The order could not be placed because of concurrent orders; please retry.", code="conflict")

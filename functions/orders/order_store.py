@@ -1,7 +1,8 @@
 """DynamoDB access for orders (see docs/data-model.md).
 
 Items:
-- order     PK=ORDERS#<user id>  SK=ORDER#<order id, 16 digits>  id, user, created, parts
+- order     PK=ORDERS#<user id>  SK=ORDER#<order id, 16 digits>  id, user, created, parts (with
+            their prices), status, subtotal, discount_total, total, currency, offers, counted_uses
 - id guard  PK=ORDER#<order id>  SK=ORDER  user   (makes ids unique; serves "order by id")
 and, read only by a condition check: the profile PK=USER#<user id> SK=PROFILE, `is_active`;
 written by an order: each product's stock (and, when it sells out, its stock state keys and the
@@ -15,16 +16,18 @@ with time, so a user's orders read newest first straight off the sort key.
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from botocore.exceptions import ClientError
 
 from order_index import index_keys
-from order_models import Order, OrderPart
+from order_models import AppliedOfferJson, Order, OrderPart
 from shop_common import settings
 from shop_common.catalog import in_stock_count_update, product_key
 from shop_common.dynamo import client, from_attributes, query_page, to_attributes
 from shop_common.errors import ServiceBusy
+from shop_common.offer_store import CountedUse, failed_offers
 from shop_common.profiles import profile_key
 from shop_common.stock import StockAsRead, count_change, crossing_update
 
@@ -49,12 +52,12 @@ class OrderRejected(Exception):
 
 class OrderNotWritten(Exception):
     """The transaction was cancelled for a reason worth retrying (a conflict, an id collision,
-    a stock that changed since it was read). `stocks`: the stock of the products read again
-    (those whose condition failed), to choose their updates from in the next attempt."""
+    a stock or price that changed since it was read). `products`: the products whose condition
+    failed, read again (strongly), to price and choose their updates from in the next attempt."""
 
-    def __init__(self, reason: str, stocks: Mapping[int, StockAsRead] | None = None) -> None:
+    def __init__(self, reason: str, products: "Mapping[int, BasketProduct] | None" = None) -> None:
         super().__init__(reason)
-        self.stocks = dict(stocks or {})
+        self.products = dict(products or {})
 
 
 class AccountNotActive(Exception):
@@ -69,48 +72,123 @@ def _order_sk(order_id: int) -> str:
     return f"ORDER#{order_id:016d}"
 
 
-def _order_item(order: Order) -> dict[str, Any]:
-    return to_attributes(
-        {
-            "PK": orders_partition(order.user),
-            "SK": _order_sk(order.id),
-            "id": order.id,
-            "user": order.user,
-            "created": order.created,
-            "parts": [part.model_dump() for part in order.parts],
-            "status": order.status,
-            **index_keys(order.id, order.user, order.status),
-        }
-    )
+def _order_item(order: Order, counted: Sequence[CountedUse]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "PK": orders_partition(order.user),
+        "SK": _order_sk(order.id),
+        "status": order.status,
+        **order.model_dump(exclude_none=True),
+        **index_keys(order.id, order.user, order.status),
+    }
+    if counted:  # what a cancellation gives back to the offers' counters
+        values["counted_uses"] = [use.to_json() for use in counted]
+    return to_attributes(values)
 
 
 def order_from_item(item: Mapping[str, Any]) -> Order:
     values = from_attributes(item)
-    return Order(
-        id=int(values["id"]),
-        user=int(values["user"]),
-        created=values["created"],
-        status=values.get("status", "placed"),  # orders placed before statuses existed
-        parts=[
-            OrderPart(product=int(p["product"]), quantity_in_order=int(p["quantity_in_order"]), product_name=p["product_name"])
-            for p in values["parts"]
-        ],
+    return Order.model_validate(
+        {
+            **{name: values[name] for name in ("subtotal", "discount_total", "total", "currency") if name in values},
+            "id": int(values["id"]),
+            "user": int(values["user"]),
+            "created": values["created"],
+            "status": values.get("status", "placed"),  # orders placed before statuses existed
+            "offers": [
+                AppliedOfferJson(id=int(offer["id"]), name=offer["name"], amount=offer["amount"])
+                for offer in values.get("offers", [])
+            ],
+            "parts": [
+                OrderPart(
+                    product=int(p["product"]),
+                    quantity_in_order=int(p["quantity_in_order"]),
+                    product_name=p["product_name"],
+                    # None for orders placed before prices were recorded
+                    unit_price=p.get("unit_price"),
+                    line_total=p.get("line_total"),
+                    discount=p.get("discount"),
+                )
+                for p in values["parts"]
+            ],
+        }
     )
 
 
-def write_order(order: Order, quantities: Mapping[int, int], stocks: Mapping[int, StockAsRead]) -> None:
-    """Check the account, take every product's quantity from its stock and record the order, all
-    or nothing.
+def counted_uses_of(item: Mapping[str, Any]) -> list[CountedUse]:
+    """The offer counters an order's item says it incremented (none for orders without offers)."""
+    return [CountedUse.from_json(use) for use in from_attributes(item).get("counted_uses", [])]
+
+
+@dataclass(frozen=True)
+class BasketProduct:
+    """A product as the order read it: what it is called, what it costs, its stock, and the
+    price index's sort key, which carries the price: the order's transaction is conditioned on
+    it, so a price changed meanwhile cancels the order (None: a product written before the
+    index existed and not migrated yet, whose price is not guarded)."""
+
+    name: str
+    price: Decimal
+    stock: StockAsRead
+    price_key: str | None
+
+
+def read_basket(
+    product_ids: Sequence[int], extra_keys: Sequence[Mapping[str, Any]], *, consistent: bool
+) -> tuple[dict[int, BasketProduct], list[dict[str, Any]]]:
+    """The products (at most 50) and other items by key (the customer's offer uses, at most 20):
+    one BatchGetItem, read strongly when `consistent` (a retry after a conflict)."""
+    table = settings.table_name()
+    request: dict[str, Any] = {
+        table: {
+            "Keys": [product_key(product_id) for product_id in product_ids] + list(extra_keys),
+            "ProjectionExpression": "PK, SK, id, #name, price, quantity_in_stock, GSI3PK, GSI2SK, uses",
+            "ExpressionAttributeNames": {"#name": "name"},
+            "ConsistentRead": consistent,
+        }
+    }
+    products: dict[int, BasketProduct] = {}
+    others: list[dict[str, Any]] = []
+    for attempt in range(8):
+        response = client().batch_get_item(RequestItems=request)
+        for item in response.get("Responses", {}).get(table, []):
+            if not item["PK"]["S"].startswith("PRODUCT#"):
+                others.append(item)
+                continue
+            values = from_attributes(item)
+            stock = StockAsRead(int(values["quantity_in_stock"]), indexed="GSI3PK" in values)
+            products[int(values["id"])] = BasketProduct(values["name"], values["price"], stock, values.get("GSI2SK"))
+        request = dict(response.get("UnprocessedKeys") or {})
+        if not request:
+            return products, others
+        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
+    raise ServiceBusy("DynamoDB kept throttling BatchGetItem for products")
+
+
+class OffersChanged(OrderNotWritten):
+    """An applied offer's usage condition failed (its limit was reached, or it was edited or
+    deleted since it was read): read the offers again and price again."""
+
+
+def write_order(
+    order: Order,
+    quantities: Mapping[int, int],
+    basket: Mapping[int, BasketProduct],
+    usage: "Sequence[TransactWriteItemTypeDef]" = (),
+    counted: Sequence[CountedUse] = (),
+) -> None:
+    """Check the account, take every product's quantity from its stock at the price it was
+    priced at, count the offers used and record the order, all or nothing.
 
     One TransactWriteItems: a condition check that the customer's profile exists and is active,
-    an update per product chosen from its stock as read (`stocks`, see `_stock_update`), one
-    update of the catalogue's `in_stock_count` when products sell out, the order, and the id
-    guard. Raises AccountNotActive, OrderRejected naming the products short (or gone), or
-    OrderNotWritten when the cancellation had another cause (with the stocks read again when a
-    product's stock had changed).
+    an update per product chosen from its stock as read (see `_stock_update`) and conditioned on
+    its price as read, one update of the catalogue's `in_stock_count` when products sell out, the
+    offers' usage counters (`usage`, from shop_common.offer_store), the order, and the id guard.
+    Raises AccountNotActive, OrderRejected naming the products short (or gone), OffersChanged,
+    or OrderNotWritten when the cancellation had another cause (a stock or price changed).
 
-    The updates name only `quantity_in_stock` and the stock state keys (and the key) and ask for
-    no old values: the function's IAM policy allows no other product attribute (template.yaml).
+    The updates name only `quantity_in_stock`, the stock state keys and the price index's sort
+    key (and the key) and ask for no old values: the function's IAM policy allows no other
+    product attribute (template.yaml).
     """
     table = settings.table_name()
     writes: list[TransactWriteItemTypeDef] = [
@@ -123,16 +201,20 @@ def write_order(order: Order, quantities: Mapping[int, int], stocks: Mapping[int
             }
         }
     ]
-    writes += [_stock_update(product_id, quantity, stocks[product_id]) for product_id, quantity in quantities.items()]
+    writes += [_stock_update(product_id, quantity, basket[product_id]) for product_id, quantity in quantities.items()]
     # One update of the count for all the order's sell-outs (-1 each; not migrated ones: 0).
     count = sum(
-        count_change(stocks[product_id], 0)
+        count_change(basket[product_id].stock, 0)
         for product_id, quantity in quantities.items()
-        if _sells_out(quantity, stocks[product_id])
+        if _sells_out(quantity, basket[product_id].stock)
     )
     if count:
         writes.append(in_stock_count_update(count))
-    writes.append({"Put": {"TableName": table, "Item": _order_item(order), "ConditionExpression": "attribute_not_exists(PK)"}})
+    usage_at = len(writes)
+    writes += usage
+    writes.append(
+        {"Put": {"TableName": table, "Item": _order_item(order, counted), "ConditionExpression": "attribute_not_exists(PK)"}}
+    )
     guard = to_attributes({"PK": f"ORDER#{order.id}", "SK": "ORDER", "user": order.user})
     writes.append({"Put": {"TableName": table, "Item": guard, "ConditionExpression": "attribute_not_exists(PK)"}})
     try:
@@ -141,6 +223,9 @@ def write_order(order: Order, quantities: Mapping[int, int], stocks: Mapping[int
         if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
             raise
         reasons: list[Any] = list(error.response.get("CancellationReasons", []))
+        offers_failed = usage and len(reasons) == len(writes) and failed_offers(usage, reasons[usage_at : usage_at + len(usage)])
+        if offers_failed and not _failed(reasons[0]):
+            raise OffersChanged("an offer's usage changed") from error
         _raise_for_cancellation(reasons, list(quantities.items()))
 
 
@@ -148,24 +233,30 @@ def _sells_out(quantity: int, stock: StockAsRead) -> bool:
     return stock.quantity == quantity
 
 
-def _stock_update(product_id: int, quantity: int, stock: StockAsRead) -> "TransactWriteItemTypeDef":
-    """The update taking `quantity` from a product whose stock was read as `stock`.
+def _stock_update(product_id: int, quantity: int, product: BasketProduct) -> "TransactWriteItemTypeDef":
+    """The update taking `quantity` from a product read as `product`.
 
     Selling it out sets the stock to 0 and moves its stock state keys (shop_common.stock), on
     condition that the stock is still exactly `quantity`. Otherwise the stock is decremented on
-    condition that some remains, so no key changes. Either condition failing means the stock
-    moved since the read (or is short, or the product was migrated): the product is read again
-    (`_raise_for_cancellation`) and the next attempt chooses from that.
+    condition that some remains, so no key changes. Both are conditioned on the price index's
+    sort key as read, which carries the price. A condition failing means the stock or the price
+    moved since the read (or the stock is short, or the product was migrated): the product is
+    read again (`_raise_for_cancellation`) and the next attempt prices and chooses from that.
     """
-    if _sells_out(quantity, stock):
-        return crossing_update(product_id, stock, 0)
+    if _sells_out(quantity, product.stock):
+        return crossing_update(product_id, product.stock, 0, price_key=product.price_key)
+    condition = "attribute_exists(PK) AND quantity_in_stock > :quantity"
+    values: dict[str, Any] = {":quantity": quantity}
+    if product.price_key is not None:
+        condition += " AND GSI2SK = :price_key"
+        values[":price_key"] = product.price_key
     return {
         "Update": {
             "TableName": settings.table_name(),
             "Key": product_key(product_id),
             "UpdateExpression": "SET quantity_in_stock = quantity_in_stock - :quantity",
-            "ConditionExpression": "attribute_exists(PK) AND quantity_in_stock > :quantity",
-            "ExpressionAttributeValues": to_attributes({":quantity": quantity}),
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": to_attributes(values),
         }
     }
 
@@ -185,17 +276,17 @@ def _raise_for_cancellation(reasons: list[Mapping[str, Any]], requested: list[tu
     if failed:
         # Which condition failed, and how much is left, costs one read on this rare path
         # (the advisory check before the transaction passed) instead of old values in every write.
-        stocks = read_stocks([product_id for product_id, _ in failed])
+        products, _ = read_basket([product_id for product_id, _ in failed], [], consistent=True)
         shortages = [
-            StockShortage(product_id, quantity, stocks[product_id].quantity if product_id in stocks else None)
+            StockShortage(product_id, quantity, products[product_id].stock.quantity if product_id in products else None)
             for product_id, quantity in failed
-            if product_id not in stocks or stocks[product_id].quantity < quantity
+            if product_id not in products or products[product_id].stock.quantity < quantity
         ]
         if shortages:
             raise OrderRejected(shortages)
         # Enough stock, but not what the update was chosen from (sold out, restocked or
         # migrated meanwhile): worth another attempt, chosen from the stock just read.
-        raise OrderNotWritten("stock changed", stocks)
+        raise OrderNotWritten("stock or price changed", products)
     codes = sorted({str(reason.get("Code")) for reason in reasons} - {"None"})
     raise OrderNotWritten(", ".join(codes) or "unknown")
 

@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from idempotency import MAX_KEY_LENGTH, Outcome, once, register_context
 from order_cancellation import cancel_order, visible_order
 from order_index import OrderStatus
-from order_models import Order, OrderRequest
-from order_service import list_orders, place_order
+from order_models import Order, OrderRequest, QuoteJson, QuoteRequest
+from order_service import list_orders, place_order, quote_order
 from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response
 from shop_common.errors import ShopError
 from shop_common.signed_in import SIGNED_IN, resolve_signed_in
@@ -51,7 +51,10 @@ register_hooks()  # SnapStart: prepare before the snapshot, refresh after restor
     security=SIGNED_IN,
     responses={
         201: documented("The order as placed (or, for a repeated Idempotency-Key, as first answered)", Order),
-        409: {"description": "Concurrent orders kept winning, or the same Idempotency-Key is in use; nothing was written"},
+        409: {
+            "description": "`price_changed` (the total is not `expected_total`; the body holds the fresh `quote`), "
+            "concurrent orders kept winning, or the same Idempotency-Key is in use; nothing was written"
+        },
         422: {"description": "The Idempotency-Key was used before with another request"},
     },
 )
@@ -70,6 +73,16 @@ def create_order(request: OrderRequest, idempotency_key: IdempotencyKey = None) 
 
     outcome = once("order", user_id, idempotency_key, request.model_dump(mode="json"), place)
     return _answer(201, outcome)
+
+
+@app.post(
+    "/api/order/quote",
+    summary="What an order would cost now: the same body as POST /api/order, nothing written",
+    security=SIGNED_IN,
+    responses={200: documented("The priced basket, with the offers that apply and hints", QuoteJson)},
+)
+def quote(request: QuoteRequest) -> Response[str]:
+    return json_response(200, quote_order(app.context["user_id"], request).model_dump(mode="json"))
 
 
 def _answer(status: int, outcome: Outcome) -> Response[str]:
@@ -113,7 +126,8 @@ def my_orders(
     responses={200: documented("The order", Order), 404: {"description": "No such order, or another customer's"}},
 )
 def get_order(order_id: OrderId) -> Response[str]:
-    return json_response(200, visible_order(app.context["user_id"], order_id).model_dump())
+    order, _ = visible_order(app.context["user_id"], order_id)
+    return json_response(200, order.model_dump())
 
 
 @app.post(

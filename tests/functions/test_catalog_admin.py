@@ -362,7 +362,7 @@ def test_staff_delete_a_product_orders_keep_its_name_and_the_sku_is_free(
     assert page["count"] == 1
     assert [product["id"] for product in page["results"]] == [tea.id]
     (placed,) = api.request("GET", "/api/my-orders", headers=customer).json()
-    assert placed["parts"] == [{"product": mug.id, "quantity_in_order": 1, "product_name": "Item 0"}]
+    assert [(part["product"], part["product_name"]) for part in placed["parts"]] == [(mug.id, "Item 0")]
     assert products_by_sku(["MUG-1"]) == {}
     assert api.request("POST", "/api/products", json_body={**NEW, "sku": "MUG-1"}, headers=staff).status == 201
     assert api.request("DELETE", f"/api/products/{mug.id}", headers=staff).status == 404

@@ -144,7 +144,9 @@ def test_a_repeated_cancel_replays_and_another_order_under_its_key_is_a_422(api:
     assert stock_of(mug) == 8  # one order's 2 units back, once
 
 
-def test_keyed_order_costs_two_calls_more_and_a_replay_one_call(api: LocalApi, signed_in: Any, dynamodb_calls: Any) -> None:
+def test_keyed_order_costs_two_calls_more_and_a_replay_one_call(
+    api: LocalApi, signed_in: Any, offers_cache_warm: None, dynamodb_calls: Any
+) -> None:
     _, customer = signed_in()
     mug = make_product(10)
     keyed = {**customer, "Idempotency-Key": "count-me"}

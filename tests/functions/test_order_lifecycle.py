@@ -41,7 +41,8 @@ def cancel(api: LocalApi, headers: Headers, order_id: int) -> Any:
 @pytest.fixture
 def staff(signed_in: Any) -> Headers:
     _, headers = signed_in(is_staff=True)
-    return headers
+    result: Headers = headers
+    return result
 
 
 # --- detail -----------------------------------------------------------------------------------

@@ -35,6 +35,21 @@ def my_orders(api: LocalApi, headers: Headers, query: str = "") -> Any:
     return api.request("GET", "/api/my-orders", headers=headers, query_string=query)
 
 
+def read_stale_stock(monkeypatch: pytest.MonkeyPatch, stock: Any) -> None:
+    """The order's read (before its transaction) sees `stock(product)` instead of the stock."""
+    from dataclasses import replace
+
+    import order_pricing
+    from order_store import read_basket
+
+    def stale_read(ids: Any, extra: Any, *, consistent: bool) -> Any:
+        products, others = read_basket(ids, extra, consistent=consistent)
+        stale = {pid: replace(p, stock=replace(p.stock, quantity=stock(p))) for pid, p in products.items()}
+        return stale, others
+
+    monkeypatch.setattr(order_pricing, "read_basket", stale_read)
+
+
 @pytest.fixture
 def customer(signed_in: Any) -> tuple[int, Headers]:
     result: tuple[int, Headers] = signed_in()
@@ -51,14 +66,18 @@ def test_order_is_created_with_the_django_shape_and_decrements_stock(api: LocalA
     response = order(api, headers, (mug.id, 2), (tea.id, 7))
     assert response.status == 201, response.body
     body = response.json()
-    assert list(body) == ["id", "parts", "created", "user", "status"]
+    # The Django app's fields first; status and prices are additions.
+    assert list(body) == ["id", "parts", "created", "user", "status", "subtotal", "discount_total", "total", "currency", "offers"]
     assert isinstance(body["id"], int)
     assert 0 < body["id"] < 2**53
     assert body["user"] == user_id
+    priced = {"discount": "0.00", "unit_price": "2.50"}
     assert body["parts"] == [
-        {"product": mug.id, "quantity_in_order": 2, "product_name": "Item 0"},
-        {"product": tea.id, "quantity_in_order": 7, "product_name": "Item 1"},
+        {"product": mug.id, "quantity_in_order": 2, "product_name": "Item 0", "line_total": "5.00", **priced},
+        {"product": tea.id, "quantity_in_order": 7, "product_name": "Item 1", "line_total": "17.50", **priced},
     ]
+    totals = {"subtotal": "22.50", "discount_total": "0.00", "total": "22.50", "currency": "USD", "offers": []}
+    assert {name: body[name] for name in totals} == totals
     assert body["created"].endswith("Z")
     created = datetime.fromisoformat(body["created"])
     assert created.utcoffset() is not None
@@ -71,7 +90,16 @@ def test_same_product_twice_is_one_part_with_the_total(api: LocalApi, customer: 
     (mug,) = make_products(5)
     response = order(api, headers, (mug.id, 2), (mug.id, 3))
     assert response.status == 201
-    assert response.json()["parts"] == [{"product": mug.id, "quantity_in_order": 5, "product_name": "Item 0"}]
+    assert response.json()["parts"] == [
+        {
+            "product": mug.id,
+            "quantity_in_order": 5,
+            "product_name": "Item 0",
+            "unit_price": "2.50",
+            "line_total": "12.50",
+            "discount": "0.00",
+        }
+    ]
     assert stock_of(mug.id) == [0]
 
 
@@ -174,8 +202,7 @@ def test_stock_taken_after_the_check_fails_the_transaction_with_a_400(
     """The read before the transaction is advisory; the transaction's condition decides."""
     _, headers = customer
     plenty, contested = make_products(10, 5)
-    stale = {p.id: p.model_copy(update={"quantity_in_stock": 100}) for p in (plenty, contested)}
-    monkeypatch.setattr(order_service, "get_products", lambda ids: {i: stale[i] for i in ids if i in stale})
+    read_stale_stock(monkeypatch, lambda product: 100)
     response = order(api, headers, (plenty.id, 1), (contested.id, 6))
     assert response.status == 400
     assert response.json()["errors"][0] | {"message": ""} == {
@@ -193,10 +220,13 @@ def test_product_removed_after_the_check_is_an_unknown_product(
     api: LocalApi, customer: tuple[int, Headers], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, headers = customer
+    import order_pricing
+    from order_store import read_basket
+
     plenty, doomed = make_products(10, 5)
-    snapshot = get_products([plenty.id, doomed.id])
+    snapshot = read_basket([plenty.id, doomed.id], [], consistent=True)
     remove_product(doomed.id)
-    monkeypatch.setattr(order_service, "get_products", lambda ids: snapshot)
+    monkeypatch.setattr(order_pricing, "read_basket", lambda ids, extra, consistent: snapshot)
     response = order(api, headers, (plenty.id, 1), (doomed.id, 1))
     assert response.status == 400
     assert response.json()["errors"] == [{"field": "parts.1.product", "product": doomed.id, "message": "Product does not exist."}]
@@ -428,7 +458,7 @@ def test_orders_live_in_a_partition_of_their_own_beside_an_id_guard(api: LocalAp
 
 
 def test_placing_an_order_checks_the_account_in_its_transaction_without_another_call(
-    api: LocalApi, customer: tuple[int, Headers], dynamodb_calls: Any
+    api: LocalApi, customer: tuple[int, Headers], offers_cache_warm: None, dynamodb_calls: Any
 ) -> None:
     user_id, headers = customer
     (mug,) = make_products(5)
@@ -491,9 +521,7 @@ def test_the_account_check_wins_over_a_stock_failure_in_the_same_transaction(
     _, username, password = new_user()
     tokens = api.request("POST", "/api/auth", json_body={"username": username, "password": password}).json()
     (short,) = make_products(2)
-    monkeypatch.setattr(
-        order_service, "get_products", lambda ids: {short.id: short.model_copy(update={"quantity_in_stock": 100})}
-    )
+    read_stale_stock(monkeypatch, lambda product: 100)
     set_active(username, False)
     assert_refused_for_the_account(order(api, {"Authorization": f"Bearer {tokens['access']}"}, (short.id, 5)))
     assert stock_of(short.id) == [2]
@@ -504,14 +532,14 @@ def test_stock_back_by_the_time_the_failure_is_examined_is_retried_not_reported(
 ) -> None:
     """The transaction's condition failed, but the re-read finds enough stock (restocked
     meanwhile): the order is retried, and persistent flapping ends as a 409, never a wrong 400."""
+    import order_pricing
     import order_store
-    from shop_common.stock import StockAsRead
 
     _, headers = customer
     (contested,) = make_products(5)
-    plenty = {contested.id: contested.model_copy(update={"quantity_in_stock": 100})}
-    monkeypatch.setattr(order_service, "get_products", lambda ids: plenty)
-    monkeypatch.setattr(order_store, "read_stocks", lambda ids: {contested.id: StockAsRead(100)})
+    read_stale_stock(monkeypatch, lambda product: 100)
+    stale_read = vars(order_pricing)["read_basket"]
+    monkeypatch.setattr(order_store, "read_basket", stale_read)  # the failure's read: stale too
     response = order(api, headers, (contested.id, 6))
     assert response.status == 409
     assert stock_of(contested.id) == [5]

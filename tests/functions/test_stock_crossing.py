@@ -15,7 +15,7 @@ import order_service
 from conftest import TABLE_NAME
 from order_models import OrderRequest
 from shop_common import stock
-from shop_common.catalog import add_products, get_products
+from shop_common.catalog import add_products
 from shop_common.errors import InvalidRequest, ServiceBusy
 from shop_common.models import NewProduct, Product
 from shop_common.stock import StockAsRead, StockTooLow, adjust_stock
@@ -79,7 +79,9 @@ def test_an_order_selling_out_moves_the_product_out_of_stock_at_once(api: LocalA
     assert_indexes_follow({mug.id: 0, tea.id: 4}, others_in_stock=0)
 
 
-def test_an_order_leaving_stock_touches_no_index_key_nor_the_count(api: LocalApi, customer: Headers, dynamodb_calls: Any) -> None:
+def test_an_order_leaving_stock_touches_no_index_key_nor_the_count(
+    api: LocalApi, customer: Headers, offers_cache_warm: None, dynamodb_calls: Any
+) -> None:
     (mug,) = make_products(3)
     dynamodb_calls.clear()
     assert order(api, customer, (mug.id, 2)).status == 201
@@ -90,7 +92,7 @@ def test_an_order_leaving_stock_touches_no_index_key_nor_the_count(api: LocalApi
 
 
 def test_an_order_costs_one_read_and_one_transaction_with_one_count_update_for_all_sell_outs(
-    api: LocalApi, customer: Headers, dynamodb_calls: Any
+    api: LocalApi, customer: Headers, offers_cache_warm: None, dynamodb_calls: Any
 ) -> None:
     """Calls per order unchanged (1 BatchGetItem + 1 TransactWriteItems): two sell-outs and a
     decrement are 1 check + 3 products + 1 count update + order + id guard = 7 items."""
@@ -114,19 +116,20 @@ def test_a_shortage_is_reported_as_before_and_changes_nothing(api: LocalApi, cus
 
 def _changing_stock_after_the_read(monkeypatch: pytest.MonkeyPatch, product_id: int, delta: int) -> None:
     """Between the order's advisory read and its transaction, staff change the stock once."""
-    read = get_products
+    import order_pricing
+    from order_store import read_basket as read
 
-    def read_then_change(product_ids: Any) -> Any:
-        products = read(product_ids)
-        monkeypatch.setattr(order_service, "get_products", read)
+    def read_then_change(product_ids: Any, extra: Any, *, consistent: bool) -> Any:
+        basket = read(product_ids, extra, consistent=consistent)
+        monkeypatch.setattr(order_pricing, "read_basket", read)
         assert adjust_stock(product_id, delta, 10**9) is not None
-        return products
+        return basket
 
-    monkeypatch.setattr(order_service, "get_products", read_then_change)
+    monkeypatch.setattr(order_pricing, "read_basket", read_then_change)
 
 
 def test_a_sell_out_chosen_from_a_stale_read_is_retried_as_a_decrement(
-    api: LocalApi, customer: Headers, dynamodb_calls: Any, monkeypatch: pytest.MonkeyPatch
+    api: LocalApi, customer: Headers, offers_cache_warm: None, dynamodb_calls: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Read 3, order 3: a sell-out. Restocked to 5 before the write: its condition fails, the
     product is read again and the order goes through as a plain decrement."""
@@ -139,7 +142,7 @@ def test_a_sell_out_chosen_from_a_stale_read_is_retried_as_a_decrement(
 
 
 def test_a_decrement_chosen_from_a_stale_read_is_retried_as_a_sell_out(
-    api: LocalApi, customer: Headers, dynamodb_calls: Any, monkeypatch: pytest.MonkeyPatch
+    api: LocalApi, customer: Headers, offers_cache_warm: None, dynamodb_calls: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Read 5, order 3: a decrement. Taken down to 3 before the write: its condition (more
     than 3 left) fails, the product is read again and the order sells it out."""
@@ -176,12 +179,12 @@ def _index_keys(product_id: int) -> set[str]:
 
 
 def test_a_product_not_yet_migrated_sells_out_comes_back_and_is_migrated_right(
-    api: LocalApi, customer: Headers, staff: Headers, dynamodb_calls: Any
+    api: LocalApi, customer: Headers, staff: Headers, offers_cache_warm: None, dynamodb_calls: Any
 ) -> None:
     """Until `shopctl migrate` gives it its keys and counts it, an old product still sells out
-    (the first attempt finds it has no keys, the second sells it out without them) and comes
-    back, and neither gives it keys nor changes the count: the migration then finds it as it
-    was and counts it once."""
+    (the order's read sees it has no keys, so it sells it out without them) and comes back,
+    and neither gives it keys nor changes the count: the migration then finds it as it was and
+    counts it once."""
     from shopctl.migrations import migrate
 
     old, other = make_products(2, 1)
@@ -189,7 +192,7 @@ def test_a_product_not_yet_migrated_sells_out_comes_back_and_is_migrated_right(
     assert in_stock_count() == 1
     dynamodb_calls.clear()
     assert order(api, customer, (old.id, 2)).status == 201
-    assert dynamodb_calls.operations == ["BatchGetItem", "TransactWriteItems", "BatchGetItem", "TransactWriteItems"]
+    assert dynamodb_calls.operations == ["BatchGetItem", "TransactWriteItems"]
     assert restock(api, staff, old.id, 4).json() == {"id": old.id, "quantity_in_stock": 4}
     assert order(api, customer, (old.id, 1)).status == 201
     assert restock(api, staff, old.id, -3).json() == {"id": old.id, "quantity_in_stock": 0}
@@ -244,7 +247,7 @@ def test_the_read_explaining_a_failure_collects_throttled_keys_then_gives_up_bus
 
 
 def test_a_restock_brings_a_sold_out_product_back_in_one_transaction(
-    api: LocalApi, customer: Headers, staff: Headers, dynamodb_calls: Any
+    api: LocalApi, customer: Headers, staff: Headers, offers_cache_warm: None, dynamodb_calls: Any
 ) -> None:
     mug, tea = make_products(2, 1)
     assert order(api, customer, (mug.id, 2)).status == 201

@@ -52,7 +52,7 @@ class StockAsRead:
     indexed: bool = True
 
 
-def crossing_update(product_id: int, read: StockAsRead, new: int) -> "TransactWriteItemTypeDef":
+def crossing_update(product_id: int, read: StockAsRead, new: int, *, price_key: str | None = None) -> "TransactWriteItemTypeDef":
     """A transaction's update moving a product's stock from `read` to `new`, on the other side
     of 0, with its stock state keys when it has them (then the count in stock changes too:
     `count_change`). Fails unless the stock is still `read.quantity` and the product still has
@@ -66,6 +66,9 @@ def crossing_update(product_id: int, read: StockAsRead, new: int) -> "TransactWr
         update = "SET quantity_in_stock = :new, GSI2PK = :price_state, GSI3PK = :stock_state"
         condition = "quantity_in_stock = :read AND attribute_exists(GSI3PK)"
         values |= {":price_state": keys["GSI2PK"], ":stock_state": keys["GSI3PK"]}
+    if price_key is not None:  # an order's guard on the price it charged (the sort key carries it)
+        condition += " AND GSI2SK = :price_key"
+        values[":price_key"] = price_key
     return {
         "Update": {
             "TableName": settings.table_name(),
