@@ -41,6 +41,8 @@ MALFORMED_BODIES: list[tuple[str, str | bytes, str, int]] = [
     ("NaN", '{"parts": [{"product": NaN, "quantity_in_order": 1}], "refresh": NaN}', JSON, 400),
     ("Infinity", '{"refresh": -Infinity}', JSON, 400),
     ("not JSON", "{not json", JSON, 400),
+    ("an array holding an object", '[{"refresh": "x", "username": "a", "password": "b"}]', JSON, 400),
+    ("a string", '"x"', JSON, 400),
     ("UTF-8 byte-order mark", '\ufeff{"refresh": "x"}', JSON, 400),
     ("over the size limit", '{"refresh": "' + "x" * MAX_BODY_BYTES + '"}', JSON, 413),
     ("multipart without a boundary", '{"refresh": "x"}', "multipart/form-data", 415),
@@ -134,7 +136,7 @@ def json_values(depth: int) -> st.SearchStrategy[Any]:
 
 @given(json_values(6))
 def test_parse_json_reads_what_json_loads_reads_within_the_limits(value: Any) -> None:
-    text = json.dumps(value)
+    text = json.dumps({"value": value})  # every body of this API is an object
     assert parse_json(text) == json.loads(text)
 
 
@@ -146,11 +148,12 @@ def test_parse_json_returns_what_json_loads_returns_or_a_400(text: str) -> None:
     except InvalidRequest:
         return  # invalid JSON, or JSON beyond a limit (NaN, a lone surrogate, depth, digits)
     assert parsed == json.loads(text)
+    assert isinstance(parsed, dict)
 
 
 @given(st.integers(min_value=MAX_DEPTH - 2, max_value=MAX_DEPTH + 2))
 def test_nesting_is_refused_beyond_the_depth_limit(depth: int) -> None:
-    text = "[" * depth + "]" * depth
+    text = '{"v":' + "[" * (depth - 1) + "]" * (depth - 1) + "}"  # `depth` levels, the object's included
     if depth <= MAX_DEPTH:
         assert parse_json(text) is not None
     else:
@@ -160,9 +163,10 @@ def test_nesting_is_refused_beyond_the_depth_limit(depth: int) -> None:
 
 @given(st.integers(min_value=MAX_INTEGER_DIGITS - 2, max_value=MAX_INTEGER_DIGITS + 2), st.booleans())
 def test_integers_are_refused_beyond_the_digit_limit(digits: int, negative: bool) -> None:
-    text = ("-" if negative else "") + "7" * digits
+    number = ("-" if negative else "") + "7" * digits
+    text = '{"v": ' + number + "}"
     if digits <= MAX_INTEGER_DIGITS:
-        assert parse_json(text) == int(text)
+        assert parse_json(text) == {"v": int(number)}
     else:
         with pytest.raises(InvalidRequest):
             parse_json(text)

@@ -137,12 +137,15 @@ def _check_strings(value: Any) -> None:
 
 
 def parse_json(text: str) -> Any:
-    """The JSON value of a body that `with_json_body` let through, within the limits above;
-    raises InvalidRequest (400) for anything else."""
+    """The JSON object of a body that `with_json_body` let through, within the limits above;
+    raises InvalidRequest (400) for anything else (an array or a scalar included)."""
     _check_depth(text)
     try:
         value = json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         raise _invalid("Request body is not valid JSON.") from error
+    if not isinstance(value, dict):
+        # Every body of this API is an object; powertools would take a one-item array for its item.
+        raise _invalid("Request body must be a JSON object.")
     _check_strings(value)
     return value
