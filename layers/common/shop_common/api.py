@@ -6,6 +6,7 @@ bounded by `shop_common.request_body` before powertools or a model sees them.
 """
 
 import json
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
@@ -107,11 +108,46 @@ def _unexpected_error(_: Exception) -> Response[str]:
     return json_response(500, {"detail": "Internal server error."})
 
 
+# The request a thread is resolving. Powertools keeps the current event and Lambda context as
+# attributes of its BaseRouter class, shared by every resolver in the process: right on Lambda
+# (one request per process at a time), wrong wherever several containers' resolvers run at once
+# in one process (the local server's worker processes, the tests' threads), where one request
+# was seen routed with another's body.
+_request = threading.local()
+
+
 class ShopResolver(APIGatewayHttpResolver):
     """Powertools' resolver, with every request body checked before routing (media type, size,
-    encoding) and parsed within bounds (depth, integer digits) when a route reads it."""
+    encoding) and parsed within bounds (depth, integer digits) when a route reads it, and the
+    current event and context kept per thread."""
+
+    @property  # type: ignore[override]
+    def current_event(self) -> APIGatewayProxyEventV2:
+        event: APIGatewayProxyEventV2 = _request.event
+        return event
+
+    @current_event.setter
+    def current_event(self, value: APIGatewayProxyEventV2) -> None:
+        _request.event = value
+
+    @property
+    def lambda_context(self) -> LambdaContext:
+        context: LambdaContext = _request.context
+        return context
+
+    @lambda_context.setter
+    def lambda_context(self, value: LambdaContext) -> None:
+        _request.context = value
+
+    def _to_proxy_event(self, event: dict[str, Any]) -> APIGatewayProxyEventV2:
+        # Powertools converts the event once per request, right before storing it on its class.
+        proxy = super()._to_proxy_event(event)
+        assert isinstance(proxy, APIGatewayProxyEventV2)
+        _request.event = proxy
+        return proxy
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        _request.context = context
         try:
             event = with_json_body(event)
         except ShopError as error:
