@@ -93,6 +93,7 @@ import json, sys, time
 started = time.perf_counter()
 import {module} as handler_module
 imported = time.perf_counter()
+{prepare}
 class Context:
     function_name = "{function}"
     memory_limit_in_mb = 512
@@ -155,15 +156,24 @@ def first_request_times(runs: int) -> None:
         "AuthFunction (sign-in, no KDF)": ("AuthFunction", SCENARIOS[4], 200),
     }
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in ["floor: import boto3 + client + GetItem", *cases]}
-    refs = {**parameter_defaults(), "ShopTable": "bench", "JwtSigningSecret": "bench-jwt"}
+    refs = {**parameter_defaults(), "ShopTable": "bench", "JwtSigningSecret": "bench-jwt", "ImagesBucket": "bench-images"}
     for run in range(runs + 1):  # the first round warms the file cache and is not counted
         print(f"run {run}/{runs}", file=sys.stderr)
         for name in samples:
             logical_id, scenario, status = cases.get(name, ("ProductsFunction", SCENARIOS[0], 200))
-            answers = {response.target: response.body for response in recorded[scenario]} | {"GetSecretValue": secret}
+            # The scenario's own answers first; a call the warm recording did not make (its
+            # result was cached by then, e.g. in a per-container cache) gets another scenario's.
+            others = {response.target: response.body for name in recorded for response in recorded[name]}
+            own = {response.target: response.body for response in recorded[scenario]}
+            answers = {"GetItem": b"{}"} | others | own | {"GetSecretValue": secret}  # {}: the floor's item absent
             spec = specs[logical_id]
             environment = {**resolved_environment(spec, refs), "POWERTOOLS_LOG_LEVEL": "WARNING"}
-            code = FIRST_REQUEST.format(module=spec.module, function=logical_id, handler=spec.function_name, status=status)
+            # The recorded account's hash has 1 iteration: made today's work factor, sign-in does
+            # not upgrade it (a full key derivation and a write) on the first request.
+            prepare = "import passwords; passwords.ITERATIONS = 1" if logical_id == "AuthFunction" else ""
+            code = FIRST_REQUEST.format(
+                module=spec.module, function=logical_id, handler=spec.function_name, status=status, prepare=prepare
+            )
             with canned_aws(answers) as endpoint:
                 env = {**os.environ, **environment, "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": "eu-west-1"}
                 env |= {
@@ -177,8 +187,10 @@ def first_request_times(runs: int) -> None:
                     env=env,
                     capture_output=True,
                     text=True,
-                    check=True,
+                    check=False,
                 )
+            if result.returncode:
+                sys.exit(f"{name} failed:\n{result.stderr[-3000:]}")
             if run:
                 imported, first = json.loads(result.stderr.strip().splitlines()[-1])
                 samples[name].append((imported, first))
@@ -203,7 +215,7 @@ def main() -> None:
         first_request_times(args.runs)
         return
 
-    refs = {**parameter_defaults(), "ShopTable": "bench-table", "JwtSigningSecret": "bench-secret"}
+    refs = {**parameter_defaults(), "ShopTable": "bench-table", "JwtSigningSecret": "bench-secret", "ImagesBucket": "bench-img"}
     with tempfile.TemporaryDirectory() as scratch:
         layer, function_dirs = ship(Path(scratch)) if args.shipped else (layer_paths()[0], {})
         targets: dict[str, tuple[str, list[Path], dict[str, str]]] = {"boto3 + DynamoDB client": (BASELINE, [], {})}

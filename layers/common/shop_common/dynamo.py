@@ -5,7 +5,8 @@ and it is the only interface that exposes transactions and cancellation reasons 
 A local endpoint is picked up from `AWS_ENDPOINT_URL_DYNAMODB`, which botocore reads itself.
 
 The client is boto3's own, with botocore's shape-walking validation and parsing replaced by
-compiled equivalents through its public event hooks (see `dynamo_fast_paths`); conversions
+compiled equivalents through its public event hooks (see `dynamo_fast_paths`), behind a lean
+request path for the operations made on every request (see `dynamo_wire`); conversions
 take a direct path for the common types and leave the rest to boto3's TypeSerializer and
 TypeDeserializer, with the same results (tests/layer/test_dynamo_client.py compares them).
 """
@@ -13,13 +14,15 @@ TypeDeserializer, with the same results (tests/layer/test_dynamo_client.py compa
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
+import boto3.session
 from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
 from botocore.config import Config
 
 from shop_common.dynamo_fast_paths import DynamoFastPaths
+from shop_common.dynamo_wire import LeanDynamoDB
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -40,9 +43,21 @@ _create_decimal = DYNAMODB_CONTEXT.create_decimal
 
 @cache
 def client() -> "DynamoDBClient":
-    dynamodb = boto3.client("dynamodb", config=_CLIENT_CONFIG)
-    DynamoFastPaths().install(dynamodb.meta.events)
-    return dynamodb
+    """The container's client: that of boto3's default session (which `boto3.client` uses)."""
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    return client_for(boto3.DEFAULT_SESSION)
+
+
+def client_for(session: boto3.session.Session) -> "DynamoDBClient":
+    """boto3's client behind the lean path for the hot operations (`dynamo_wire`): the same
+    methods, results, errors, retries and events. The lean path signs with the credentials the
+    session resolved, which its clients sign with (checked on botocore's first request)."""
+    dynamodb = session.client("dynamodb", config=_CLIENT_CONFIG)
+    fast_paths = DynamoFastPaths()
+    fast_paths.install(dynamodb.meta.events)
+    return cast("DynamoDBClient", LeanDynamoDB(dynamodb, session.get_credentials(), fast_paths))
 
 
 def query_page(query: dict[str, Any], limit: int) -> tuple[list[dict[str, Any]], bool]:
