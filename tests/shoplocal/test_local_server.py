@@ -100,7 +100,9 @@ def test_an_order_takes_stock_and_shows_in_my_orders(server: LocalServer, demo_h
     placed = server.request("POST", "/api/order", {"parts": [{"product": product["id"], "quantity_in_order": 2}]}, demo_headers)
     assert placed.status == 201, placed.body
     order = placed.json()
-    assert order["parts"] == [{"product": product["id"], "quantity_in_order": 2, "product_name": product["name"]}]
+    (part,) = order["parts"]
+    assert (part["product"], part["quantity_in_order"], part["product_name"]) == (product["id"], 2, product["name"])
+    assert part["unit_price"] == product["price"]
     after = next(p for p in all_products(server) if p["id"] == product["id"])
     assert after["quantity_in_stock"] == product["quantity_in_stock"] - 2
     mine = server.request("GET", "/api/my-orders", headers=demo_headers)
