@@ -46,8 +46,9 @@ def transactional_write_units(kilobytes: float) -> float:
 
 def endpoints(item_kb: float) -> list[Endpoint]:
     page = 50
-    # Counters item (eventually consistent GetItem) + a Query of 50 products on the index.
-    products = read_units(0.1, consistent=False) + read_units(page * item_kb, consistent=False)
+    # A link: a Query of 51 keys on the keys-only index of every product (~70 bytes each), then
+    # one BatchGetItem of the 50 products and the counters item, each item rounded up to 4 KB.
+    products = read_units(51 * 0.07, consistent=False) + (page + 1) * read_units(item_kb, consistent=False)
 
     def order(lines: int) -> Endpoint:
         advisory_reads = lines * read_units(item_kb, consistent=False)  # BatchGetItem rounds per item

@@ -80,6 +80,15 @@ def main() -> None:
         second = measure("GET next link (page 2)", "GET", "/api/products", query_string=urlsplit(first["next"]).query)
         third = measure("GET next link (page 3)", "GET", "/api/products", query_string=urlsplit(second["next"]).query)
         measure("GET previous link (page 2)", "GET", "/api/products", query_string=urlsplit(third["previous"]).query)
+        crossing = encode_cursor("a", 950, 20, 50)
+        measure(
+            "GET next link (page 20: ids 951-1000, across a bucket)",
+            "GET",
+            "/api/products",
+            query_string=f"page=20&limit=50&cursor={crossing}",
+        )
+        widest_page = measure("GET ?limit=100 (page 1)", "GET", "/api/products", query_string="limit=100")
+        measure("GET next link (limit 100)", "GET", "/api/products", query_string=urlsplit(widest_page["next"]).query)
         measure("GET ?page=20&limit=50 (ids 951-1000: two buckets)", "GET", "/api/products", query_string="page=20&limit=50")
         last_page = (args.products + 49) // 50
         measure(f"GET ?page={last_page} (last page)", "GET", "/api/products", query_string=f"page={last_page}")
@@ -108,6 +117,25 @@ def main() -> None:
             ("cursor after the largest id (404)", encode_cursor("a", 10**16 - 1, page, 50)),
         ):
             measure(f"GET {label}", "GET", "/api/products", query_string=f"page={page}&limit=50&cursor={cursor}")
+        # A catalogue thinned to one product per bucket (more than 99.9 % of its ids deleted).
+        thinned = []
+        for n in range(60):
+            catalog._allocate_ids(catalog.BUCKET_SIZE - 1)
+            thinned += add_products([NewProduct(name=f"T{n}", price=Decimal("1.00"), quantity_in_stock=1000)])
+        cursor = encode_cursor("a", far[-1].id, page, 50)
+        measure(
+            "GET next link into 60 buckets of one product",
+            "GET",
+            "/api/products",
+            query_string=f"page={page}&limit=50&cursor={cursor}",
+        )
+        cursor = encode_cursor("b", thinned[-1].id, page, 50)
+        measure(
+            "GET previous link down 50 buckets of one product",
+            "GET",
+            "/api/products",
+            query_string=f"page={page}&limit=50&cursor={cursor}",
+        )
         measure("GET ?page=1000000000 (404)", "GET", "/api/products", query_string="page=1000000000")
         measure("GET ?limit=1000000000 (capped at 100)", "GET", "/api/products", query_string="limit=1000000000")
         widest = [{"product": n % 50 + 1, "quantity_in_order": 1} for n in range(200)]

@@ -11,6 +11,10 @@
    conditioned on the name and stock state it was read with (docs/data-model.md, "Filters,
    search and ordering"). Run it right after deploying: until a product is migrated, the
    filters and search do not show it.
+4. Products get their place in the index of every product (`GSI4PK = PRODUCTS`, `GSI4SK` = the
+   id, 12 digits), which page 1 and the listing's links read: one UpdateItem per product, on
+   condition that it still exists. Until a product has it, page 1 and the links do not show it
+   (typed page numbers do).
 
 Idempotent: each step only touches items still in the old form, and an interrupted run is
 finished by running it again. `shopctl import` applies the same changes to an old export file.
@@ -28,18 +32,26 @@ from shoplocal.template import put_code_on_path
 put_code_on_path()
 from accounts import directory_keys, login_key  # noqa: E402 - importable only after the line above
 from shop_common import settings  # noqa: E402
-from shop_common.catalog import _product_from_item, in_stock_count_update, product_item, word_puts  # noqa: E402
+from shop_common.catalog import (  # noqa: E402
+    _product_from_item,
+    all_products_keys,
+    in_stock_count_update,
+    product_item,
+    word_puts,
+)
 from shop_common.dynamo import client, from_attributes, to_attributes  # noqa: E402
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import ScanOutputTypeDef
 
 _BATCH = 25  # BatchWriteItem's limit
-# Items still in the old form: orders in a user's partition, profiles without `is_active`.
+# Items still in the old form: orders in a user's partition, profiles without `is_active`,
+# products without the keys of the price and stock indexes or of the index of every product.
 _OLD_FORM = (
     "begins_with(PK, :user) AND (begins_with(SK, :order)"
     " OR (SK = :profile AND (attribute_not_exists(is_active) OR attribute_not_exists(GSI1PK))))"
-    " OR (begins_with(PK, :product) AND SK = :product_sk AND attribute_not_exists(GSI3PK))"
+    " OR (begins_with(PK, :product) AND SK = :product_sk"
+    " AND (attribute_not_exists(GSI3PK) OR attribute_not_exists(GSI4PK)))"
 )
 _OLD_FORM_VALUES = {":user": "USER#", ":order": "ORDER#", ":profile": "PROFILE", ":product": "PRODUCT#", ":product_sk": "PRODUCT"}
 
@@ -55,8 +67,18 @@ def is_old_profile(item: Item) -> bool:
     return bool(item["PK"]["S"].startswith("USER#") and item["SK"]["S"] == "PROFILE" and old)
 
 
+def _is_product(item: Item) -> bool:
+    return bool(item["PK"]["S"].startswith("PRODUCT#") and item["SK"]["S"] == "PRODUCT")
+
+
 def is_old_product(item: Item) -> bool:
-    return bool(item["PK"]["S"].startswith("PRODUCT#") and item["SK"]["S"] == "PRODUCT" and "GSI3PK" not in item)
+    return _is_product(item) and ("GSI3PK" not in item or "GSI4PK" not in item)
+
+
+def listed_product(item: Item) -> Item:
+    """The product with its place in the index of every product (GSI4)."""
+    product_id = int(item["PK"]["S"].removeprefix("PRODUCT#"))
+    return {**item, **to_attributes(all_products_keys(product_id))}
 
 
 def moved_order(item: Item) -> Item:
@@ -80,6 +102,8 @@ def upgrade_items(items: list[Item]) -> list[Item]:
             item = moved_order(item)
             if (item["PK"]["S"], item["SK"]["S"]) in keys:
                 continue  # exported halfway through a migration: the new copy is in the file too
+        elif _is_product(item) and "GSI4PK" not in item:
+            item = listed_product(item)
         elif is_old_profile(item):
             user_id = item["PK"]["S"].removeprefix("USER#")
             item = {
@@ -146,12 +170,13 @@ def _index_product(item: Item) -> None:
         "Update": {
             "TableName": settings.table_name(),
             "Key": {"PK": item["PK"], "SK": item["SK"]},
-            "UpdateExpression": "SET GSI2PK = :gsi2pk, GSI2SK = :gsi2sk, GSI3PK = :gsi3pk, GSI3SK = :gsi3sk",
+            "UpdateExpression": "SET GSI2PK = :gsi2pk, GSI2SK = :gsi2sk, GSI3PK = :gsi3pk, GSI3SK = :gsi3sk,"
+            " GSI4PK = :gsi4pk, GSI4SK = :gsi4sk",
             "ConditionExpression": "attribute_not_exists(GSI3PK) AND #name = :name AND "
             + ("quantity_in_stock > :zero" if in_stock else "quantity_in_stock = :zero"),
             "ExpressionAttributeNames": {"#name": "name"},
             "ExpressionAttributeValues": {
-                **{f":{name.lower()}": keys[name] for name in ("GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")},
+                **{f":{name.lower()}": keys[name] for name in ("GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK")},
                 **to_attributes({":name": product.name, ":zero": 0}),
             },
         }
@@ -164,8 +189,33 @@ def _index_product(item: Item) -> None:
             raise
         # Changed since the scan (an order, an edit, already indexed): read it again and retry.
         fresh = client().get_item(TableName=settings.table_name(), Key={"PK": item["PK"], "SK": item["SK"]}, ConsistentRead=True)
-        if "Item" in fresh and is_old_product(fresh["Item"]):
-            _index_product(fresh["Item"])
+        if "Item" in fresh:
+            _migrate_product(fresh["Item"])
+
+
+def _list_product(item: Item) -> None:
+    """Give a product indexed by price and stock its place in the index of every product: its
+    keys derive from its id alone, so setting them again is harmless; a product deleted since
+    the scan is left deleted."""
+    keys = listed_product(item)
+    try:
+        client().update_item(
+            TableName=settings.table_name(),
+            Key={"PK": item["PK"], "SK": item["SK"]},
+            UpdateExpression="SET GSI4PK = :gsi4pk, GSI4SK = :gsi4sk",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":gsi4pk": keys["GSI4PK"], ":gsi4sk": keys["GSI4SK"]},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+
+
+def _migrate_product(item: Item) -> None:
+    if "GSI3PK" not in item:
+        _index_product(item)  # sets the keys of every index
+    elif "GSI4PK" not in item:
+        _list_product(item)
 
 
 def migrate(on_progress: Callable[[int], None]) -> tuple[int, int]:
@@ -188,7 +238,7 @@ def migrate(on_progress: Callable[[int], None]) -> tuple[int, int]:
             flagged += 1
             on_progress(1)
         for product in (item for item in items if is_old_product(item)):
-            _index_product(product)
+            _migrate_product(product)
             on_progress(1)
     return moved, flagged
 

@@ -153,6 +153,9 @@ class Access:
     attributes: frozenset[str] | None  # None: every attribute (no projection, or old values returned)
     enclosing_operation: str | None = None
     return_values: str | None = None
+    # The partition keys of every item of the same request (a BatchGetItem's keys): a
+    # ForAllValues condition must allow all of them in one statement.
+    request_partitions: frozenset[str] = frozenset()
 
 
 def _transaction_accesses(params: dict[str, Any]) -> set[Access]:
@@ -186,7 +189,10 @@ def _accesses(calls: list[Any]) -> set[Access]:
         elif call.operation == "BatchGetItem":
             for request in params["RequestItems"].values():
                 names = frozenset({"PK", "SK", *_attribute_names(request, "ProjectionExpression")})
-                accesses |= {Access("dynamodb:BatchGetItem", "table", key["PK"]["S"], names) for key in request["Keys"]}
+                partitions = frozenset(key["PK"]["S"] for key in request["Keys"])
+                accesses |= {
+                    Access("dynamodb:BatchGetItem", "table", key, names, request_partitions=partitions) for key in partitions
+                }
         elif call.operation == "TransactWriteItems":
             accesses |= _transaction_accesses(params)
         elif call.operation in ("PutItem", "UpdateItem", "DeleteItem"):
@@ -213,7 +219,10 @@ class Grant:
         return (
             access.action in self.actions
             and access.resource == self.resource
-            and any(fnmatch.fnmatchcase(access.partition, pattern) for pattern in self.partitions)
+            and all(
+                any(fnmatch.fnmatchcase(partition, pattern) for pattern in self.partitions)
+                for partition in {access.partition, *access.request_partitions}
+            )
             and (self.attributes is None or (access.attributes is not None and access.attributes <= self.attributes))
             and (self.enclosing_operations is None or access.enclosing_operation in self.enclosing_operations)
             and (self.return_values is None or access.return_values is None or access.return_values in self.return_values)

@@ -1,9 +1,13 @@
 """The product listing's pagination: the Django app's `page`/`limit` pages, at a bounded cost.
 
-Page 1 and every `next`/`previous` link cost one GetItem plus one Query of `limit` + 1 items
-(two more when the page crosses into the next non-empty bucket): the links carry a cursor
-besides the page number. A `page=N` typed by hand costs one Query of the catalogue counters,
-then the same reads as a link. docs/data-model.md states each bound ("Worst case per request").
+Page 1 and every `next`/`previous` link cost two calls, whatever the cursor and however many
+products were deleted: one Query of the keys-only index of every product (`limit` + 1 ids
+forwards, `limit` backwards), then one BatchGetItem of the page's products together with the
+catalogue counters (the exact `count`); a page of 100 takes one BatchGetItem more, as one takes
+at most 100 keys. The links carry a cursor besides the page number. A `page=N` typed by hand
+costs one Query of the catalogue counters, then one Query of the listing index's bucket holding
+the offset (and of the next non-empty one). docs/data-model.md states each bound ("Worst case
+per request").
 
 A cursor names the id the page starts after ("a") or ends before ("b"), and the page number and
 page size it was issued for. The page and limit of the request must be those: a cursor is a
@@ -16,14 +20,7 @@ and the request costs what a typed `page=N` costs.
 from dataclasses import dataclass
 from typing import Any
 
-from shop_common.catalog import (
-    CatalogStats,
-    catalog_stats,
-    catalog_stats_and_buckets,
-    products_after,
-    products_at_offset,
-    products_before,
-)
+from shop_common.catalog import catalog_stats_and_buckets, product_ids_beyond, products_and_count, products_at_offset
 from shop_common.cursors import decode_cursor_numbers, encode_cursor
 from shop_common.errors import InvalidRequest, NotFound
 from shop_common.models import Product
@@ -67,29 +64,35 @@ def _shortcut(cursor: str, page: int, limit: int) -> _Shortcut | None:
     return _Shortcut(tag, edge)
 
 
-def _page_at(page: int, limit: int) -> tuple[CatalogStats, list[Product], bool]:
-    """A page by number: the counters locate it. Returns the page and whether more follow."""
+def _page_at(page: int, limit: int) -> tuple[int, list[Product], bool]:
+    """A page by number: the counters locate it. Returns the count, the page and whether more
+    follow."""
     stats, buckets = catalog_stats_and_buckets()
     offset = (page - 1) * limit
     results = products_at_offset(offset, limit, stats, buckets) if offset < stats.product_count else []
-    return stats, results, offset + limit < stats.product_count
+    return stats.product_count, results, offset + limit < stats.product_count
+
+
+def _linked_page(page: int, limit: int, shortcut: _Shortcut | None) -> tuple[int, list[Product], bool]:
+    """Page 1 or a link's page: the ids past the cursor's edge, then those products and the count."""
+    forward = shortcut is None or shortcut.tag == AFTER
+    # Forwards, one id more than the page tells whether a next page exists, even when products
+    # before the cursor were deleted since it was issued.
+    found = product_ids_beyond(shortcut.edge if shortcut else 0, limit + 1 if forward else limit, forward=forward)
+    page_ids = found[:limit] if forward else found[::-1]
+    if not page_ids and (page > 1 or shortcut):
+        raise NotFound("Invalid page.", code="invalid_page")  # before reading anything more
+    results, count = products_and_count(page_ids)
+    return count, results, len(found) > limit if forward else page * limit < count
 
 
 def product_page(page: int, limit: int, cursor: str | None) -> ProductPage:
     limit = min(limit, MAX_LIMIT)
     shortcut = _shortcut(cursor, page, limit) if cursor else None
     if shortcut is None and page > 1:
-        stats, results, more = _page_at(page, limit)
-    elif shortcut is None or shortcut.tag == AFTER:
-        stats = catalog_stats()
-        # One product more than the page tells whether a next page exists, even when products
-        # before the cursor were deleted since it was issued.
-        found = products_after(shortcut.edge if shortcut else 0, limit + 1, stats)
-        results, more = found[:limit], len(found) > limit
+        count, results, more = _page_at(page, limit)
     else:
-        stats = catalog_stats()
-        results = products_before(shortcut.edge, limit, stats)
-        more = page * limit < stats.product_count
+        count, results, more = _linked_page(page, limit, shortcut)
     if not results and (page > 1 or shortcut):
         raise NotFound("Invalid page.", code="invalid_page")
 
@@ -101,4 +104,4 @@ def product_page(page: int, limit: int, cursor: str | None) -> ProductPage:
         previous_query = {"page": 1, "limit": limit}  # page 1 is as cheap as any link
     elif page > 2:
         previous_query = {"page": page - 1, "limit": limit, "cursor": encode_cursor(BEFORE, results[0].id, page - 1, limit)}
-    return ProductPage(stats.product_count, results, next_query, previous_query)
+    return ProductPage(count, results, next_query, previous_query)

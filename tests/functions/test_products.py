@@ -307,12 +307,19 @@ def test_links_and_page_numbers_walk_every_product_once_in_id_order(
     remaining = [product for product in products if product["id"] not in removed]
 
     def visit(query: str) -> Any:
+        """Page 1 or a link: the bound of docs/data-model.md, one Query of the index of every
+        product and one BatchGetItem of the page with the catalogue counters."""
         dynamodb_calls.clear()
         page = get_page(api, query)
-        # The bound of docs/data-model.md: a GetItem or the counters, a Query of the bucket the
-        # page starts in, the counters, one Query per further bucket the page (and one more) reaches.
-        reached = len({catalog.bucket_of(product["id"]) for product in page["results"]}) + 1
-        assert len(dynamodb_calls.calls) <= 3 + reached
+        assert dynamodb_calls.operations == ["Query", "BatchGetItem"]
+        return page
+
+    def visit_typed(query: str) -> Any:
+        """A typed page number: the counters, then one Query per bucket the page reaches."""
+        dynamodb_calls.clear()
+        page = get_page(api, query)
+        reached = len({catalog.bucket_of(product["id"]) for product in page["results"]})
+        assert len(dynamodb_calls.calls) <= 1 + reached
         return page
 
     pages = [visit(f"limit={limit}")]
@@ -326,7 +333,7 @@ def test_links_and_page_numbers_walk_every_product_once_in_id_order(
         backwards.append(visit(urlsplit(backwards[-1]["previous"]).query))
     assert backwards == pages[::-1]
     for number, page in enumerate(pages, start=1):
-        assert visit(f"page={number}&limit={limit}") == page
+        assert (visit if number == 1 else visit_typed)(f"page={number}&limit={limit}") == page
     assert api.request("GET", "/api/products", query_string=f"page={len(pages) + 1}&limit={limit}").status == 404
 
 
@@ -341,3 +348,85 @@ def test_no_request_scans_the_table(api: LocalApi, dynamodb_calls: Any) -> None:
     for query in ("", "page=2&limit=7", "limit=3"):
         get_page(api, query)
     assert "Scan" not in dynamodb_calls.operations
+
+
+# --- the index of every product (GSI4): page 1 and links ----------------------------------------
+
+
+def listed_ids() -> list[int]:
+    """The ids in the index of every product, read with boto3 (the oracle of the keys)."""
+    response = client().query(
+        TableName=shop_settings.table_name(),
+        IndexName="GSI4",
+        KeyConditionExpression="GSI4PK = :all",
+        ExpressionAttributeValues=to_attributes({":all": "PRODUCTS"}),
+    )
+    return [int(item["GSI4SK"]["S"]) for item in response["Items"]]
+
+
+def test_the_count_of_every_link_is_exact_after_adds_and_deletes(api: LocalApi) -> None:
+    products = make_products(12)
+    page = get_page(api, "limit=4")
+    assert page["count"] == 12
+    remove_product(2)  # on the page already seen
+    remove_product(6)  # on the next page
+    page = follow(api, page["next"])
+    assert (page["count"], [product["id"] for product in page["results"]]) == (10, [5, 7, 8, 9])
+    make_products(3)  # ids 13-15
+    page = follow(api, page["next"])
+    assert (page["count"], [product["id"] for product in page["results"]]) == (13, [10, 11, 12, 13])
+    remove_product(products[-1]["id"])  # id 12, on the page just read
+    page = follow(api, page["previous"])
+    assert (page["count"], [product["id"] for product in page["results"]]) == (12, [5, 7, 8, 9])
+
+
+def test_every_product_write_keeps_its_place_in_the_index_of_every_product(api: LocalApi, signed_in: Any) -> None:
+    make_products(3, stock=1)
+    assert listed_ids() == [1, 2, 3]
+    _, staff = signed_in(is_staff=True)
+    edit = {"name": "Renamed", "price": "7.00", "sku": "R-1"}
+    assert api.request("PATCH", "/api/products/2", json_body=edit, headers=staff).status == 200
+    assert api.request("POST", "/api/products/2/stock", json_body={"delta": -1}, headers=staff).status == 200
+    _, customer = signed_in()
+    sell_out = {"parts": [{"product": 3, "quantity_in_order": 1}]}
+    assert api.request("POST", "/api/order", json_body=sell_out, headers=customer).status == 201
+    created = api.request(
+        "POST", "/api/products", json_body={"name": "New", "price": "1.00", "quantity_in_stock": 1}, headers=staff
+    )
+    assert created.status == 201
+    assert api.request("DELETE", "/api/products/1", headers=staff).status == 204
+    assert listed_ids() == [2, 3, 4]
+    assert [product["id"] for product in get_page(api)["results"]] == [2, 3, 4]
+
+
+def test_migrate_lists_products_written_before_the_index_of_every_product(api: LocalApi) -> None:
+    from shopctl.migrations import count_old_items, migrate, upgrade_items
+
+    make_products(5)
+    table = shop_settings.table_name()
+    for product_id in (2, 4):  # as an earlier version wrote them
+        key = to_attributes({"PK": f"PRODUCT#{product_id}", "SK": "PRODUCT"})
+        client().update_item(TableName=table, Key=key, UpdateExpression="REMOVE GSI4PK, GSI4SK")
+    assert [product["id"] for product in get_page(api)["results"]] == [1, 3, 5]
+    assert count_old_items() == 2
+    migrate(lambda _: None)
+    assert (count_old_items(), listed_ids()) == (0, [1, 2, 3, 4, 5])
+    migrate(lambda _: None)  # idempotent: nothing left to do
+    assert listed_ids() == [1, 2, 3, 4, 5]
+    assert [product["id"] for product in get_page(api)["results"]] == [1, 2, 3, 4, 5]
+    old_export = client().get_item(TableName=table, Key=to_attributes({"PK": "PRODUCT#2", "SK": "PRODUCT"}))["Item"]
+    (upgraded,) = upgrade_items([{name: value for name, value in old_export.items() if not name.startswith("GSI4")}])
+    assert upgraded == old_export
+
+
+def test_migrate_gives_a_product_without_any_index_keys_its_place_too(api: LocalApi) -> None:
+    from shopctl.migrations import migrate
+
+    make_products(2)
+    key = to_attributes({"PK": "PRODUCT#1", "SK": "PRODUCT"})
+    client().update_item(
+        TableName=shop_settings.table_name(), Key=key, UpdateExpression="REMOVE GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK"
+    )
+    assert listed_ids() == [2]
+    migrate(lambda _: None)
+    assert listed_ids() == [1, 2]

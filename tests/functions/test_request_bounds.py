@@ -16,11 +16,15 @@ from shoplocal.gateway.invoke import LocalApi
 Headers = dict[str, str]
 HUGE_ID = 10**16 - 1  # the largest id a cursor can hold
 
-# The bounds in docs/data-model.md. A listing request: one GetItem of the catalogue counters,
-# one Query of the bucket the page starts in, then, if the page runs past that bucket, one
-# Query of the bucket counters and one Query per further non-empty bucket the page reaches.
-LINK_CALLS = 4  # where every bucket the page reaches holds limit + 1 products or more
+# The bounds in docs/data-model.md. Page 1 and a link: one Query of the index of every
+# product (GSI4, keys only), one BatchGetItem of the page's products with the catalogue
+# counters; BatchGetItem takes 100 keys, so a page of 100 (and the counters) takes a second.
+LINK_CALLS = 2
 TYPED_PAGE_CALLS = 3  # counters Query, the page's bucket, the next bucket
+
+
+def link_calls(limit: int) -> int:
+    return LINK_CALLS if limit < 100 else LINK_CALLS + 1
 
 
 def add(count: int, stock: int = 1_000) -> None:
@@ -64,68 +68,114 @@ def ids(response: Any) -> list[int]:
 # --- GET /api/products ------------------------------------------------------------------------
 
 
+def assert_one_link(dynamodb_calls: Any, limit: int, page_size: int) -> None:
+    """The calls of page 1 or a link: one Query of at most `limit` + 1 keys, then the page's
+    products and the catalogue counters (1 BatchGetItem, 2 for a page of 100)."""
+    query, *reads = dynamodb_calls.calls
+    assert (query.operation, query.params["IndexName"]) == ("Query", "GSI4")
+    assert query.items_read <= limit + 1
+    assert [read.operation for read in reads] == ["BatchGetItem"] * (1 if page_size < 100 else 2)
+    assert sum(read.items_read for read in reads) == page_size + 1  # + CATALOG/META
+    assert len(dynamodb_calls.calls) <= link_calls(limit)
+
+
 @pytest.mark.parametrize(
-    ("query", "status"),
+    ("query", "page_size"),
     [
-        # Cursors issued before they named their page: the page number decides, as typed.
-        ("page=3&limit=5&cursor=YjEwMDAwMDA", 200),  # b1000000, the issue's reproducer
-        (f"page=3&limit=5&cursor={encode_cursor('b', HUGE_ID)}", 200),
-        (f"page=2&limit=5&cursor={encode_cursor('a', HUGE_ID)}", 200),
         # Cursors naming their page, with ids anywhere.
-        (f"page=3&limit=5&cursor={encode_cursor('b', HUGE_ID, 3, 5)}", 200),
-        (f"page=2&limit=5&cursor={encode_cursor('a', HUGE_ID, 2, 5)}", 404),
-        (f"page=2&limit=5&cursor={encode_cursor('a', 10, 2, 5)}", 200),  # into 1,000 empty buckets
-        (f"page=3&limit=5&cursor={encode_cursor('b', 10_011, 3, 5)}", 200),  # down across them
-        (f"page=3&limit=5&cursor={encode_cursor('b', 10_031, 3, 5)}", 200),  # down from a removed run
-        (f"page=2&limit=100&cursor={encode_cursor('a', 0, 2, 100)}", 200),
-        (f"page=2&limit=100&cursor={encode_cursor('b', 1, 2, 100)}", 404),
-        # Huge pages and limits.
-        ("page=1000000000&limit=100", 404),
-        ("page=4&limit=1000000000", 404),
-        ("limit=1000000000", 200),
+        (f"page=3&limit=5&cursor={encode_cursor('b', HUGE_ID, 3, 5)}", 5),  # the last 5
+        (f"page=3&limit=5&cursor={encode_cursor('b', 10**12, 3, 5)}", 5),  # 13 digits: no sort key comparison
+        (f"page=2&limit=5&cursor={encode_cursor('a', 10, 2, 5)}", 5),  # into 1,000 empty buckets
+        (f"page=3&limit=5&cursor={encode_cursor('b', 10_011, 3, 5)}", 5),  # down across them
+        (f"page=3&limit=5&cursor={encode_cursor('b', 10_031, 3, 5)}", 5),  # down from a removed run
+        (f"page=4&limit=5&cursor={encode_cursor('a', 10_019, 4, 5)}", 5),  # over a removed run
+        (f"page=2&limit=99&cursor={encode_cursor('a', 0, 2, 99)}", 30),
+        (f"page=2&limit=100&cursor={encode_cursor('a', 0, 2, 100)}", 30),
+        ("limit=1000000000", 30),  # capped at 100
+        ("limit=99", 30),
+        ("", 30),
     ],
 )
-def test_hostile_listing_requests_cost_a_few_calls_and_about_limit_items(
-    api: LocalApi, dynamodb_calls: Any, sparse_catalogue: list[int], query: str, status: int
+def test_page_one_and_every_link_cost_two_calls_wherever_the_cursor_points(
+    api: LocalApi, dynamodb_calls: Any, sparse_catalogue: list[int], query: str, page_size: int
 ) -> None:
-    limit = min(int(parse_qs(query)["limit"][0]), 100)
+    limit = min(int(parse_qs(query).get("limit", ["50"])[0]), 100)
     dynamodb_calls.clear()
     response = listing(api, query)
-    assert response.status == status, response.body
-    results = [product["id"] for product in response.json().get("results", [])]
-    reached = len({catalog.bucket_of(product_id) for product_id in results}) + 1  # + the one probed past the page
-    assert len(dynamodb_calls.calls) <= 2 + reached
-    # META, limit + 1 products, every non-empty bucket's counter, a bucket's worth of gaps
-    assert dynamodb_calls.items_read <= 1 + limit + 1 + NON_EMPTY_BUCKETS + catalog.BUCKET_SIZE - 1
-    assert set(dynamodb_calls.operations) <= {"GetItem", "Query"}
+    assert len(ids(response)) == page_size
+    assert response.json()["count"] == len(sparse_catalogue)
+    assert_one_link(dynamodb_calls, limit, page_size)
 
 
-def test_a_link_into_a_run_of_empty_buckets_reads_the_counters_once(
+@pytest.mark.parametrize(
+    ("query", "operations"),
+    [
+        # Past every id: nothing to read after the index says so.
+        (f"page=2&limit=5&cursor={encode_cursor('a', HUGE_ID, 2, 5)}", []),  # beyond 12 digits: no call
+        (f"page=2&limit=5&cursor={encode_cursor('a', 10_040, 2, 5)}", ["Query"]),
+        (f"page=2&limit=100&cursor={encode_cursor('b', 1, 2, 100)}", ["Query"]),
+        # Huge pages and limits: the counters say the page is past the end.
+        ("page=1000000000&limit=100", ["Query"]),
+        ("page=4&limit=1000000000", ["Query"]),
+    ],
+)
+def test_a_page_past_either_end_is_a_404_after_at_most_one_call(
+    api: LocalApi, dynamodb_calls: Any, sparse_catalogue: list[int], query: str, operations: list[str]
+) -> None:
+    dynamodb_calls.clear()
+    assert listing(api, query).status == 404
+    assert dynamodb_calls.operations == operations
+    assert dynamodb_calls.items_read <= 1 + NON_EMPTY_BUCKETS
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # Cursors issued before they named their page: the page number decides, as typed.
+        "page=3&limit=5&cursor=YjEwMDAwMDA",  # b1000000, the reproducer of issue 8
+        f"page=3&limit=5&cursor={encode_cursor('b', HUGE_ID)}",
+        f"page=2&limit=5&cursor={encode_cursor('a', HUGE_ID)}",
+        "page=3&limit=5",
+        "page=2&limit=20",
+    ],
+)
+def test_a_typed_page_costs_the_counters_and_a_bucket_or_two(
+    api: LocalApi, dynamodb_calls: Any, sparse_catalogue: list[int], query: str
+) -> None:
+    limit = int(parse_qs(query)["limit"][0])
+    dynamodb_calls.clear()
+    results = ids(listing(api, query))
+    reached = len({catalog.bucket_of(product_id) for product_id in results})
+    assert len(dynamodb_calls.calls) <= 1 + reached
+    # every non-empty bucket's counter and META, the page, a bucket's worth of gaps
+    assert dynamodb_calls.items_read <= 1 + NON_EMPTY_BUCKETS + limit + catalog.BUCKET_SIZE - 1
+    assert set(dynamodb_calls.operations) == {"Query"}
+
+
+def test_a_link_across_a_run_of_empty_buckets_reads_the_page_and_one_key_more(
     api: LocalApi, dynamodb_calls: Any, sparse_catalogue: list[int]
 ) -> None:
     dynamodb_calls.clear()
     response = listing(api, f"page=2&limit=5&cursor={encode_cursor('a', 10, 2, 5)}")
     assert ids(response) == sparse_catalogue[10:15]
-    get_meta, first_bucket, counters, next_bucket = dynamodb_calls.calls
-    assert (get_meta.operation, first_bucket.params["IndexName"], next_bucket.params["IndexName"]) == ("GetItem", "GSI1", "GSI1")
-    assert first_bucket.items_read == 0  # id 10 is the last of its bucket
-    assert counters.params["KeyConditionExpression"] == "PK = :pk AND SK BETWEEN :low AND :high"
-    assert counters.items_read == 3  # buckets 1001, 1003, 1004: the 1,001 emptied ones have no counter
-    assert next_bucket.items_read == 6
+    query, batch = dynamodb_calls.calls
+    assert query.params["KeyConditionExpression"] == "GSI4PK = :all AND GSI4SK > :edge"
+    assert (query.params["Limit"], query.items_read) == (6, 6)
+    assert batch.items_read == 5 + 1  # the page and CATALOG/META
 
 
-def test_a_previous_link_down_across_empty_buckets_is_bounded(
+def test_a_previous_link_down_across_empty_buckets_reads_the_page(
     api: LocalApi, dynamodb_calls: Any, sparse_catalogue: list[int]
 ) -> None:
     dynamodb_calls.clear()
     response = listing(api, f"page=3&limit=5&cursor={encode_cursor('b', 10_013, 3, 5)}")
     assert ids(response) == [8, 9, 10, 10_011, 10_012]
-    # GetItem; bucket 1001 below 10,013; counters below it (buckets 1 and 0); bucket 1; bucket 0
-    assert dynamodb_calls.operations == ["GetItem", "Query", "Query", "Query", "Query"]
-    assert dynamodb_calls.items_read == 1 + 2 + 2 + 1 + 2
+    query, batch = dynamodb_calls.calls
+    assert query.params["KeyConditionExpression"] == "GSI4PK = :all AND GSI4SK < :edge"
+    assert (query.params["ScanIndexForward"], query.items_read, batch.items_read) == (False, 5, 5 + 1)
 
 
-def test_a_counter_left_at_zero_is_stepped_over(
+def test_a_counter_left_at_zero_is_stepped_over_by_a_typed_page(
     api: LocalApi, dynamodb_calls: Any, monkeypatch: pytest.MonkeyPatch, small_buckets: None
 ) -> None:
     add(30)
@@ -133,41 +183,59 @@ def test_a_counter_left_at_zero_is_stepped_over(
     for product_id in range(10, 20):
         remove_product(product_id)
     dynamodb_calls.clear()
-    assert ids(listing(api, f"page=2&limit=5&cursor={encode_cursor('a', 9, 2, 5)}")) == [20, 21, 22, 23, 24]
-    assert len(dynamodb_calls.calls) == LINK_CALLS
-    assert dynamodb_calls.items_read == 1 + 0 + 2 + 6  # the zero counter is read and skipped
+    assert ids(listing(api, "page=2&limit=9")) == list(range(20, 29))
+    assert dynamodb_calls.operations == ["Query", "Query"]  # the counters, bucket 2
+    assert dynamodb_calls.items_read == 1 + 4 + 9  # META, 4 counters (the zero one read and skipped), the page
 
 
-def test_the_worst_link_reads_one_bucket_per_product(api: LocalApi, dynamodb_calls: Any, small_buckets: None) -> None:
-    """A catalogue thinned to one product per bucket: the documented worst case, limit + 3 calls
-    (+ 1 when the first bucket probed is empty). Ids never used stand for deleted ones."""
+def test_a_catalogue_thinned_to_one_product_per_bucket_costs_two_calls_a_link(
+    api: LocalApi, dynamodb_calls: Any, small_buckets: None
+) -> None:
+    """Ids never used stand for deleted ones: each bucket of 10 ids holds one product, which
+    cost one Query per product when links read the buckets."""
     catalog._allocate_ids(4)
-    for _ in range(30):
+    for _ in range(50):
         add(1)  # ids 5, 15, 25, ...
         catalog._allocate_ids(9)
     dynamodb_calls.clear()
-    page = listing(api, "limit=20")
-    assert ids(page) == list(range(5, 205, 10))
-    assert len(dynamodb_calls.calls) == 20 + 3  # GetItem, counters, 21 buckets (the last for `next`)
-    assert dynamodb_calls.items_read == 1 + 21 + 20
+    page = listing(api, "limit=20").json()
+    assert [product["id"] for product in page["results"]] == list(range(5, 205, 10))
+    assert_one_link(dynamodb_calls, 20, 20)
+    seen = page["results"]
+    while page["next"]:
+        dynamodb_calls.clear()
+        page = listing(api, query_of(page["next"])).json()
+        assert_one_link(dynamodb_calls, 20, len(page["results"]))
+        seen += page["results"]
+    assert [product["id"] for product in seen] == list(range(5, 505, 10))
+    dynamodb_calls.clear()
+    listing(api, query_of(page["previous"]))
+    assert_one_link(dynamodb_calls, 20, 20)
 
 
 @pytest.mark.usefixtures("small_buckets")
-def test_page_one_and_links_in_a_dense_catalogue_cost_two_to_four_calls(api: LocalApi, dynamodb_calls: Any) -> None:
+def test_page_one_and_links_in_a_dense_catalogue_cost_two_calls(api: LocalApi, dynamodb_calls: Any) -> None:
     add(95)
     dynamodb_calls.clear()
     page = listing(api, "limit=8").json()
-    assert dynamodb_calls.operations == ["GetItem", "Query"]  # ids 1-9: page 1 and one more for `next`
-    assert dynamodb_calls.items_read == 1 + 9
+    assert_one_link(dynamodb_calls, 8, 8)
     for _ in range(6):
         dynamodb_calls.clear()
         page = listing(api, query_of(page["next"])).json()
-        assert len(dynamodb_calls.calls) <= LINK_CALLS
-        assert dynamodb_calls.items_read <= 1 + 9 + 8  # META, 9 products, at most 8 bucket counters
+        assert_one_link(dynamodb_calls, 8, 8)
     dynamodb_calls.clear()
     listing(api, query_of(page["previous"]))
-    assert len(dynamodb_calls.calls) <= LINK_CALLS
-    assert dynamodb_calls.items_read <= 1 + 8 + 7
+    assert_one_link(dynamodb_calls, 8, 8)
+
+
+def test_a_page_of_100_takes_one_batch_more_as_a_batch_holds_100_keys(api: LocalApi, dynamodb_calls: Any) -> None:
+    add(150)
+    dynamodb_calls.clear()
+    page = listing(api, "limit=100").json()
+    assert len(page["results"]) == 100
+    _, *batches = dynamodb_calls.calls
+    assert [len(next(iter(batch.params["RequestItems"].values()))["Keys"]) for batch in batches] == [100, 1]
+    assert_one_link(dynamodb_calls, 100, 100)
 
 
 @pytest.mark.usefixtures("small_buckets")
@@ -273,7 +341,7 @@ def assert_one_read_and_one_transaction(dynamodb_calls: Any, distinct: int) -> N
     ],
 )
 def test_an_order_is_one_read_and_one_transaction(
-    api: LocalApi, dynamodb_calls: Any, signed_in: Any, parts: list[tuple[int, int]], distinct: int
+    api: LocalApi, dynamodb_calls: Any, signed_in: Any, offers_cache_warm: None, parts: list[tuple[int, int]], distinct: int
 ) -> None:
     _, headers = signed_in()
     add(60)
@@ -292,7 +360,7 @@ def test_an_order_is_one_read_and_one_transaction(
     ],
 )
 def test_a_refused_order_costs_one_read_at_most(
-    api: LocalApi, dynamodb_calls: Any, signed_in: Any, parts: list[tuple[int, int]], calls: list[str]
+    api: LocalApi, dynamodb_calls: Any, signed_in: Any, offers_cache_warm: None, parts: list[tuple[int, int]], calls: list[str]
 ) -> None:
     _, headers = signed_in()
     add(60)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import order_service
+import order_pricing
 from conftest import log_lines
 from shoplocal.gateway.invoke import LocalApi
 
@@ -17,10 +17,10 @@ def test_unexpected_error_is_a_json_500_with_the_traceback_only_in_the_log(
 ) -> None:
     _, headers = signed_in()
 
-    def broken(*_: Any) -> None:
+    def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("internal detail: table xyz")
 
-    monkeypatch.setattr(order_service, "get_products", broken)
+    monkeypatch.setattr(order_pricing, "read_basket", broken)
     response = api.request("POST", "/api/order", json_body={"parts": [{"product": 1, "quantity_in_order": 1}]}, headers=headers)
     assert response.status == 500
     assert response.json() == {"detail": "Internal server error."}
@@ -102,10 +102,10 @@ def test_aws_errors_are_a_503_when_throttled_else_a_plain_500(
 
     import listing
 
-    def failing(*_: Any) -> None:
+    def failing(*_: Any, **__: Any) -> None:
         raise ClientError({"Error": {"Code": code, "Message": "arn:aws:iam::123:role/x"}}, "Query")
 
-    monkeypatch.setattr(listing, "catalog_stats", failing)
+    monkeypatch.setattr(listing, "product_ids_beyond", failing)
     response = api.request("GET", "/api/products")
     assert response.status == status
     assert response.json() == body

@@ -3,15 +3,17 @@
 Items:
 - product      PK=PRODUCT#<id>  SK=PRODUCT      GSI1PK=CATALOG#<bucket>  GSI1SK=PRODUCT#<id, 12 digits>
                  GSI2PK=PRICE#IN|OUT  GSI2SK=<cents>#<id>  GSI3PK=STOCK#IN|OUT  GSI3SK=<id>  (stock_state)
+                 GSI4PK=PRODUCTS  GSI4SK=<id, 12 digits>
 - catalogue    PK=CATALOG       SK=META         product_count, in_stock_count, next_id
 - word         PK=WORD#<..>     SK=<word>#<id>  id, words, cents  (search_words; with the product)
 - bucket       PK=CATALOG       SK=BUCKET#<bucket, 9 digits>  product_count (gone with the bucket's last product)
 
 Products live in their own partitions, so stock updates from orders spread over the table.
+The listing's links read GSI4, keys only: one partition holding every product's id, which only
+adds and deletes write (a stock change moves no key of it), so a page after or before any id
+is one Query of its keys and one BatchGetItem of its products with the catalogue counters.
 The listing index GSI1 groups products into buckets of BUCKET_SIZE consecutive ids, each its own
-partition, so no single index partition takes every stock change, while a page in id order is
-a range read of one or two buckets. Counts per bucket let `page=N` jump to the right bucket,
-and let a page step over any run of emptied buckets with one Query.
+partition; with the counts per bucket it serves `page=N` typed by hand, which needs an offset.
 """
 
 import time
@@ -35,13 +37,18 @@ BUCKET_SIZE = 1000
 CATALOG_PK = "CATALOG"
 META_SK = "META"
 LISTING_INDEX = "GSI1"
+# Every product, in id order, keys only: the listing's links (one Query, whatever the gaps).
+PRODUCTS_INDEX = "GSI4"
+ALL_PRODUCTS = "PRODUCTS"
+_LARGEST_LISTED_ID = 10**12 - 1  # the index sorts ids as 12 digits
+_BATCH_GET_KEYS = 100  # BatchGetItem's limit
 # A transaction holds at most 100 items: products, the catalogue counter and their bucket counters.
 _MAX_TRANSACTION_ITEMS = 100
 _PRODUCT_FIELDS = "id, #name, description, price, quantity_in_stock"
 # What the public reads show of a product (Product.to_json).
 _PUBLIC_FIELDS = _PRODUCT_FIELDS + ", sku, images"
-# How long a container keeps the catalogue counters (CATALOG/META): every listing reads them,
-# and one item serves about 6,000 reads a second. `count` may lag writes by this much.
+# How long a container keeps the catalogue counters (CATALOG/META) for the filtered listing's
+# count: one item serves about 6,000 reads a second. `count` may lag writes by this much.
 STATS_CACHE_SECONDS = 1.0
 
 
@@ -179,58 +186,46 @@ def _query_bucket(bucket: int, limit: int, *, after: int | None = None, before: 
     return products[:limit]
 
 
-def _nonempty_buckets(first: int, last: int, wanted: int) -> Iterator[int]:
-    """The non-empty buckets from `first` to `last` (both included; downwards when last < first),
-    read from their counters `wanted` to a Query. A bucket's counter goes with its last product
-    (`remove_product`), so a run of emptied buckets costs nothing to step over; a counter left
-    at 0 by an interrupted removal is skipped."""
-    low, high = sorted((first, last))
-    counters = _query_all(
-        KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
-        ExpressionAttributeValues=to_attributes({":pk": CATALOG_PK, ":low": _bucket_sk(low), ":high": _bucket_sk(high)}),
-        ScanIndexForward=first <= last,
-        Limit=wanted,
-    )
-    for item in counters:
-        values = from_attributes(item)
-        if int(values.get("product_count", 0)) > 0:
-            yield int(values["SK"].removeprefix("BUCKET#"))
-
-
-def _products_beyond(edge: int, limit: int, stats: CatalogStats, *, forward: bool) -> list[Product]:
-    """Up to `limit` products past `edge` (an id, present or not), nearest first.
-
-    Bounded whatever `edge` is: an edge beyond the id high-water mark is clamped to it, the
-    edge's own bucket is one Query, and when that bucket runs out, one Query of the bucket
-    counters names the next non-empty buckets, each read with one Query (two in a dense
-    catalogue, at most one per product when each bucket on the way holds a single product).
-    """
-    if forward:
-        nearest, farthest_bucket = edge + 1, bucket_of(stats.last_id)
-    else:
-        edge = min(edge, stats.next_id)  # nothing lies above the high-water mark
-        nearest, farthest_bucket = edge - 1, 0
-    if not 1 <= nearest <= stats.last_id:
+def product_ids_beyond(edge: int, count: int, *, forward: bool) -> list[int]:
+    """Up to `count` product ids past `edge` (an id, present or not), nearest first: one Query
+    of the keys-only index of every product (GSI4), whatever `edge` is and however many ids
+    before or after it were deleted. Keys-only items are ~60 bytes: 101 of them never reach
+    DynamoDB's 1 MB page."""
+    if forward and edge >= _LARGEST_LISTED_ID:
         return []
-    past_edge = {"after": edge} if forward else {"before": edge}
-    bucket = bucket_of(nearest)
-    products = _query_bucket(bucket, limit, **past_edge)
-    if len(products) < limit and bucket != farthest_bucket:
-        for other in _nonempty_buckets(bucket + (1 if forward else -1), farthest_bucket, limit - len(products)):
-            products += _query_bucket(other, limit - len(products), **past_edge)
-            if len(products) == limit:
-                break
-    return products
+    condition = f"{PRODUCTS_INDEX}PK = :all"
+    values = {":all": ALL_PRODUCTS}
+    if forward or edge <= _LARGEST_LISTED_ID:  # backwards from beyond every id: from the end
+        # Sort keys are 12-digit strings: a longer number would not compare as a number.
+        condition += f" AND {PRODUCTS_INDEX}SK {'>' if forward else '<'} :edge"
+        values[":edge"] = id_sort_key(edge)
+    response = client().query(
+        TableName=settings.table_name(),
+        IndexName=PRODUCTS_INDEX,
+        KeyConditionExpression=condition,
+        ExpressionAttributeValues=to_attributes(values),
+        ProjectionExpression=f"{PRODUCTS_INDEX}SK",
+        ScanIndexForward=forward,
+        Limit=count,
+    )
+    return [int(item[f"{PRODUCTS_INDEX}SK"]["S"]) for item in response.get("Items", [])]
 
 
-def products_after(after_id: int, limit: int, stats: CatalogStats) -> list[Product]:
-    """The first `limit` products with an id greater than `after_id`, in id order."""
-    return _products_beyond(after_id, limit, stats, forward=True)
-
-
-def products_before(before_id: int, limit: int, stats: CatalogStats) -> list[Product]:
-    """The last `limit` products with an id smaller than `before_id`, in id order."""
-    return _products_beyond(before_id, limit, stats, forward=False)[::-1]
+def products_and_count(product_ids: Sequence[int]) -> tuple[list[Product], int]:
+    """The products with these ids that exist, in the order given, and the exact product count
+    (CATALOG/META), read together: one BatchGetItem while they are at most 99 (BatchGetItem
+    takes 100 keys: a page of 100 takes a second call)."""
+    keys = [*map(product_key, product_ids), to_attributes({"PK": CATALOG_PK, "SK": META_SK})]
+    found: dict[int, Product] = {}
+    product_count = 0
+    for start in range(0, len(keys), _BATCH_GET_KEYS):
+        for item in _batch_get(keys[start : start + _BATCH_GET_KEYS], _PUBLIC_FIELDS + ", product_count"):
+            if "id" in item:
+                product = _product_from_item(item)
+                found[product.id] = product
+            else:  # the catalogue counters item
+                product_count = int(from_attributes(item).get("product_count", 0))
+    return [found[product_id] for product_id in product_ids if product_id in found], product_count
 
 
 def products_at_offset(offset: int, limit: int, stats: CatalogStats, buckets: dict[int, int]) -> list[Product]:
@@ -288,11 +283,14 @@ def stock_levels(product_ids: Sequence[int]) -> dict[int, int]:
 
 
 def _batch_get_products(product_ids: Sequence[int], projection: str) -> list[dict[str, Any]]:
-    if not product_ids:
-        return []
+    return _batch_get([product_key(product_id) for product_id in product_ids], projection) if product_ids else []
+
+
+def _batch_get(keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
+    """The items that exist among `keys` (at most 100), retrying throttled keys."""
     request: dict[str, Any] = {
         settings.table_name(): {
-            "Keys": [product_key(product_id) for product_id in product_ids],
+            "Keys": keys,
             "ProjectionExpression": projection,
             **({"ExpressionAttributeNames": {"#name": "name"}} if "#name" in projection else {}),
         }
@@ -378,12 +376,19 @@ def word_deletes(keys: Sequence[tuple[str, str]]) -> "list[TransactWriteItemType
     return [{"Delete": {"TableName": settings.table_name(), "Key": to_attributes({"PK": pk, "SK": sk})}} for pk, sk in keys]
 
 
+def all_products_keys(product_id: int) -> dict[str, str]:
+    """A product's place in the index of every product (GSI4): from its id alone, so no edit
+    or stock change ever moves it."""
+    return {f"{PRODUCTS_INDEX}PK": ALL_PRODUCTS, f"{PRODUCTS_INDEX}SK": id_sort_key(product_id)}
+
+
 def product_item(product: Product) -> dict[str, Any]:
     values: dict[str, Any] = {
         "PK": f"PRODUCT#{product.id}",
         "SK": "PRODUCT",
         "GSI1PK": f"{CATALOG_PK}#{bucket_of(product.id)}",
         "GSI1SK": _listing_sk(product.id),
+        **all_products_keys(product.id),
         **state_keys(product.quantity_in_stock > 0),
         "GSI2SK": price_sort_key(cents(product), product.id),
         "GSI3SK": id_sort_key(product.id),
@@ -525,8 +530,8 @@ def remove_product(product_id: int, attempts: int = 5) -> bool:
 
 
 def _forget_bucket_if_empty(bucket: int) -> None:
-    """Delete a bucket's counter once it reaches 0, so the listing steps over emptied buckets
-    with one bounded Query (`_nonempty_buckets`). The condition makes it safe against a
+    """Delete a bucket's counter once it reaches 0, so a typed `page=N` reads one counter per
+    non-empty bucket, not one per bucket ever used. The condition makes it safe against a
     concurrent add, whose ADD recreates the counter; if this step never runs, the counter stays
     at 0 and is only skipped by readers."""
     try:
