@@ -54,6 +54,14 @@ UNUSED_FEATURES = {
         "logs:PutDataProtectionPolicy", "logs:DeleteDataProtectionPolicy", "logs:*IndexPolicy", "logs:DeleteResourcePolicy",
         "logs:PutLogGroupDeletionProtection", "logs:PutBearerTokenAuthentication", "sns:PutDataProtectionPolicy"],
     "secret replication": ["secretsmanager:ReplicateSecretToRegions", "secretsmanager:RemoveRegionsFromReplication"],
+    "CloudFront connection groups, VPC origins and staging distributions": [
+        "cloudfront:*ConnectionGroup", "cloudfront:GetVpcOrigin", "cloudfront:UpdateDistributionWithStagingConfig"],
+    "S3 metadata tables and table buckets, and object ACLs (the bucket enforces its owner)": [
+        "s3:*BucketMetadata*", "s3tables:*", "s3:PutObjectAcl"],
+    "names in S3's and CloudFront's handler lists that IAM does not know (authorized by the actions granted)": [
+        "s3:DeleteBucketAnalyticsConfiguration", "s3:DeleteBucketCors", "s3:DeleteBucketEncryption",
+        "s3:DeleteBucketLifecycle", "s3:DeleteBucketMetricsConfiguration", "s3:DeleteBucketReplication",
+        "s3:PutBucketReplication", "s3:PutObjectLockConfiguration", "cloudfront:CreateDistributionWithTags"],
     "API Gateway tag actions (its tags go through POST/DELETE on /tags, granted)": ["apigateway:TagResource",
                                                                                     "apigateway:UntagResource"],
 }  # fmt: skip

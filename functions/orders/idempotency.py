@@ -71,20 +71,19 @@ def register_context(context: LambdaContext) -> None:
 
 
 @cache
-def _store() -> DynamoDBPersistenceLayer:
+def _idempotent(operation: str, dynamodb: Any) -> Callable[..., Any]:
+    """The idempotent runner of one operation, on the container's DynamoDB client of the moment:
+    keyed by the client, so a client made anew (after a SnapStart restore) is the one used."""
     # Built at first use, with the function's one DynamoDB client (no second client, nothing slow at import).
-    return _RecordsInTheShopTable(
-        table_name=settings.table_name(), key_attr="PK", expiry_attr="expires_at", boto3_client=client()
+    store = _RecordsInTheShopTable(
+        table_name=settings.table_name(), key_attr="PK", expiry_attr="expires_at", boto3_client=dynamodb
     )
 
-
-@cache
-def _idempotent(operation: str) -> Callable[..., Any]:
     def run(payload: dict[str, Any], work: Callable[[], dict[str, Any]]) -> Any:
         return work()
 
     decorated: Callable[..., Any] = idempotent_function(
-        run, data_keyword_argument="payload", config=_config, persistence_store=_store(), key_prefix=f"IDEMPOTENCY#{operation}"
+        run, data_keyword_argument="payload", config=_config, persistence_store=store, key_prefix=f"IDEMPOTENCY#{operation}"
     )
     return decorated
 
@@ -96,7 +95,7 @@ def once(operation: str, user_id: int, key: str | None, request: Any, work: Call
         return Outcome(work(), replayed=False)
     payload = {"user": user_id, "key": key, "request": request}
     try:
-        result = _idempotent(operation)(payload=payload, work=work)
+        result = _idempotent(operation, client())(payload=payload, work=work)
     except IdempotencyValidationError as reused:
         raise KeyReused(
             "This Idempotency-Key was already used with another request.",
