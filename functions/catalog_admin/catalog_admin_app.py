@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from image_admin import delete_image, forget_photos_of, images_json, reorder, start_upload
 from image_models import IMAGE_ID_PATTERN, ImageOrder, ImageUpload, ImageUploadRequest, ProductImages
-from product_admin import add, change, remove, restock, staff_json
+from product_admin import add, change, remove, restock
 from product_models import ProductChanges, ProductCreate, StaffProduct, StockChange, StockLevel
 from shop_common.api import create_resolver, documented, json_response
 from shop_common.signed_in import SIGNED_IN, resolve_signed_in
@@ -40,7 +40,7 @@ ImagePathId = Annotated[str, Path(pattern=IMAGE_ID_PATTERN, description="A photo
     responses={201: documented("The product, with its new id", StaffProduct), 403: FORBIDDEN},
 )
 def create(product: ProductCreate) -> Response[str]:
-    return json_response(201, staff_json(add(product.model_dump())))
+    return json_response(201, add(product.model_dump()).to_json())
 
 
 @app.patch(
@@ -55,7 +55,7 @@ def create(product: ProductCreate) -> Response[str]:
     },
 )
 def edit(product_id: ProductId, changes: ProductChanges) -> Response[str]:
-    return json_response(200, staff_json(change(product_id, changes.changes())))
+    return json_response(200, change(product_id, changes.changes()).to_json())
 
 
 @app.delete(

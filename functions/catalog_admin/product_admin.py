@@ -22,10 +22,6 @@ logger = Logger(child=True)
 _UPDATE_ATTEMPTS = 3
 
 
-def staff_json(product: Product) -> dict[str, Any]:
-    return {**product.to_json(), "sku": product.sku}
-
-
 def _not_found(product_id: int) -> NotFound:
     return NotFound("Not found.", errors=[{"field": "product_id", "message": f"No product with id {product_id}."}])
 

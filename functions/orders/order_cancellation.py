@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from order_index import index_keys, order_sort_key
 from order_lookup import order_owner, read_order
 from order_models import Order
-from order_store import orders_partition, read_stocks
+from order_store import orders_partition, read_basket
 from shop_common import settings
 from shop_common.catalog import CATALOG_PK, META_SK, product_key
 from shop_common.dynamo import client, to_attributes
@@ -80,7 +80,8 @@ def _write_cancellation(caller: int, order: Order, counted: list[CountedUse], no
     (worth another attempt). Raises for a cancel that can never succeed."""
     table = settings.table_name()
     quantities = {part.product: part.quantity_in_order for part in order.parts}
-    stocks = read_stocks(list(quantities))  # products deleted since the order are absent
+    products, _ = read_basket(list(quantities), [], consistent=True)  # products deleted since the order are absent
+    stocks = {product_id: product.stock for product_id, product in products.items()}
     writes: list[TransactWriteItemTypeDef] = [
         {
             "ConditionCheck": {

@@ -291,30 +291,6 @@ def _raise_for_cancellation(reasons: list[Mapping[str, Any]], requested: list[tu
     raise OrderNotWritten(", ".join(codes) or "unknown")
 
 
-def read_stocks(product_ids: Sequence[int]) -> dict[int, StockAsRead]:
-    """The stock of these products (at most 100) as it is now, and whether each carries its
-    stock state keys: one strongly consistent BatchGetItem (throttled keys asked for again)."""
-    table = settings.table_name()
-    request: dict[str, Any] = {
-        table: {
-            "Keys": [product_key(product_id) for product_id in product_ids],
-            "ProjectionExpression": "id, quantity_in_stock, GSI3PK",
-            "ConsistentRead": True,
-        }
-    }
-    found: dict[int, StockAsRead] = {}
-    for attempt in range(8):
-        response = client().batch_get_item(RequestItems=request)
-        for item in response.get("Responses", {}).get(table, []):
-            values = from_attributes(item)
-            found[int(values["id"])] = StockAsRead(int(values["quantity_in_stock"]), indexed="GSI3PK" in values)
-        request = dict(response.get("UnprocessedKeys") or {})
-        if not request:
-            return found
-        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
-    raise ServiceBusy("DynamoDB kept throttling BatchGetItem for products")
-
-
 def orders_of(user_id: int, limit: int, before_order_id: int | None = None) -> tuple[list[Order], bool]:
     """A user's orders, newest first, and whether older ones remain.
 

@@ -234,12 +234,16 @@ def test_the_read_explaining_a_failure_collects_throttled_keys_then_gives_up_bus
 
     monkeypatch.setattr(time, "sleep", lambda _: None)
     monkeypatch.setattr(order_store, "client", lambda: Throttled(forever=False))
-    assert order_store.read_stocks([mug.id, tea.id]) == {mug.id: StockAsRead(2), tea.id: StockAsRead(0, indexed=False)}
+    products, _ = order_store.read_basket([mug.id, tea.id], [], consistent=True)
+    assert {product_id: product.stock for product_id, product in products.items()} == {
+        mug.id: StockAsRead(2),
+        tea.id: StockAsRead(0, indexed=False),
+    }
     assert len(calls) == 2
     calls.clear()
     monkeypatch.setattr(order_store, "client", lambda: Throttled(forever=True))
     with pytest.raises(ServiceBusy):
-        order_store.read_stocks([mug.id])
+        order_store.read_basket([mug.id], [], consistent=True)
     assert len(calls) == 8
 
 
