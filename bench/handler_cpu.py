@@ -2,13 +2,13 @@
 responses, beside the Django peer's in-process cost of the same requests, in the same run.
 
 First every request is made once against an in-process moto table, recording DynamoDB's raw
-HTTP responses. Then moto is switched off and a `before-send` handler (botocore's public hook,
-the one moto uses) answers each call with a recorded response of the same operation, so what
-is timed is the handler and the client (validation, serialisation, signing, parsing), never
-moto. CPU time of this thread, so a busy machine stretches the wall clock but not the figures.
-Three variants of this project run side by side: botocore as it comes, botocore with the
-compiled fast paths (`dynamo_fast_paths`), and the client as shipped (the lean request path
-of `dynamo_wire` in front of both).
+HTTP responses. Then moto is out of the way and each call is answered with a recorded response
+of the same operation, at the point where the request would go on the wire (the lean client's
+transport; botocore's `before-send` hook, the one moto uses), so what is timed is the handler
+and the client (serialisation, signing, parsing, retry decisions), never moto. CPU time of this
+thread, so a busy machine stretches the wall clock but not the figures. Two variants of this
+project run side by side: every call through boto3's client as it comes, and the client as
+shipped (the lean JSON-protocol client of `shop_common.aws`).
 
 Sign-in is measured without its key derivation (a 1-iteration PBKDF2 hash here, Django's MD5
 hasher there): the KDF costs the same in both and would hide everything else.
@@ -28,8 +28,9 @@ import secrets
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import cycle
@@ -37,13 +38,16 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "layers" / "common"))  # shop_common, as in Lambda
 os.environ.update(
     {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "TABLE_NAME": "bench"}
 )
 # Tokens that outlive the run (the access token's default 5 minutes would not).
 os.environ.update({"ACCESS_TOKEN_LIFETIME_SECONDS": "86400"})
 os.environ.update({"JWT_SECRET_ID": "bench-jwt", "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_NAMESPACE": "ShopApi"})
+os.environ.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
 os.environ.pop("AWS_PROFILE", None)
+os.environ.pop("AWS_SESSION_TOKEN", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 
@@ -51,8 +55,11 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
+from shop_common.aws import use_transports
+from shop_common.aws.transport import HttpResponse
 from shoplocal.gateway.events import http_api_event
 from shoplocal.gateway.invoke import LambdaContext, load_handler
+from shoplocal.store.in_process import InProcessMoto
 from shoplocal.template import functions, put_code_on_path, table_definition
 
 put_code_on_path()
@@ -113,8 +120,26 @@ def _requests(access_token: str, my_orders_token: str, sign_in_body: str) -> lis
     ]
 
 
+class Recording:
+    """The lean clients' transport while recording: moto in-process, DynamoDB's answers kept
+    in `Recording.kept` while it is a list."""
+
+    kept: list[Recorded] | None = None
+
+    def __init__(self, connect_timeout: float, read_timeout: float) -> None:
+        self.moto = InProcessMoto(connect_timeout, read_timeout)
+
+    def send(self, url: str, headers: Mapping[str, str], body: bytes) -> HttpResponse:
+        response = self.moto.send(url, headers, body)
+        target = headers["X-Amz-Target"]
+        if Recording.kept is not None and target.startswith("DynamoDB_"):
+            Recording.kept.append(Recorded(target.rpartition(".")[2], response.status, response.headers, response.body))
+        return response
+
+
 def record_requests() -> tuple[list[Request], dict[str, list[Recorded]]]:
     """Set up a table on moto, make every request once, and keep DynamoDB's raw responses."""
+    use_transports(Recording)
     with mock_aws():
         import passwords
         from accounts import create_user
@@ -149,21 +174,26 @@ def record_requests() -> tuple[list[Request], dict[str, list[Recorded]]]:
             assert place_order(event, LambdaContext("OrdersFunction"))["statusCode"] == 201
 
         recorded: dict[str, list[Recorded]] = {}
-        current: list[Recorded] = []
 
-        def keep(http_response: Any, model: Any, **_: Any) -> None:
-            current.append(Recorded(model.name, http_response.status_code, dict(http_response.headers), http_response.content))
+        def keep(http_response: Any, model: Any, **_: Any) -> None:  # boto3's client
+            assert Recording.kept is not None
+            Recording.kept.append(
+                Recorded(model.name, http_response.status_code, dict(http_response.headers), http_response.content)
+            )
 
-        client().meta.events.register("after-call.dynamodb.*", keep)
+        dynamo: Any = client()
+        if dynamo.lean is None:
+            dynamo.boto3_client.meta.events.register("after-call.dynamodb.*", keep)
         for request in requests:
             # Each request recorded with the per-container caches empty, so the reads they save
             # (and make again when they expire, during the run) are in its recording too.
             forget_cached_reads()
-            current = []
+            Recording.kept = recorded[request.name] = []
             status = request.call()["statusCode"]
             assert status == request.expected_status, (request.name, status)
-            recorded[request.name] = current
-        client().meta.events.unregister("after-call.dynamodb.*", keep)
+        Recording.kept = None
+        if dynamo.lean is None:
+            dynamo.boto3_client.meta.events.unregister("after-call.dynamodb.*", keep)
     return requests, recorded
 
 
@@ -180,21 +210,30 @@ def recorded_events() -> tuple[dict[str, dict[str, Any]], dict[str, list[Recorde
     return {request.name: request.event for request in requests}, recorded
 
 
-def replay(recorded: list[Recorded]) -> Callable[..., AWSResponse]:
+def replay(recorded: list[Recorded]) -> Callable[[str], Recorded]:
     """Answer each call with a recorded response of the same operation, in recorded order per
     operation (a request may skip a call it made when recorded, e.g. one served from a cache)."""
     by_target: dict[str, Iterator[Recorded]] = {}
     for target in {response.target for response in recorded}:
         by_target[target] = cycle([response for response in recorded if response.target == target])
 
-    def answer(request: Any, **_: Any) -> AWSResponse:
-        target = request.headers.get("X-Amz-Target", b"")
-        target = (target.decode() if isinstance(target, bytes) else target).rpartition(".")[2]
+    def answer(target: str) -> Recorded:
         assert target in by_target, (target, sorted(by_target))
-        response = next(by_target[target])
-        return AWSResponse(request.url, response.status, response.headers, _Body(response.body))  # type: ignore[arg-type]
+        return next(by_target[target])
 
     return answer
+
+
+class Replaying:
+    """The lean client's transport while timing: the recorded answer of the current request."""
+
+    def __init__(self, answers: dict[str, Callable[[str], Recorded]], current: list[str]) -> None:
+        self._answers = answers
+        self._current = current
+
+    def send(self, url: str, headers: Mapping[str, str], body: bytes) -> HttpResponse:
+        response = self._answers[self._current[0]](headers["X-Amz-Target"].rpartition(".")[2])
+        return HttpResponse(response.status, {name.lower(): value for name, value in response.headers.items()}, response.body)
 
 
 def cpu_per_request(call: Callable[[], Any], calls: int) -> float:
@@ -206,32 +245,12 @@ def cpu_per_request(call: Callable[[], Any], calls: int) -> float:
     return statistics.median(samples)
 
 
-def use_botocore_as_it_comes() -> None:
-    """The client as it was before `dynamo_fast_paths`: botocore's own validation and parsing,
-    boto3's own conversions (for the before/after figures)."""
-    from botocore.config import Config
-
-    from shop_common import dynamo
-
-    class Nothing:
-        def install(self, events: Any) -> None:
-            pass
-
-    use_boto3_request_path()
-    vars(dynamo).update(
-        _CLIENT_CONFIG=dynamo._CLIENT_CONFIG.merge(Config(parameter_validation=True)),
-        DynamoFastPaths=Nothing,
-        _serialize=dynamo._serializer.serialize,
-        _deserialize=dynamo._deserializer.deserialize,
-    )
-
-
-def use_boto3_request_path() -> None:
-    """The client without `dynamo_wire`'s lean path: every call through botocore's
-    `_make_api_call` (with the fast paths, unless also switched off)."""
-    from shop_common import dynamo
-
-    vars(dynamo).update(LeanDynamoDB=lambda client, credentials, fast_paths: client)
+def use_boto3_client_only() -> None:
+    """Every call through boto3's client as it comes: a shared config file is something only
+    botocore reads, so the lean client stands aside (shop_common.aws.endpoints)."""
+    config = Path(tempfile.mkdtemp()) / "config"
+    config.write_text("[default]\n")
+    os.environ["AWS_CONFIG_FILE"] = str(config)
 
 
 def replaying_requests() -> list[Request]:
@@ -241,8 +260,18 @@ def replaying_requests() -> list[Request]:
     requests, recorded = record_requests()
     answers = {request.name: replay(recorded[request.name]) for request in requests}
     current: list[str] = [""]
-    answer: Any = lambda **kwargs: answers[current[0]](**kwargs)  # noqa: E731 (botocore's handler type says None)
-    client().meta.events.register_first("before-send.dynamodb.*", answer)
+    dynamo: Any = client()
+    if dynamo.lean is not None:
+        dynamo.lean.transport = Replaying(answers, current)
+    else:
+
+        def answer(request: Any, **_: Any) -> AWSResponse:
+            target = request.headers.get("X-Amz-Target", b"")
+            target = (target.decode() if isinstance(target, bytes) else target).rpartition(".")[2]
+            response = answers[current[0]](target)
+            return AWSResponse(request.url, response.status, response.headers, _Body(response.body))  # type: ignore[arg-type]
+
+        dynamo.boto3_client.meta.events.register_first("before-send.dynamodb.*", answer)
 
     def answered(request: Request) -> Callable[[], dict[str, Any]]:
         def call() -> dict[str, Any]:
@@ -261,10 +290,11 @@ def serve(variant: str, warmup: int) -> None:
     """A worker: answers "<request index> <calls>" lines with the median CPU ms of that many calls."""
     answers, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115 (handlers print metrics)
     if variant == "botocore":
-        use_botocore_as_it_comes()
-    elif variant == "fast-paths":
-        use_boto3_request_path()
+        use_boto3_client_only()
+    from shop_common.dynamo import client
+
     requests = replaying_requests()
+    assert (client().lean is None) == (variant == "botocore")  # type: ignore[attr-defined]
     for request in requests:
         for _ in range(warmup):
             request.call()
@@ -334,7 +364,7 @@ def main() -> None:
     parser.add_argument("--peer", help="the Django peer's folder (its README: set up in a virtualenv of its own)")
     parser.add_argument("--peer-python", help="the Python of the peer's virtualenv")
     parser.add_argument("--profile", metavar="NAME", help="profile the request whose name contains NAME instead")
-    parser.add_argument("--worker", choices=["lean", "fast-paths", "botocore"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["lean", "botocore"], help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker:
@@ -345,8 +375,7 @@ def main() -> None:
         return
     me = [sys.executable, __file__, "--warmup", str(args.warmup), "--worker"]
     workers = {
-        "botocore as it comes": Worker([*me, "botocore"]),
-        "fast paths, botocore's request path": Worker([*me, "fast-paths"]),
+        "boto3's client as it comes": Worker([*me, "botocore"]),
         "this project": Worker([*me, "lean"]),
     }
     if args.peer and args.peer_python:

@@ -1,5 +1,6 @@
 """Record the DynamoDB calls the code under test makes: operation, parameters, items read."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,13 +17,33 @@ class CallRecorder:
     calls: list[Call] = field(default_factory=list)
 
     def attach(self, client: Any) -> None:
-        client.meta.events.register("before-parameter-build.dynamodb.*", self._before)
-        client.meta.events.register("after-call.dynamodb.*", self._after)
+        """Record the calls of `client` from now on: the functions' (shop_common.dynamo's), or
+        a boto3 client (through botocore's events)."""
+        add_observer = getattr(client, "add_observer", None)
+        if add_observer is not None:
+            add_observer(self)
+            return
+        client.meta.events.register("before-parameter-build.dynamodb", self._botocore_before)
+        client.meta.events.register("after-call.dynamodb", self._botocore_after)
 
-    def _before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self.calls.append(Call(model.name, dict(params)))
+    def detach(self, client: Any) -> None:
+        remove_observer = getattr(client, "remove_observer", None)
+        if remove_observer is not None:
+            remove_observer(self)
+            return
+        client.meta.events.unregister("before-parameter-build.dynamodb", self._botocore_before)
+        client.meta.events.unregister("after-call.dynamodb", self._botocore_after)
 
-    def _after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+    def _botocore_before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.before_call(model.name, params)
+
+    def _botocore_after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        self.after_call(model.name, parsed)
+
+    def before_call(self, operation: str, params: Mapping[str, Any]) -> None:
+        self.calls.append(Call(operation, dict(params)))
+
+    def after_call(self, operation: str, parsed: Mapping[str, Any]) -> None:
         if "Items" in parsed:
             read = len(parsed["Items"])
         elif "Count" in parsed:  # a Query with Select=COUNT reads (and pays for) what it counts

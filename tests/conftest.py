@@ -12,8 +12,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from botocore_check import BotocoreCheck
+from shop_common.aws import use_transports
 from shoplocal.gateway.containers import load_private_copy
 from shoplocal.gateway.invoke import Handler, LocalApi
+from shoplocal.store.in_process import InProcessMoto
 from shoplocal.store.moto_atomic import make_dynamodb_atomic
 from shoplocal.template import functions, parameter_defaults, resolved_environment, table_definition
 
@@ -27,10 +30,28 @@ os.environ.update(
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
+        # The developer's own AWS configuration plays no part, as in Lambda.
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }
 )
-for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+for name in (
+    "AWS_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+):
     os.environ.pop(name, None)
+
+
+def checked_in_process(connect_timeout: float, read_timeout: float) -> BotocoreCheck:
+    """The functions' AWS clients talk to the in-process moto, and every request and response is
+    checked against botocore's validator and parser on the way."""
+    return BotocoreCheck(InProcessMoto(connect_timeout, read_timeout))
+
+
+use_transports(checked_in_process)
 
 
 def function_environment() -> dict[str, str]:
@@ -160,14 +181,15 @@ def signed_in(api: LocalApi, new_user: Any) -> Any:
 
 
 @pytest.fixture
-def dynamodb_calls() -> Any:
+def dynamodb_calls() -> Iterator[Any]:
     """The DynamoDB calls the functions make (the shared, per-container client is recorded)."""
     from shop_common.dynamo import client
     from shoplocal.dynamodb_calls import CallRecorder
 
     recorder = CallRecorder()
     recorder.attach(client())
-    return recorder
+    yield recorder
+    recorder.detach(client())
 
 
 def log_lines(output: str) -> list[dict[str, Any]]:

@@ -20,12 +20,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop_common import settings
@@ -48,34 +42,45 @@ class Outcome:
     replayed: bool
 
 
-class _RecordsInTheShopTable(DynamoDBPersistenceLayer):
-    def _get_key(self, idempotency_key: str) -> dict[str, Any]:
-        return {"PK": {"S": idempotency_key}, "SK": {"S": "IDEMPOTENCY"}}
-
-
-def _replayed(response: Any, idempotent_data: DataRecord) -> Any:
-    return Outcome(response, replayed=True)
-
-
-_config = IdempotencyConfig(
-    event_key_jmespath="[user, key]",
-    payload_validation_jmespath="request",
-    expires_after_seconds=LIFETIME_SECONDS,
-    response_hook=_replayed,
-)
+_invocation: list[LambdaContext] = []  # the current invocation's context, for the record's expiry
 
 
 def register_context(context: LambdaContext) -> None:
     """Lets a request's record expire with its invocation if the function dies mid-way."""
-    _config.register_lambda_context(context)
+    _invocation[:] = [context]
+
+
+# powertools' idempotency utility imports boto3 (~110 ms): it is loaded by the first request
+# that carries a key, not by every cold start.
+
+
+@cache
+def _config() -> Any:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    def replayed(response: Any, idempotent_data: Any) -> Any:
+        return Outcome(response, replayed=True)
+
+    return IdempotencyConfig(
+        event_key_jmespath="[user, key]",
+        payload_validation_jmespath="request",
+        expires_after_seconds=LIFETIME_SECONDS,
+        response_hook=replayed,
+    )
 
 
 @cache
 def _idempotent(operation: str, dynamodb: Any) -> Callable[..., Any]:
     """The idempotent runner of one operation, on the container's DynamoDB client of the moment:
     keyed by the client, so a client made anew (after a SnapStart restore) is the one used."""
-    # Built at first use, with the function's one DynamoDB client (no second client, nothing slow at import).
-    store = _RecordsInTheShopTable(
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
+
+    class RecordsInTheShopTable(DynamoDBPersistenceLayer):
+        def _get_key(self, idempotency_key: str) -> dict[str, Any]:
+            return {"PK": {"S": idempotency_key}, "SK": {"S": "IDEMPOTENCY"}}
+
+    # Built at first use, with the function's one DynamoDB client (no second client).
+    store = RecordsInTheShopTable(
         table_name=settings.table_name(), key_attr="PK", expiry_attr="expires_at", boto3_client=dynamodb
     )
 
@@ -83,7 +88,7 @@ def _idempotent(operation: str, dynamodb: Any) -> Callable[..., Any]:
         return work()
 
     decorated: Callable[..., Any] = idempotent_function(
-        run, data_keyword_argument="payload", config=_config, persistence_store=store, key_prefix=f"IDEMPOTENCY#{operation}"
+        run, data_keyword_argument="payload", config=_config(), persistence_store=store, key_prefix=f"IDEMPOTENCY#{operation}"
     )
     return decorated
 
@@ -93,6 +98,13 @@ def once(operation: str, user_id: int, key: str | None, request: Any, work: Call
     request answers the first response, replayed."""
     if key is None:
         return Outcome(work(), replayed=False)
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    if _invocation:
+        _config().register_lambda_context(_invocation[0])
     payload = {"user": user_id, "key": key, "request": request}
     try:
         result = _idempotent(operation, client())(payload=payload, work=work)

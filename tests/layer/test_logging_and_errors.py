@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import order_pricing
-from conftest import log_lines
+from conftest import checked_in_process, log_lines
 from shoplocal.gateway.invoke import LocalApi
 
 
@@ -112,14 +112,27 @@ def test_aws_errors_are_a_503_when_throttled_else_a_plain_500(
     assert ("retry-after" in response.headers) == (status == 503)
 
 
-def test_the_dynamodb_client_gives_up_well_inside_the_function_timeout() -> None:
-    from shop_common.dynamo import client
+def test_the_aws_clients_give_up_well_inside_the_function_timeout() -> None:
+    from shop_common import dynamo, secrets
+    from shop_common.aws import lean_client, use_transports
+    from shop_common.aws.services import DYNAMODB, SECRETS_MANAGER
+    from shop_common.aws.transport import HttpTransport
     from shoplocal.template import load_template
 
-    config: Any = client().meta.config  # botocore's Config sets its attributes dynamically
     function_timeout = load_template()["Globals"]["Function"]["Timeout"]
-    assert config.connect_timeout + config.read_timeout < function_timeout
-    assert config.retries["mode"] == "standard"
+    for module, service in ((dynamo, DYNAMODB), (secrets, SECRETS_MANAGER)):
+        assert function_timeout > module.CONNECT_TIMEOUT + module.READ_TIMEOUT
+        use_transports(None)  # the transport deployed functions get
+        try:
+            lean: Any = lean_client(service, connect_timeout=module.CONNECT_TIMEOUT, read_timeout=module.READ_TIMEOUT)
+        finally:
+            use_transports(checked_in_process)
+        assert isinstance(lean.transport, HttpTransport)
+        assert (lean.transport.connect_timeout, lean.transport.read_timeout) == (module.CONNECT_TIMEOUT, module.READ_TIMEOUT)
+    # Where boto3's client serves instead (another environment), its Config says the same.
+    config: Any = dynamo.client().boto3_client.meta.config  # type: ignore[attr-defined]  # botocore's Config sets its attributes dynamically
+    assert (config.connect_timeout, config.read_timeout) == (dynamo.CONNECT_TIMEOUT, dynamo.READ_TIMEOUT)
+    assert config.retries == {"mode": "standard", "total_max_attempts": DYNAMODB.max_attempts}
 
 
 def test_batch_reads_left_unprocessed_are_retried_then_a_503(monkeypatch: pytest.MonkeyPatch) -> None:

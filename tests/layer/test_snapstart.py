@@ -1,10 +1,14 @@
 """SnapStart hooks: registered with the runtime's module when it exists, run in the order Lambda
 runs them, and leave nothing shared that a restored environment must have its own of."""
 
+import http.server
+import json
 import os
 import random
+import threading
 import types
 from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
 
 import boto3
 import pytest
@@ -39,12 +43,11 @@ class FakeSnapStartRuntime(types.ModuleType):
 
 
 @pytest.fixture(autouse=True)
-def own_default_session(restore_environment: None) -> Iterator[None]:
-    """The hooks replace boto3's default session and the cached client: put them back."""
-    saved_session, saved_snapstart_session = boto3.DEFAULT_SESSION, snapstart._session
+def own_clients(restore_environment: None) -> Iterator[None]:
+    """The hooks replace the container's clients and keys: later tests get fresh ones."""
     yield
-    boto3.DEFAULT_SESSION, snapstart._session = saved_session, saved_snapstart_session
-    dynamo.client.cache_clear()
+    dynamo.forget_client()
+    secrets.forget_client()
     secrets.forget_signing_keys()
 
 
@@ -104,27 +107,71 @@ def test_after_restore_the_keys_are_read_again(monkeypatch: pytest.MonkeyPatch) 
     assert after.previous == before.current
 
 
-def default_session_access_key() -> str:
-    assert boto3.DEFAULT_SESSION is not None
-    credentials = boto3.DEFAULT_SESSION.get_credentials()
-    assert credentials is not None
-    return credentials.access_key
+def signing_access_key() -> str:
+    lean: Any = dynamo.client().lean  # type: ignore[attr-defined]
+    return str(lean.credentials.frozen().access_key)
 
 
 def test_after_restore_the_clients_use_the_restored_environments_credentials() -> None:
     snapstart.before_snapshot()
     snapshot_client = dynamo.client()
-    snapshot_key = default_session_access_key()
+    snapshot_key = signing_access_key()
     os.environ["AWS_ACCESS_KEY_ID"] = snapshot_key + "-restored"
     snapstart.after_restore()
     assert dynamo.client() is not snapshot_client
-    assert default_session_access_key() == snapshot_key + "-restored"
-    # botocore caches the resolved credentials on the session: the old one would still sign with the snapshot's
-    assert snapstart._session is not None
-    restored = snapstart._session.get_credentials()
-    assert restored is not None
-    assert restored.access_key == snapshot_key + "-restored"
-    dynamo.client().describe_table(TableName=os.environ["TABLE_NAME"])  # and it works
+    assert signing_access_key() == snapshot_key + "-restored"
+    dynamo.client().get_item(TableName=os.environ["TABLE_NAME"], Key={"PK": {"S": "X"}, "SK": {"S": "X"}})  # and it works
+
+
+def test_after_restore_no_connection_of_the_snapshot_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    snapstart.before_snapshot()
+    secrets.signing_keys()
+    closed: list[str] = []
+    for name, lean in (("dynamodb", dynamo.client().lean), ("secretsmanager", secrets._client())):  # type: ignore[attr-defined]
+        monkeypatch.setattr(lean.transport, "close", lambda name=name: closed.append(name))
+    snapstart.after_restore()
+    assert sorted(closed) == ["dynamodb", "secretsmanager"]
+
+
+class ContainerCredentials(http.server.BaseHTTPRequestHandler):
+    """Lambda's container credentials endpoint, as a SnapStart function gets its credentials:
+    answers the current keys to a request carrying the authorization token."""
+
+    keys: ClassVar[dict[str, str]] = {
+        "AccessKeyId": "snapshot",
+        "SecretAccessKey": "secret",
+        "Token": "token",
+        "Expiration": "2099-01-01T00:00:00Z",
+    }
+
+    def do_GET(self) -> None:
+        assert self.headers["Authorization"] == "container-token"
+        body = json.dumps(self.keys).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def test_with_container_credentials_a_restore_resolves_them_again() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ContainerCredentials)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            os.environ.pop(name, None)
+        os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = f"http://127.0.0.1:{server.server_address[1]}/credentials"
+        os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "container-token"
+        snapstart.before_snapshot()
+        assert signing_access_key() == "snapshot"
+        ContainerCredentials.keys = {**ContainerCredentials.keys, "AccessKeyId": "restored"}
+        snapstart.after_restore()
+        assert signing_access_key() == "restored"
+    finally:
+        server.shutdown()
 
 
 def test_every_restore_draws_its_own_random_numbers() -> None:

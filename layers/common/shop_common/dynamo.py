@@ -1,63 +1,133 @@
 """The DynamoDB client (one per container) and conversions to and from attribute values.
 
-The low-level client is used rather than the `Table` resource: it imports and starts faster,
-and it is the only interface that exposes transactions and cancellation reasons fully.
-A local endpoint is picked up from `AWS_ENDPOINT_URL_DYNAMODB`, which botocore reads itself.
+`client()` answers the item and transaction operations the functions make with the lean
+JSON-protocol client (`shop_common.aws`: no botocore client to import or create, ~0.1 ms of
+CPU a call), with boto3's results, errors and retries; everything else (`create_table`,
+`describe_table`, paginators, waiters) is boto3's own client, created on first use. Where the
+environment does not decide the endpoint and credentials alone (a profile, a config file), every
+operation is boto3's. The low-level interface is used rather than the `Table` resource: it is
+the one that exposes transactions and cancellation reasons fully.
 
-The client is boto3's own, with botocore's shape-walking validation and parsing replaced by
-compiled equivalents through its public event hooks (see `dynamo_fast_paths`), behind a lean
-request path for the operations made on every request (see `dynamo_wire`); conversions
-take a direct path for the common types and leave the rest to boto3's TypeSerializer and
-TypeDeserializer, with the same results (tests/layer/test_dynamo_client.py compares them).
+Conversions take a direct path for the common types and leave the rare ones (bytes, sets) to
+boto3's TypeSerializer and TypeDeserializer, imported only then; the results are boto3's
+(tests/layer/test_dynamo_client.py compares them).
 """
 
-from collections.abc import Mapping
-from decimal import Decimal
+from collections.abc import Callable, Mapping
+from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
 from functools import cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-import boto3
-import boto3.session
-from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
-from botocore.config import Config
-
-from shop_common.dynamo_fast_paths import DynamoFastPaths
-from shop_common.dynamo_wire import LeanDynamoDB
+from shop_common.aws import AwsJsonClient, lean_client
+from shop_common.aws.json_client import CallObserver
+from shop_common.aws.services import DYNAMODB
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 # Timeouts well inside the functions' 10 s, so a stuck connection is retried rather than
-# running the invocation out; "standard" retries back off on throttling with jitter
-# (`max_attempts: 4` is botocore's count of retries: 5 attempts in all).
-# Parameter validation is done by DynamoFastPaths, which defers to botocore's validator for
-# anything it does not accept itself, so invalid requests fail with botocore's own error.
-_CLIENT_CONFIG = Config(
-    connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 4}, parameter_validation=False
-)
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+# running the invocation out; botocore's "standard" retries with its `max_attempts` of 4 (five
+# attempts in all: `DYNAMODB.max_attempts`), back off on throttling with jitter.
+CONNECT_TIMEOUT = 2.0
+READ_TIMEOUT = 5.0
+# boto3's DYNAMODB_CONTEXT: numbers DynamoDB can store exactly, or an error.
+DYNAMODB_CONTEXT = Context(Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow])
 _create_decimal = DYNAMODB_CONTEXT.create_decimal
+
+
+class DynamoDB:
+    """The container's DynamoDB client: boto3's client interface, the hot operations lean."""
+
+    LEAN_OPERATIONS: ClassVar[dict[str, str]] = {
+        "get_item": "GetItem",
+        "put_item": "PutItem",
+        "update_item": "UpdateItem",
+        "delete_item": "DeleteItem",
+        "query": "Query",
+        "scan": "Scan",
+        "batch_get_item": "BatchGetItem",
+        "batch_write_item": "BatchWriteItem",
+        "transact_write_items": "TransactWriteItems",
+        "transact_get_items": "TransactGetItems",
+    }
+
+    def __init__(self, lean: AwsJsonClient | None) -> None:
+        self.lean = lean
+        for method, operation in self.LEAN_OPERATIONS.items():
+            setattr(self, method, self._method(method, operation))
+
+    def _method(self, method: str, operation: str) -> Callable[..., dict[str, Any]]:
+        lean = self.lean
+
+        def call(**params: Any) -> dict[str, Any]:
+            if lean is None:
+                return cast(dict[str, Any], getattr(self.boto3_client, method)(**params))
+            return lean.call(operation, params)
+
+        call.__name__ = method
+        return call
+
+    @property
+    def exceptions(self) -> Any:
+        return self.lean.exceptions if self.lean is not None else self.boto3_client.exceptions
+
+    @property
+    def boto3_client(self) -> Any:
+        """boto3's own client (created at first use: importing and creating it costs ~160 ms)."""
+        return _boto3_client()
+
+    def add_observer(self, observer: CallObserver) -> None:
+        """Let `observer` see every call (tests and benchmarks count calls with it)."""
+        if self.lean is not None:
+            self.lean.observers.append(observer)
+            return
+        events = self.boto3_client.meta.events
+        events.register("before-parameter-build.dynamodb", lambda params, model, **_: observer.before_call(model.name, params))
+        events.register("after-call.dynamodb", lambda parsed, model, **_: observer.after_call(model.name, parsed))
+
+    def remove_observer(self, observer: CallObserver) -> None:
+        if self.lean is not None and observer in self.lean.observers:
+            self.lean.observers.remove(observer)
+
+    def __getattr__(self, name: str) -> Any:
+        # Other operations, paginators and waiters: boto3's. Not `meta`: code that hooks
+        # botocore's events (powertools adds its user agent) must not create the client for it.
+        if name.startswith("_") or name == "meta":
+            raise AttributeError(name)
+        return getattr(self.boto3_client, name)
+
+
+@cache
+def _boto3_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        retries={"mode": "standard", "max_attempts": DYNAMODB.max_attempts - 1},
+    )
+    return boto3.client("dynamodb", config=config)
 
 
 @cache
 def client() -> "DynamoDBClient":
-    """The container's client: that of boto3's default session (which `boto3.client` uses)."""
-    if boto3.DEFAULT_SESSION is None:
-        boto3.setup_default_session()
-    assert boto3.DEFAULT_SESSION is not None
-    return client_for(boto3.DEFAULT_SESSION)
+    """The container's client, created on first use and kept (`forget_client` drops it)."""
+    return cast("DynamoDBClient", DynamoDB(lean_client(DYNAMODB, connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)))
 
 
-def client_for(session: boto3.session.Session) -> "DynamoDBClient":
-    """boto3's client behind the lean path for the hot operations (`dynamo_wire`): the same
-    methods, results, errors, retries and events. The lean path signs with the credentials the
-    session resolved, which its clients sign with (checked on botocore's first request)."""
-    dynamodb = session.client("dynamodb", config=_CLIENT_CONFIG)
-    fast_paths = DynamoFastPaths()
-    fast_paths.install(dynamodb.meta.events)
-    return cast("DynamoDBClient", LeanDynamoDB(dynamodb, session.get_credentials(), fast_paths))
+def forget_client() -> None:
+    """Drop the container's clients and their connections (after a SnapStart restore: new
+    credentials, dead sockets), so the next call makes new ones."""
+    if client.cache_info().currsize:
+        lean = cast(DynamoDB, client()).lean
+        if lean is not None:
+            close = getattr(lean.transport, "close", None)
+            if close is not None:
+                close()
+    client.cache_clear()
+    _boto3_client.cache_clear()
 
 
 def query_page(query: dict[str, Any], limit: int) -> tuple[list[dict[str, Any]], bool]:
@@ -105,11 +175,15 @@ def _serialize(value: Any) -> Any:
         if number in ("Infinity", "NaN"):
             raise TypeError("Infinity and NaN not supported")  # boto3's own check and message
         return {"N": number}
+    if kind is bool:
+        return {"BOOL": value}
+    if value is None:
+        return {"NULL": True}
     if kind is dict:
         return {"M": {name: _serialize(item) for name, item in value.items()}}
     if kind is list:
         return {"L": [_serialize(item) for item in value]}
-    return _serializer.serialize(value)  # booleans, None, bytes, sets, subclasses, errors
+    return _boto3_types().TypeSerializer().serialize(value)  # bytes, sets, subclasses, errors
 
 
 def _deserialize(value: Any) -> Any:
@@ -125,4 +199,12 @@ def _deserialize(value: Any) -> Any:
                 return [_deserialize(item) for item in raw]
             if kind == "BOOL":
                 return raw
-    return _deserializer.deserialize(value)  # NULL, binary, sets, and anything malformed
+            if kind == "NULL" and raw is True:
+                return None
+    return _boto3_types().TypeDeserializer().deserialize(value)  # binary, sets, and anything malformed
+
+
+def _boto3_types() -> Any:
+    from boto3.dynamodb import types
+
+    return types

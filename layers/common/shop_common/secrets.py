@@ -13,11 +13,14 @@ cannot make every request call Secrets Manager). See docs/architecture.md for th
 
 import time
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from shop_common import settings
+from shop_common.aws import AwsJsonClient, lean_client
+from shop_common.aws.services import SECRETS_MANAGER
 
 MAX_AGE_SECONDS = 15 * 60
 UNKNOWN_KID_RETRY_SECONDS = 60
@@ -44,11 +47,34 @@ class SigningKeys:
 
 
 _keys: SigningKeys | None = None
+# As the DynamoDB client's: well inside the functions' 10 s (boto3's defaults are 60 s each).
+CONNECT_TIMEOUT = 2.0
+READ_TIMEOUT = 5.0
+
+
+@cache
+def _client() -> Any:
+    """The lean client (no botocore client on the cold path), else boto3's."""
+    lean = lean_client(SECRETS_MANAGER, connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
+    if lean is not None:
+        return lean
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT, retries={"mode": "standard"})
+    return boto3.client("secretsmanager", config=config)
+
+
+def _get_secret_value(**params: str) -> dict[str, Any]:
+    secrets_manager = _client()
+    if isinstance(secrets_manager, AwsJsonClient):
+        return secrets_manager.call("GetSecretValue", params)
+    return secrets_manager.get_secret_value(**params)  # type: ignore[no-any-return]
 
 
 def _stage(stage: str) -> tuple[str, bytes] | None:
     try:
-        secret = boto3.client("secretsmanager").get_secret_value(SecretId=settings.jwt_secret_id(), VersionStage=stage)
+        secret = _get_secret_value(SecretId=settings.jwt_secret_id(), VersionStage=stage)
     except ClientError as error:
         if stage == "AWSPREVIOUS" and error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
             return None  # never rotated
@@ -84,6 +110,13 @@ def forget_signing_keys() -> None:
     """Drop the keys this container holds (tests: every test has its own secret)."""
     global _keys
     _keys = None
+
+
+def forget_client() -> None:
+    """Drop the Secrets Manager client (after a SnapStart restore: new credentials, dead sockets)."""
+    if _client.cache_info().currsize and isinstance(_client(), AwsJsonClient):
+        _client().transport.close()
+    _client.cache_clear()
 
 
 def jwt_signing_key() -> bytes:

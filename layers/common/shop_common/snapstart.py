@@ -2,20 +2,20 @@
 
 With SnapStart (template parameter `SnapStart`), Lambda runs a function's init once when it
 publishes a version, snapshots the memory, and resumes every new execution environment from that
-snapshot. So the slow first-request work is done here before the snapshot: the boto3 session, the
-DynamoDB client with botocore's decoded service model and our fast paths, the Secrets Manager
-model and, where the function signs or verifies tokens, the signing keys (the pydantic models
-and the resolver are built at import, which is in the snapshot anyway).
+snapshot. So the first request's slow work is done here before the snapshot: the DynamoDB and
+Secrets Manager clients with their credentials and, where the function signs or verifies
+tokens, the signing keys (the pydantic models and the resolver are built at import, which is in
+the snapshot anyway). A SnapStart function gets its credentials from Lambda's container
+credentials endpoint, not from variables, so its clients resolve them with botocore's provider
+chain: importing it before the snapshot costs nothing at restore.
 
 Everything in the snapshot is shared by every environment restored from it, possibly for days,
 so after a restore:
 - the signing keys are forgotten and re-read at first use: they may have rotated since;
-- the boto3 session and the DynamoDB client are recreated: the restored environment has its own
-  credentials, and botocore caches the resolved ones on the session (a static set from the
-  environment never refreshes). The new session reuses the old one's model loader, so the
-  decoded service models are kept (about 10 ms instead of 60);
-- `random` is reseeded: botocore's retry jitter draws from it, and identical jitter in every
-  restored environment would retry in lockstep. Order ids and token ids come from `secrets` and
+- the clients are made anew: the restored environment has its own credentials, and the
+  snapshot's connections are dead sockets;
+- `random` is reseeded: the retry jitter draws from it, and identical jitter in every restored
+  environment would retry in lockstep. Order ids and token ids come from `secrets` and
   `uuid.uuid4` (the kernel's generator, which the restore reseeds), never from a seeded PRNG.
 
 `snapshot_restore_py` exists only in Lambda's Python runtime: elsewhere (tests, `make run`)
@@ -27,12 +27,7 @@ import random
 from collections.abc import Callable
 from types import ModuleType
 
-import boto3
-import botocore.session
-
 from shop_common import dynamo, secrets
-
-_session: botocore.session.Session | None = None
 
 
 def _runtime_hooks() -> ModuleType | None:
@@ -43,25 +38,21 @@ def _runtime_hooks() -> ModuleType | None:
     return snapshot_restore_py  # type: ignore[no-any-return,unused-ignore]
 
 
-def _new_default_session() -> None:
-    """A fresh boto3 default session that keeps the previous one's decoded service models."""
-    global _session
-    session = botocore.session.get_session()
-    if _session is not None:
-        session.register_component("data_loader", _session.get_component("data_loader"))
-    _session = session
-    boto3.setup_default_session(botocore_session=session)
-
-
 def _signs_tokens() -> bool:
     return bool(os.environ.get("JWT_SECRET_ID"))
 
 
+def _new_clients() -> None:
+    dynamo.forget_client()
+    secrets.forget_client()
+    lean = dynamo.client().lean  # type: ignore[attr-defined]
+    if lean is not None:
+        lean.credentials.frozen()  # resolved now, not on the first request
+
+
 def before_snapshot() -> None:
     """Do the first request's slow work now, so the snapshot holds it."""
-    _new_default_session()
-    dynamo.client.cache_clear()
-    dynamo.client()
+    _new_clients()
     if _signs_tokens():
         secrets.forget_signing_keys()
         secrets.signing_keys()
@@ -71,9 +62,7 @@ def after_restore() -> None:
     """Drop what this environment must not share with the others restored from the snapshot."""
     random.seed()  # from os.urandom
     secrets.forget_signing_keys()
-    _new_default_session()
-    dynamo.client.cache_clear()
-    dynamo.client()
+    _new_clients()
 
 
 def register_hooks(hooks: ModuleType | None = None) -> bool:
