@@ -18,7 +18,7 @@ from listing import MAX_LIMIT, ProductPage
 from product_query import ProductQuery
 from product_search import search_ids
 from result_window import refuse_cursor, window_page
-from shop_common.catalog import catalog_stats, get_products
+from shop_common.catalog import catalog_stats, public_products
 from shop_common.cursors import decode_cursor_numbers, encode_cursor
 from shop_common.errors import InvalidRequest, NotFound
 from shop_common.stock_state import PRICE_INDEX, STOCK_INDEX, id_sort_key, price_partition, price_sort_key, stock_partition
@@ -138,7 +138,7 @@ def _index_page(query: ProductQuery, page: int, limit: int, cursor: str | None) 
             more = True  # the page the link came from follows
     if not entries and (page > 1 or shortcut):
         raise NotFound("Invalid page.", code="invalid_page")
-    found = get_products([entry.product_id for entry in entries], public=True)
+    found = public_products([entry.product_id for entry in entries])
     results = [found[entry.product_id] for entry in entries if entry.product_id in found]
 
     def link(number: int, tag: str | None = None, entry: IndexEntry | None = None) -> dict[str, Any]:

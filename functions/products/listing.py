@@ -23,7 +23,7 @@ from typing import Any
 from shop_common.catalog import catalog_stats_and_buckets, product_ids_beyond, products_and_count, products_at_offset
 from shop_common.cursors import decode_cursor_numbers, encode_cursor
 from shop_common.errors import InvalidRequest, NotFound
-from shop_common.models import Product
+from shop_common.models import ProductView
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100  # larger requests get MAX_LIMIT, as the Django app's max_page_size did
@@ -35,7 +35,7 @@ AFTER, BEFORE = "a", "b"
 @dataclass(frozen=True)
 class ProductPage:
     count: int
-    results: list[Product]
+    results: list[ProductView]
     next_query: dict[str, Any] | None
     previous_query: dict[str, Any] | None
 
@@ -64,7 +64,7 @@ def _shortcut(cursor: str, page: int, limit: int) -> _Shortcut | None:
     return _Shortcut(tag, edge)
 
 
-def _page_at(page: int, limit: int) -> tuple[int, list[Product], bool]:
+def _page_at(page: int, limit: int) -> tuple[int, list[ProductView], bool]:
     """A page by number: the counters locate it. Returns the count, the page and whether more
     follow."""
     stats, buckets = catalog_stats_and_buckets()
@@ -73,7 +73,7 @@ def _page_at(page: int, limit: int) -> tuple[int, list[Product], bool]:
     return stats.product_count, results, offset + limit < stats.product_count
 
 
-def _linked_page(page: int, limit: int, shortcut: _Shortcut | None) -> tuple[int, list[Product], bool]:
+def _linked_page(page: int, limit: int, shortcut: _Shortcut | None) -> tuple[int, list[ProductView], bool]:
     """Page 1 or a link's page: the ids past the cursor's edge, then those products and the count."""
     forward = shortcut is None or shortcut.tag == AFTER
     # Forwards, one id more than the page tells whether a next page exists, even when products

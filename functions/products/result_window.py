@@ -6,7 +6,7 @@ from typing import Any
 
 from listing import ProductPage
 from product_query import ProductQuery
-from shop_common.catalog import get_products
+from shop_common.catalog import public_products
 from shop_common.errors import InvalidRequest, NotFound
 
 
@@ -21,7 +21,7 @@ def window_page(ranked_ids: list[int], query: ProductQuery, page: int, limit: in
     page_ids = ranked_ids[offset : offset + limit]
     if not page_ids and page > 1:
         raise NotFound("Invalid page.", code="invalid_page")
-    found = get_products(page_ids, public=True)
+    found = public_products(page_ids)
     results = [found[product_id] for product_id in page_ids if product_id in found]
 
     def link(number: int) -> dict[str, Any]:

@@ -19,6 +19,7 @@ partition; with the counts per bucket it serves `page=N` typed by hand, which ne
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -26,7 +27,7 @@ from botocore.exceptions import ClientError
 from shop_common import settings
 from shop_common.dynamo import client, from_attributes, to_attributes
 from shop_common.errors import ServiceBusy
-from shop_common.models import NewProduct, Product, ProductImage
+from shop_common.models import PRICE_QUANTUM, NewProduct, Product, ProductImage, ProductView
 from shop_common.search_words import indexed_words, word_keys
 from shop_common.stock_state import IN_STOCK_COUNT, id_sort_key, price_sort_key, state_keys
 
@@ -93,6 +94,40 @@ def _product_from_item(item: dict[str, Any]) -> Product:
     )
 
 
+def _view_from_item(item: dict[str, Any]) -> ProductView:
+    """What the public reads show of a stored product, read off its attribute values (each
+    stored by `product_item` or a photo check): the JSON of `Product.to_json`, without building
+    and validating a `Product` (tests/layer/test_product_view.py holds the two equal)."""
+    product_id = int(item["id"]["N"])
+    description, sku = item.get("description"), item.get("sku")
+    images = (
+        [
+            {
+                "id": image["M"]["id"]["S"],
+                "url": f"{settings.images_base_url()}/{image['M']['key']['S']}",
+                "alt": image["M"]["alt"]["S"] if "alt" in image["M"] else "",
+                "width": int(image["M"]["width"]["N"]),
+                "height": int(image["M"]["height"]["N"]),
+            }
+            for image in item["images"]["L"]
+        ]
+        if "images" in item
+        else []
+    )
+    return ProductView(
+        product_id,
+        {
+            "id": product_id,
+            "name": item["name"]["S"],
+            "description": description["S"] if description is not None else "",
+            "price": str(Decimal(item["price"]["N"]).quantize(PRICE_QUANTUM)),
+            "quantity_in_stock": int(item["quantity_in_stock"]["N"]),
+            "sku": sku["S"] if sku is not None else None,
+            "images": images,
+        },
+    )
+
+
 def cents(product: NewProduct) -> int:
     return int(product.price * 100)
 
@@ -154,7 +189,7 @@ def _query_all(**query: Any) -> Iterator[dict[str, Any]]:
         query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def _query_bucket(bucket: int, limit: int, *, after: int | None = None, before: int | None = None) -> list[Product]:
+def _query_bucket(bucket: int, limit: int, *, after: int | None = None, before: int | None = None) -> list[ProductView]:
     """Up to `limit` products of one bucket in id order (descending when `before` is given)."""
     condition = "GSI1PK = :bucket"
     values: dict[str, Any] = {":bucket": f"{CATALOG_PK}#{bucket}"}
@@ -175,10 +210,10 @@ def _query_bucket(bucket: int, limit: int, *, after: int | None = None, before: 
         "ScanIndexForward": before is None,
         "Limit": limit,
     }
-    products: list[Product] = []
+    products: list[ProductView] = []
     while len(products) < limit:
         response = client().query(TableName=settings.table_name(), **query)
-        products.extend(_product_from_item(item) for item in response.get("Items", []))
+        products.extend(map(_view_from_item, response.get("Items", [])))
         if "LastEvaluatedKey" not in response:
             break
         query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -211,24 +246,24 @@ def product_ids_beyond(edge: int, count: int, *, forward: bool) -> list[int]:
     return [int(item[f"{PRODUCTS_INDEX}SK"]["S"]) for item in response.get("Items", [])]
 
 
-def products_and_count(product_ids: Sequence[int]) -> tuple[list[Product], int]:
+def products_and_count(product_ids: Sequence[int]) -> tuple[list[ProductView], int]:
     """The products with these ids that exist, in the order given, and the exact product count
     (CATALOG/META), read together: one BatchGetItem while they are at most 99 (BatchGetItem
     takes 100 keys: a page of 100 takes a second call)."""
     keys = [*map(product_key, product_ids), to_attributes({"PK": CATALOG_PK, "SK": META_SK})]
-    found: dict[int, Product] = {}
+    found: dict[int, ProductView] = {}
     product_count = 0
     for start in range(0, len(keys), _BATCH_GET_KEYS):
         for item in _batch_get(keys[start : start + _BATCH_GET_KEYS], _PUBLIC_FIELDS + ", product_count"):
             if "id" in item:
-                product = _product_from_item(item)
+                product = _view_from_item(item)
                 found[product.id] = product
             else:  # the catalogue counters item
                 product_count = int(from_attributes(item).get("product_count", 0))
     return [found[product_id] for product_id in product_ids if product_id in found], product_count
 
 
-def products_at_offset(offset: int, limit: int, stats: CatalogStats, buckets: dict[int, int]) -> list[Product]:
+def products_at_offset(offset: int, limit: int, stats: CatalogStats, buckets: dict[int, int]) -> list[ProductView]:
     """The products at positions offset..offset+limit-1 of the id-ordered catalogue.
 
     The bucket counts locate the bucket holding `offset`. Where that bucket has no gaps (no
@@ -258,14 +293,20 @@ def products_at_offset(offset: int, limit: int, stats: CatalogStats, buckets: di
     return products
 
 
-def get_products(product_ids: Sequence[int], *, public: bool = False) -> dict[int, Product]:
-    """The products with these ids that exist (BatchGetItem, at most 100 ids); `public`: with
-    every field the API shows (SKU, images), else what orders need."""
-    items = _batch_get_products(product_ids, _PUBLIC_FIELDS if public else _PRODUCT_FIELDS)
+def get_products(product_ids: Sequence[int]) -> dict[int, Product]:
+    """The products with these ids that exist, with what orders need (BatchGetItem, at most
+    100 ids)."""
+    items = _batch_get_products(product_ids, _PRODUCT_FIELDS)
     return {product.id: product for product in map(_product_from_item, items)}
 
 
-def get_product(product_id: int) -> Product | None:
+def public_products(product_ids: Sequence[int]) -> dict[int, ProductView]:
+    """The products with these ids that exist, as the API shows them (BatchGetItem, at most 100 ids)."""
+    items = _batch_get_products(product_ids, _PUBLIC_FIELDS)
+    return {product.id: product for product in map(_view_from_item, items)}
+
+
+def get_product(product_id: int) -> ProductView | None:
     """One product with every field the API shows (one GetItem, eventually consistent)."""
     response = client().get_item(
         TableName=settings.table_name(),
@@ -273,7 +314,7 @@ def get_product(product_id: int) -> Product | None:
         ProjectionExpression=_PUBLIC_FIELDS,
         ExpressionAttributeNames={"#name": "name"},
     )
-    return _product_from_item(response["Item"]) if "Item" in response else None
+    return _view_from_item(response["Item"]) if "Item" in response else None
 
 
 def stock_levels(product_ids: Sequence[int]) -> dict[int, int]:
