@@ -244,6 +244,19 @@ def test_every_permission_and_the_bucket_notification_target_the_alias() -> None
         assert json.dumps({"Fn::GetAtt": [function, "Arn"]}) not in text, function
 
 
+def test_lambda_alarms_watch_the_function_name_which_aggregates_every_version() -> None:
+    """CloudWatch's FunctionName dimension alone sums all versions and aliases of a function: the
+    alarms keep working whichever version `live` points to."""
+    alarms = [
+        a for a in resources_of(baseline(), "AWS::CloudWatch::Alarm").values() if a["Properties"].get("Namespace") == "AWS/Lambda"
+    ]
+    assert alarms
+    for alarm in alarms:
+        (dimension,) = alarm["Properties"]["Dimensions"]
+        assert dimension["Name"] == "FunctionName"
+        assert dimension["Value"]["Ref"] in FUNCTIONS
+
+
 def test_versions_left_behind_are_kept_and_replaced_ones_deleted() -> None:
     """A version resource whose logical id changed is kept (SAM's default, stated in Globals):
     when code and configuration did not change, Lambda answers with the existing number, which
