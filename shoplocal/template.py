@@ -3,6 +3,7 @@
 Tests create their table from the same definition that deploys, so the two cannot drift.
 """
 
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,19 +87,38 @@ def parameter_defaults(template: dict[str, Any] | None = None) -> dict[str, str]
     return {name: str(spec["Default"]) for name, spec in parameters.items() if "Default" in spec}
 
 
+# ${Name}, ${Resource.Attribute}, ${AWS::Region}, or the literal ${!Text}.
+_SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]*)\}")
+
+
 def resolve(value: Any, refs: dict[str, str]) -> Any:
-    """Replace `Ref`s with values from `refs` (resource names, parameters); others stay as they are."""
+    """Replace `Ref`s with values from `refs` (resource names, parameters), and a `Fn::Sub`
+    string whose variables all have one with its text; others stay as they are."""
     if isinstance(value, dict) and set(value) == {"Ref"}:
-        name = value["Ref"]
-        if name not in refs:
-            raise KeyError(f"template.yaml refers to {name!r}, which has no local value")
-        return refs[name]
+        return _local_value(value["Ref"], refs)
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        text = value["Fn::Sub"]
+        variables = [name for literal, name in _SUB_VARIABLE.findall(text) if not literal]
+        # An attribute or a pseudo parameter is only known once deployed: such a string stays.
+        if any("." in name or name.startswith("AWS::") for name in variables):
+            return value
+        return _SUB_VARIABLE.sub(
+            lambda match: "${" + match[2] + "}" if match[1] else _local_value(match[2], refs),
+            text,
+        )
     return value
 
 
+def _local_value(name: str, refs: dict[str, str]) -> str:
+    if name not in refs:
+        raise KeyError(f"template.yaml refers to {name!r}, which has no local value")
+    return refs[name]
+
+
 def resolved_environment(spec: FunctionSpec, refs: Mapping[str, str]) -> dict[str, str]:
-    """The function's variables with `Ref`s replaced by local values. A value that is still an
-    intrinsic function afterwards (e.g. Fn::GetAtt) has no local meaning and is left out."""
+    """The function's variables with `Ref`s and `Fn::Sub`s of them replaced by local values. A
+    value that is still an intrinsic function afterwards (e.g. Fn::GetAtt) has no local meaning
+    and is left out."""
     environment = {}
     for name, value in spec.environment.items():
         resolved = resolve(value, dict(refs))

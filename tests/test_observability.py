@@ -162,14 +162,14 @@ def test_each_function_reserves_its_own_concurrency(function: str) -> None:
     reserved = RESOURCES[function]["Properties"]["ReservedConcurrentExecutions"]
     assert reserved == {"Fn::If": [condition, {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}
     assert TEMPLATE["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, "0"]}]}
-    assert TEMPLATE["Parameters"][parameter]["Default"] > 0
+    assert int(TEMPLATE["Parameters"][parameter]["Default"]) > 0
 
 
 def test_two_stacks_of_default_reservations_fit_a_default_account() -> None:
     """Lambda refuses reservations that leave fewer than 100 of the account's executions
     (1,000 by default) unreserved; a dev and a prod stack may share an account."""
     total = sum(
-        TEMPLATE["Parameters"][name]["Default"] for name in TEMPLATE["Parameters"] if name.endswith("ReservedConcurrency")
+        int(TEMPLATE["Parameters"][name]["Default"]) for name in TEMPLATE["Parameters"] if name.endswith("ReservedConcurrency")
     )
     assert 2 * total <= 1000 - 100
 

@@ -28,7 +28,13 @@ OIDC = "token.actions.githubusercontent.com"
 
 # The resources SAM expands each of its own types into (sam validate shows them).
 SAM_EXPANDS = {
-    "AWS::Serverless::Function": ["AWS::Lambda::Function", "AWS::IAM::Role", "AWS::Lambda::Permission"],
+    "AWS::Serverless::Function": [
+        "AWS::Lambda::Function",
+        "AWS::IAM::Role",
+        "AWS::Lambda::Permission",
+        "AWS::Lambda::Version",
+        "AWS::Lambda::Alias",
+    ],
     "AWS::Serverless::HttpApi": ["AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage"],
     "AWS::Serverless::LayerVersion": ["AWS::Lambda::LayerVersion"],
 }
@@ -46,9 +52,10 @@ UNUSED_FEATURES = {
         "dynamodb:*TableReplica", "dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy",
         "dynamodb:UpdateContributorInsights", "iam:CreateServiceLinkedRole"],
     "deleting the table: a deploy never does (DeletionPolicy: Retain)": ["dynamodb:DeleteTable"],
-    "code signing, versions, runtime and recursion settings, capacity providers": [
-        "lambda:*CodeSigningConfig", "lambda:GetCodeSigningConfig", "lambda:PublishVersion", "lambda:AssociateRuntimeAlias",
-        "lambda:PassCapacityProvider", "lambda:Put*Config"],
+    "code signing, runtime and recursion settings, capacity providers, provisioned concurrency (SnapStart excludes it)": [
+        "lambda:*CodeSigningConfig", "lambda:GetCodeSigningConfig", "lambda:AssociateRuntimeAlias",
+        "lambda:PassCapacityProvider", "lambda:Put*Config", "lambda:DeleteProvisionedConcurrencyConfig"],
+    "gradual deployments of an alias through CodeDeploy (DeploymentPreference)": ["codedeploy:*"],
     "permissions boundaries and role descriptions": ["iam:*RolePermissionsBoundary", "iam:UpdateRole*"],
     "data protection, index and resource policies, deletion protection, bearer tokens of log groups": [
         "logs:PutDataProtectionPolicy", "logs:DeleteDataProtectionPolicy", "logs:*IndexPolicy", "logs:DeleteResourcePolicy",
@@ -177,6 +184,23 @@ def test_the_execution_role_cannot_delete_the_table_or_attach_other_managed_poli
     (attach,) = [s for s in statements("CloudFormationExecutionRole") if "iam:AttachRolePolicy" in actions(s)]
     allowed = attach["Condition"]["ArnEquals"]["iam:PolicyARN"]
     assert [value["Fn::Sub"].rsplit("/", 1)[1] for value in allowed] == ["AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"]
+
+
+def test_the_execution_role_publishes_versions_and_moves_aliases_of_the_stacks_functions_only() -> None:
+    """Every deploy publishes versions and moves the alias `live` (template.yaml's Globals); a
+    version's and an alias's ARN are the function's with a qualifier, which the pattern covers."""
+    (functions,) = [s for s in statements("CloudFormationExecutionRole") if "lambda:PublishVersion" in actions(s)]
+    assert {"lambda:PublishVersion", "lambda:CreateAlias", "lambda:GetAlias", "lambda:UpdateAlias", "lambda:DeleteAlias"} <= (
+        actions(functions)
+    )
+    assert functions["Resource"]["Fn::Sub"].endswith(":function:${AppStackName}-*")
+    pattern = functions["Resource"]["Fn::Sub"].replace("${AppStackName}", "shop-api-dev")
+    arn = pattern.replace("shop-api-dev-*", "shop-api-dev-AuthFunction-a1B2c3")
+    for qualified in (arn, f"{arn}:7", f"{arn}:live"):
+        assert fnmatch(qualified, pattern)
+    assert not fnmatch(arn.replace("shop-api-dev", "other-stack"), pattern)
+    lambda_statements = [s for s in statements("CloudFormationExecutionRole") if any(a.startswith("lambda:") for a in actions(s))]
+    assert [s["Sid"] for s in lambda_statements] == ["Functions", "TheSharedLayer"]
 
 
 # --- the smoke test ----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """SnapStart readiness: every handler registers the layer's before-snapshot and after-restore
-hooks (the template does not turn SnapStart on yet: see docs/performance.md#snapstart)."""
+hooks, which Lambda runs when the template parameter `SnapStart` is `PublishedVersions`
+(tests/test_versions.py checks the template; docs/performance.md#snapstart)."""
 
 import json
 import os
