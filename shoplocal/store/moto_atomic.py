@@ -22,7 +22,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
-from shoplocal.store import encoder, partition_index
+from shoplocal.store import encoder, partition_index, projection
 
 _lock = threading.RLock()
 
@@ -69,6 +69,7 @@ def make_dynamodb_atomic(
     _roll_back_items_not_tables()
     partition_index.use_partition_indexes()
     encoder.use_direct_encoder()
+    projection.use_single_conversion_projections()
 
 
 def _touched_items(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
