@@ -23,10 +23,10 @@ os.environ.update(
 os.environ.update({"JWT_SECRET_ID": "bench-jwt", "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_NAMESPACE": "ShopApi"})
 
 import boto3
-from moto import mock_aws
 
 from shoplocal.dynamodb_calls import CallRecorder
 from shoplocal.gateway.invoke import LocalApi
+from shoplocal.store.in_process import moto_in_process
 from shoplocal.template import put_code_on_path, table_definition
 
 put_code_on_path()
@@ -41,7 +41,7 @@ def main() -> None:
         measure_filters(args.products)
         return
 
-    with mock_aws():
+    with moto_in_process():
         import passwords
         from accounts import create_user
         from shop_common import catalog
@@ -178,7 +178,7 @@ FILTERED_REQUESTS = [
 def measure_filters(count: int) -> None:
     """Calls and items read per filtered request (page 1 and its next link), on `count` products
     loaded with BatchWriteItem (the same items as the transactions write)."""
-    with mock_aws():
+    with moto_in_process():
         from shop_common import catalog
         from shop_common.dynamo import client
         from shoplocal.catalogue_fill import fill_catalogue, sample_products

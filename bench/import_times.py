@@ -15,8 +15,12 @@ functions and the baseline are interleaved, so machine noise hits them alike.
 
 For --first-request, DynamoDB and Secrets Manager are a small local HTTP server answering each
 call with a response recorded on moto beforehand (bench/handler_cpu.py records them), so the
-fresh process does what a cold Lambda does: create its clients, load botocore's models, sign,
-send over HTTP, parse.
+fresh process does what a cold Lambda does: create its clients, sign, send over HTTP, parse.
+The processes see what a Lambda container has and nothing else: Python without its site
+packages (`-S`), the runtime's boto3 and botocore (the version requirements-dev.txt pins), the
+layer as `sam build` ships it (its requirements, precompiled) and the function's folder; the
+floor, the runtime's boto3 alone. (The dev virtualenv also holds moto's dependencies, which
+change what some imports cost: pyjwt, for one, imports `cryptography` when it finds it.)
 """
 
 import argparse
@@ -38,7 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shoplocal.template import functions, layer_paths, parameter_defaults, resolved_environment
+from shoplocal.template import PROJECT_ROOT, functions, layer_paths, parameter_defaults, resolved_environment
 
 BASELINE = "import boto3; boto3.client('dynamodb', region_name='eu-west-1')"
 
@@ -50,6 +54,16 @@ def sample(code: str, pythonpath: list[Path], environment: dict[str, str], no_by
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)  # noqa: S603
     return float(result.stdout.strip().splitlines()[-1])
+
+
+def runtime_boto3(into: Path) -> Path:
+    """boto3 and botocore as Lambda's Python runtime provides them (not shipped in the layer)."""
+    runtime = into / "runtime"
+    pin = next(line for line in (PROJECT_ROOT / "requirements-dev.txt").read_text().splitlines() if line.startswith("boto3=="))
+    print(f"installing the runtime's {pin} into a scratch folder ...", file=sys.stderr)
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(runtime), pin]
+    subprocess.run(pip, check=True)  # noqa: S603
+    return runtime
 
 
 def ship(into: Path) -> tuple[Path, dict[str, Path]]:
@@ -116,11 +130,39 @@ print(json.dumps([(time.perf_counter() - started) * 1000, 0]), file=sys.__stderr
 """
 
 
+CONTAINER_CREDENTIALS = {
+    "AccessKeyId": "bench",
+    "SecretAccessKey": "bench",
+    "Token": "bench",
+    "Expiration": "2099-01-01T00:00:00Z",
+}
+
+
+@contextmanager
+def lambda_layout() -> Iterator[tuple[Path, Path, dict[str, Path]]]:
+    """A scratch folder laid out as Lambda runs the functions: the runtime's boto3, the layer as
+    `sam build` ships it and each function's folder, all precompiled. Yields those folders."""
+    with tempfile.TemporaryDirectory() as scratch:
+        runtime = runtime_boto3(Path(scratch))
+        layer, function_dirs = ship(Path(scratch))
+        compileall.compile_dir(scratch, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        yield runtime, layer, function_dirs
+
+
 @contextmanager
 def canned_aws(answers: dict[str, bytes]) -> Iterator[str]:
-    """A local endpoint answering each X-Amz-Target with its recorded body."""
+    """A local endpoint answering each X-Amz-Target with its recorded body, and at
+    /credentials as Lambda's container credentials endpoint does (SnapStart's credentials)."""
 
     class Answer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps(CONTAINER_CREDENTIALS).encode()
+            self.send_response(200 if self.path == "/credentials" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             body = answers[self.headers["X-Amz-Target"].split(".")[-1]]
@@ -143,6 +185,11 @@ def canned_aws(answers: dict[str, bytes]) -> Iterator[str]:
 
 def first_request_times(runs: int) -> None:
     """Import plus first request of each function, in fresh processes, beside the floor."""
+    with lambda_layout() as (runtime, layer, function_dirs):
+        _first_request_times(runs, runtime, layer, function_dirs)
+
+
+def _first_request_times(runs: int, runtime: Path, layer: Path, function_dirs: dict[str, Path]) -> None:
     from bench.handler_cpu import SCENARIOS, recorded_events
     from shop_common.secrets import signing_keys
 
@@ -179,10 +226,14 @@ def first_request_times(runs: int) -> None:
                 env |= {
                     "AWS_ACCESS_KEY_ID": "bench",
                     "AWS_SECRET_ACCESS_KEY": "bench",
-                    "PYTHONPATH": os.pathsep.join(map(str, [spec.code_dir, *layer_paths()])),
+                    "AWS_CONFIG_FILE": os.devnull,
+                    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                    "PYTHONPATH": os.pathsep.join(
+                        map(str, [runtime] if name.startswith("floor") else [function_dirs[logical_id], layer, runtime])
+                    ),
                 }
                 result = subprocess.run(  # noqa: S603
-                    [sys.executable, "-c", FLOOR if name.startswith("floor") else code],
+                    [sys.executable, "-S", "-c", FLOOR if name.startswith("floor") else code],
                     input=json.dumps(events[scenario]),
                     env=env,
                     capture_output=True,
@@ -195,7 +246,7 @@ def first_request_times(runs: int) -> None:
                 imported, first = json.loads(result.stderr.strip().splitlines()[-1])
                 samples[name].append((imported, first))
     floor = statistics.median(imported + first for imported, first in samples["floor: import boto3 + client + GetItem"])
-    print(f"\nImport plus first request, median of {runs} fresh processes (.pyc cached):\n")
+    print(f"\nImport plus first request, median of {runs} fresh processes (as Lambda lays them out, precompiled):\n")
     print("| | import ms | first request ms | total ms | total / floor |")
     print("|---|---:|---:|---:|---:|")
     for name, values in samples.items():

@@ -24,10 +24,10 @@ os.environ.update({"JWT_SECRET_ID": "bench-jwt", "POWERTOOLS_LOG_LEVEL": "WARNIN
 os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # the figures, not the metrics' log lines
 
 import boto3
-from moto import mock_aws
 
 from shoplocal.dynamodb_calls import CallRecorder
 from shoplocal.gateway.invoke import LocalApi
+from shoplocal.store.in_process import moto_in_process
 from shoplocal.template import put_code_on_path, table_definition
 
 put_code_on_path()
@@ -36,7 +36,7 @@ STARTED = (datetime.now(UTC) - timedelta(days=1)).isoformat().replace("+00:00", 
 
 
 def main() -> None:
-    with mock_aws():
+    with moto_in_process():
         import passwords
         from accounts import create_user
         from shop_common import offer_store

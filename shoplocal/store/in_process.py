@@ -5,13 +5,18 @@ client, so tests and benchmarks run the whole request path without a server or a
 Outside a `mock_aws` context (or for a URL moto does not serve) requests go over HTTP as usual.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from botocore.awsrequest import AWSPreparedRequest, HeadersDict
+from moto import mock_aws
 from moto.core.models import botocore_stubber
 
-from shop_common.aws.transport import HttpResponse, HttpTransport, Transport, lowercase_headers
+from shoplocal.template import put_code_on_path
+
+put_code_on_path()
+from shop_common.aws.transport import HttpResponse, HttpTransport, Transport, lowercase_headers  # noqa: E402 - the layer is importable only after the line above
 
 
 class InProcessMoto:
@@ -37,3 +42,21 @@ class InProcessMoto:
         close = getattr(self._http, "close", None)
         if close is not None:
             close()
+
+
+@contextmanager
+def moto_in_process() -> Iterator[None]:
+    """moto's `mock_aws`, for the functions' clients too: made anew inside, answered in-process."""
+    from shop_common import dynamo, secrets
+    from shop_common.aws import use_transports
+
+    with mock_aws():
+        use_transports(InProcessMoto)
+        dynamo.forget_client()
+        secrets.forget_client()
+        try:
+            yield
+        finally:
+            use_transports(None)
+            dynamo.forget_client()
+            secrets.forget_client()
