@@ -60,15 +60,15 @@ def endpoints(item_kb: float) -> list[Endpoint]:
             + lines * math.ceil(item_kb)  # the listing index copies each product's new stock
         )
         name = f"POST /api/order ({lines} product{'s' if lines > 1 else ''})"
-        return Endpoint(name, 512, 35 + 1.7 * lines, advisory_reads, writes)
+        return Endpoint(name, 512, 25 + 0.5 * lines, advisory_reads, writes)
 
     return [
-        Endpoint("GET /api/products (50)", 512, 25, products, 0),
+        Endpoint("GET /api/products (50)", 512, 12, products, 0),
         order(1),
         order(10),
-        Endpoint("GET /api/my-orders (10 orders)", 512, 15, read_units(10 * ORDER_KB, consistent=False), 0),
+        Endpoint("GET /api/my-orders (10 orders)", 512, 8, read_units(10 * ORDER_KB, consistent=False), 0),
         Endpoint("POST /api/auth (sign-in)", 1024, 360, 2 * read_units(0.3, consistent=True), 0),
-        Endpoint("POST /api/refresh", 1024, 10, read_units(0.3, consistent=True), 0),
+        Endpoint("POST /api/refresh", 1024, 6, read_units(0.3, consistent=True), 0),
     ]
 
 
@@ -78,16 +78,37 @@ def main() -> None:
     args = parser.parse_args()
     print("| endpoint | Lambda GB-s | RRU | WRU | Lambda $ | DynamoDB $ | API Gateway $ | logs $ | total $ |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    totals: dict[str, float] = {}
     for endpoint in endpoints(args.item_kb):
         gb_seconds = endpoint.memory_mb / 1024 * endpoint.duration_ms / 1000  # per request
         lambda_cost = gb_seconds * 1e6 * LAMBDA_ARM_GB_SECOND + LAMBDA_PER_MILLION_REQUESTS
         dynamodb = endpoint.read_units * DYNAMODB_PER_MILLION_READ_UNITS + endpoint.write_units * DYNAMODB_PER_MILLION_WRITE_UNITS
         logs = LOG_KB_PER_REQUEST * 1e6 / 1024**2 * LOGS_PER_GB_INGESTED
-        total = lambda_cost + dynamodb + API_GATEWAY_HTTP_PER_MILLION + logs
+        totals[endpoint.name] = total = lambda_cost + dynamodb + API_GATEWAY_HTTP_PER_MILLION + logs
         print(
             f"| {endpoint.name} | {gb_seconds:.4f} | {endpoint.read_units:g} | {endpoint.write_units:g} | {lambda_cost:.2f} "
             f"| {dynamodb:.2f} | {API_GATEWAY_HTTP_PER_MILLION:.2f} | {logs:.2f} | {total:.2f} |"
         )
+    by_name = {endpoint.name: endpoint for endpoint in endpoints(args.item_kb)}
+    mixed = sum(share * totals[name] for name, share in MIX.items())
+    concurrency = sum(share * 1000 * by_name[name].duration_ms / 1000 for name, share in MIX.items())
+    reads = sum(share * by_name[name].read_units for name, share in MIX.items())
+    writes = sum(share * by_name[name].write_units for name, share in MIX.items())
+    print(
+        f"\nThe mix ({', '.join(f'{share:.0%} {name}' for name, share in MIX.items())}): ${mixed:.2f} per million "
+        f"requests, ${mixed * 2.592e9 / 1e6:,.0f} a month at a sustained 1,000 requests a second; at that rate "
+        f"{concurrency:.0f} executions, {reads * 1000:,.0f} RRU/s and {writes * 1000:,.0f} WRU/s."
+    )
+
+
+# A mixed load: mostly browsing.
+MIX = {
+    "GET /api/products (50)": 0.80,
+    "GET /api/my-orders (10 orders)": 0.10,
+    "POST /api/order (1 product)": 0.05,
+    "POST /api/refresh": 0.04,
+    "POST /api/auth (sign-in)": 0.01,
+}
 
 
 if __name__ == "__main__":
