@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from attribute_values import scalar_value, text
 from conftest import TABLE_NAME
 from shop_common import dynamo
 from shop_common.dynamo import client, from_attributes, to_attributes
@@ -44,19 +45,6 @@ def plain_client() -> Any:
     return boto3.client("dynamodb", config=config)
 
 
-text = st.text(max_size=8)
-number = st.one_of(st.integers(-(10**20), 10**20).map(str), st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str))
-blob = st.binary(max_size=8).map(lambda raw: base64.b64encode(raw).decode())
-scalar_value = st.one_of(
-    text.map(lambda s: {"S": s}),
-    number.map(lambda n: {"N": n}),
-    blob.map(lambda b: {"B": b}),
-    st.lists(text, max_size=3).map(lambda v: {"SS": v}),
-    st.lists(number, max_size=3).map(lambda v: {"NS": v}),
-    st.lists(blob, max_size=3).map(lambda v: {"BS": v}),
-    st.just({"NULL": True}),
-    st.booleans().map(lambda v: {"BOOL": v}),
-)
 # What a service could send that the model does not describe: botocore drops unknown members
 # and members that are null, keeps nulls in lists; the compiled parser must do the same.
 odd_value: st.SearchStrategy[dict[str, Any]] = st.one_of(

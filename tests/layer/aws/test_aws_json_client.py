@@ -29,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from attribute_values import scalar_value, text
 from botocore_check import botocore_parse
 from conftest import REGION, TABLE_NAME, checked_in_process
 from shop_common.aws.credentials import BotocoreCredentials as ChainCredentials
@@ -72,19 +73,6 @@ class Methods:
 
 # --- responses and errors: the parse is botocore's parser's ---------------------------------------
 
-text = st.text(max_size=8)
-number = st.one_of(st.integers(-(10**20), 10**20).map(str), st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str))
-blob = st.binary(max_size=8).map(lambda raw: base64.b64encode(raw).decode())
-scalar_value = st.one_of(
-    text.map(lambda s: {"S": s}),
-    number.map(lambda n: {"N": n}),
-    blob.map(lambda b: {"B": b}),
-    st.lists(text, max_size=3).map(lambda v: {"SS": v}),
-    st.lists(number, max_size=3).map(lambda v: {"NS": v}),
-    st.lists(blob, max_size=3).map(lambda v: {"BS": v}),
-    st.just({"NULL": True}),
-    st.booleans().map(lambda v: {"BOOL": v}),
-)
 attribute_value = st.recursive(
     scalar_value,
     lambda children: st.one_of(

@@ -13,7 +13,6 @@ botocore's resolution for every region botocore knows.
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 # Partitions (botocore/data/partitions.json): region pattern -> DNS suffix.
@@ -56,10 +55,11 @@ def _plain_url(url: str) -> bool:
 
 
 def _shared_config_in_play() -> bool:
-    """A non-empty shared config file may set endpoints, FIPS or retries per profile."""
-    path = Path(os.environ.get("AWS_CONFIG_FILE") or Path.home() / ".aws" / "config").expanduser()
+    """A non-empty shared config file may set endpoints, FIPS or retries per profile. (Where
+    botocore looks: `AWS_CONFIG_FILE`, else ~/.aws/config; Lambda has neither.)"""
+    path = os.path.expanduser(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
     try:
-        return path.is_file() and path.stat().st_size > 0
+        return os.path.isfile(path) and os.path.getsize(path) > 0
     except OSError:
         return True
 
