@@ -106,10 +106,19 @@ class AwsJsonClient:
         self._content_type = f"application/x-amz-json-{service.json_version}"
 
     def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """botocore's `_make_api_call`: the result, or the error raised as `ClientError`."""
         spec = self.service.operations[operation]
         for observer in self.observers:
             observer.before_call(operation, params)
-        body = _encode(params)
+        response, parsed, state = self._send(spec, self._headers(operation), _encode(params))
+        for observer in self.observers:
+            observer.after_call(operation, parsed)
+        self.retries.release(state, response.status)
+        if response.status >= 300:
+            raise self.exceptions.from_code(parsed.get("Error", {}).get("Code"))(parsed, operation)  # type: ignore[arg-type]
+        return parsed
+
+    def _headers(self, operation: str) -> dict[str, str]:
         headers = {
             "X-Amz-Target": f"{self.service.target_prefix}.{operation}",
             "Content-Type": self._content_type,
@@ -118,6 +127,14 @@ class AwsJsonClient:
         trace_id = os.environ.get("_X_AMZN_TRACE_ID")
         if trace_id and "AWS_LAMBDA_FUNCTION_NAME" in os.environ:  # botocore's recursion detection
             headers["X-Amzn-Trace-Id"] = quote(trace_id, safe=_TRACE_SAFE)
+        return headers
+
+    def _send(
+        self, spec: OperationSpec, headers: dict[str, str], body: bytes
+    ) -> tuple[HttpResponse, dict[str, Any], dict[str, Any]]:
+        """botocore's `Endpoint._send_request`: attempts until the retry mode says stop. Returns
+        the last response, its parse and the call's retry state; raises the last exception when
+        no response came back."""
         retries: dict[str, Any] = {"invocation-id": str(uuid.uuid4()), "attempt": 1, "max": self.retries.max_attempts}
         state: dict[str, Any] = {}
         attempt = 1
@@ -143,12 +160,7 @@ class AwsJsonClient:
         assert response is not None
         assert parsed is not None
         parsed["ResponseMetadata"]["RetryAttempts"] = attempt - 1
-        for observer in self.observers:
-            observer.after_call(operation, parsed)
-        self.retries.release(state, response.status)
-        if response.status >= 300:
-            raise self.exceptions.from_code(parsed.get("Error", {}).get("Code"))(parsed, operation)  # type: ignore[arg-type]
-        return parsed
+        return response, parsed, state
 
     def _attempt(
         self, spec: OperationSpec, headers: dict[str, str], body: bytes, retries: Mapping[str, Any]
