@@ -16,7 +16,7 @@ from moto.core.models import botocore_stubber
 from shoplocal.template import put_code_on_path
 
 put_code_on_path()
-from shop_common.aws.transport import HttpResponse, HttpTransport, Transport, lowercase_headers  # noqa: E402 - the layer is importable only after the line above
+from shop_common.aws.transport import HttpResponse, HttpTransport, lowercase_headers  # noqa: E402 - the layer is importable only after the line above
 
 
 class InProcessMoto:
@@ -24,7 +24,7 @@ class InProcessMoto:
 
     def __init__(self, connect_timeout: float, read_timeout: float) -> None:
         self.read_timeout = read_timeout
-        self._http: Transport = HttpTransport(connect_timeout=connect_timeout, read_timeout=read_timeout)
+        self._http = HttpTransport(connect_timeout=connect_timeout, read_timeout=read_timeout)
 
     def send(self, url: str, headers: Mapping[str, str], body: bytes) -> HttpResponse:
         if botocore_stubber.enabled:
@@ -39,9 +39,7 @@ class InProcessMoto:
         return self._http.send(url, headers, body)
 
     def close(self) -> None:
-        close = getattr(self._http, "close", None)
-        if close is not None:
-            close()
+        self._http.close()
 
 
 @contextmanager

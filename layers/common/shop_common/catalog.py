@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 from shop_common import settings
 from shop_common.dynamo import client, from_attributes, to_attributes
 from shop_common.errors import ServiceBusy
-from shop_common.models import PRICE_QUANTUM, NewProduct, Product, ProductImage, ProductView
+from shop_common.models import PRICE_QUANTUM, NewProduct, Product, ProductImage, ProductView, image_url
 from shop_common.search_words import indexed_words, word_keys
 from shop_common.stock_state import IN_STOCK_COUNT, id_sort_key, price_sort_key, state_keys
 
@@ -104,7 +104,7 @@ def _view_from_item(item: dict[str, Any]) -> ProductView:
         [
             {
                 "id": image["M"]["id"]["S"],
-                "url": f"{settings.images_base_url()}/{image['M']['key']['S']}",
+                "url": image_url(image["M"]["key"]["S"]),
                 "alt": image["M"]["alt"]["S"] if "alt" in image["M"] else "",
                 "width": int(image["M"]["width"]["N"]),
                 "height": int(image["M"]["height"]["N"]),

@@ -123,9 +123,7 @@ def forget_client() -> None:
     if client.cache_info().currsize:
         lean = cast(DynamoDB, client()).lean
         if lean is not None:
-            close = getattr(lean.transport, "close", None)
-            if close is not None:
-                close()
+            lean.close()
     client.cache_clear()
     _boto3_client.cache_clear()
 
@@ -183,7 +181,7 @@ def _serialize(value: Any) -> Any:
         return {"M": {name: _serialize(item) for name, item in value.items()}}
     if kind is list:
         return {"L": [_serialize(item) for item in value]}
-    return _boto3_types().TypeSerializer().serialize(value)  # bytes, sets, subclasses, errors
+    return _boto3_serializer().serialize(value)  # bytes, sets, subclasses, errors
 
 
 def _deserialize(value: Any) -> Any:
@@ -201,10 +199,21 @@ def _deserialize(value: Any) -> Any:
                 return raw
             if kind == "NULL" and raw is True:
                 return None
-    return _boto3_types().TypeDeserializer().deserialize(value)  # binary, sets, and anything malformed
+    return _boto3_deserializer().deserialize(value)  # binary, sets, and anything malformed
 
 
-def _boto3_types() -> Any:
-    from boto3.dynamodb import types
+# boto3's conversions for the rare types, imported (boto3, ~110 ms) only when one comes up.
 
-    return types
+
+@cache
+def _boto3_serializer() -> Any:
+    from boto3.dynamodb.types import TypeSerializer
+
+    return TypeSerializer()
+
+
+@cache
+def _boto3_deserializer() -> Any:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()

@@ -24,6 +24,11 @@ class NewProduct(BaseModel):
     sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=SKU_PATTERN)] | None = None
 
 
+def image_url(key: str) -> str:
+    """Where a checked photo is served from, by its key in the images bucket."""
+    return f"{settings.images_base_url()}/{key}"
+
+
 class ProductImage(BaseModel):
     """A checked photo of a product: its bytes were read after upload (real type, dimensions)."""
 
@@ -36,7 +41,7 @@ class ProductImage(BaseModel):
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "url": f"{settings.images_base_url()}/{self.key}",
+            "url": image_url(self.key),
             "alt": self.alt,
             "width": self.width,
             "height": self.height,

@@ -115,7 +115,7 @@ def forget_signing_keys() -> None:
 def forget_client() -> None:
     """Drop the Secrets Manager client (after a SnapStart restore: new credentials, dead sockets)."""
     if _client.cache_info().currsize and isinstance(_client(), AwsJsonClient):
-        _client().transport.close()
+        _client().close()
     _client.cache_clear()
 
 

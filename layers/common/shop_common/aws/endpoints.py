@@ -6,7 +6,7 @@ of a known partition, no FIPS or dual-stack endpoint, no account-based endpoint,
 shared config file that could change any of it) the answer is `https://<prefix>.<region>.<DNS
 suffix of the partition>`, or the endpoint set in `AWS_ENDPOINT_URL_<SERVICE>` or
 `AWS_ENDPOINT_URL` (the local server's embedded store, tests). Anything else is left to
-botocore: `lean_endpoint` answers None. tests/layer/aws/test_endpoints.py compares this with
+botocore: `lean_endpoint` answers None. tests/layer/aws/test_aws_endpoints.py compares this with
 botocore's resolution for every region botocore knows.
 """
 

@@ -30,7 +30,6 @@ import datetime
 import http.client
 import json
 import os
-import platform
 import sys
 import time
 import uuid
@@ -50,7 +49,7 @@ from shop_common.aws.transport import HttpResponse, Transport
 _SIGV4_TIME = "%Y%m%dT%H%M%SZ"
 _TRACE_SAFE = "-=;:+&[]{}\"',"
 USER_AGENT = (
-    f"shop-common/1 ua/2.1 os/{sys.platform} lang/python#{platform.python_version()} "
+    f"shop-common/1 ua/2.1 os/{sys.platform} lang/python#{'.'.join(map(str, sys.version_info[:3]))} "
     f"exec-env/{os.environ.get('AWS_EXECUTION_ENV', 'none')} cfg/retry-mode#standard"
 )
 
@@ -104,6 +103,12 @@ class AwsJsonClient:
         self.observers: list[CallObserver] = []
         self._signer = SigV4Signer(self.url, endpoint.region, service.signing_name)
         self._content_type = f"application/x-amz-json-{service.json_version}"
+
+    def close(self) -> None:
+        """Close the transport's connections (a restored SnapStart snapshot holds dead ones)."""
+        close = getattr(self.transport, "close", None)
+        if close is not None:
+            close()
 
     def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """botocore's `_make_api_call`: the result, or the error raised as `ClientError`."""
@@ -186,7 +191,7 @@ def parse_response(service: ServiceSpec, spec: OperationSpec, response: HttpResp
     """What botocore's parser makes of a response of this operation: the output, or the error
     with its modeled members, and `ResponseMetadata` (request id, status, headers)."""
     if response.status >= 301:
-        parsed = _parse_error(response)
+        parsed = _parse_error(service, response)
     else:
         parsed = _parse_output(spec, response.body)
         if "x-amzn-requestid" in response.headers:
@@ -194,14 +199,12 @@ def parse_response(service: ServiceSpec, spec: OperationSpec, response: HttpResp
     metadata = parsed.setdefault("ResponseMetadata", {})
     metadata["HTTPStatusCode"] = response.status
     metadata["HTTPHeaders"] = dict(response.headers)
-    if response.status >= 301:
-        members = service.error_members.get(parsed["Error"]["Code"])
-        if members and not _is_generic_error(response):
-            parsed.update(_modeled_error_members(members, response.body))
     return parsed
 
 
-def _parse_error(response: HttpResponse) -> dict[str, Any]:
+def _parse_error(service: ServiceSpec, response: HttpResponse) -> dict[str, Any]:
+    """botocore's error parse, then the error shape's members it adds (`CancellationReasons`,
+    `Item`, ...) after the response metadata, from the same body."""
     status = response.status
     if _is_generic_error(response):  # an HTML page or nothing, from a proxy or load balancer
         return {"Error": {"Code": str(status), "Message": http.client.responses.get(status, "")}, "ResponseMetadata": {}}
@@ -222,6 +225,10 @@ def _parse_error(response: HttpResponse) -> dict[str, Any]:
         error["Error"]["Code"] = code
     if "x-amzn-requestid" in response.headers:
         error["ResponseMetadata"]["RequestId"] = response.headers["x-amzn-requestid"]
+    members = service.error_members.get(error["Error"]["Code"])
+    if members:
+        modeled = {name: body[name] for name in members if body.get(name) is not None}
+        error.update(_decode_binary(modeled) if b'"B' in response.body else modeled)
     return error
 
 
@@ -264,12 +271,6 @@ def _parse_output(spec: OperationSpec, raw: bytes) -> dict[str, Any]:
         if name in parsed:
             parsed[name] = _timestamp(parsed[name])
     return parsed
-
-
-def _modeled_error_members(members: tuple[str, ...], raw: bytes) -> dict[str, Any]:
-    body = _json_body(raw)
-    found = {name: body[name] for name in members if body.get(name) is not None}
-    return _decode_binary(found) if b'"B' in raw else found
 
 
 def _decode_binary(value: Any) -> Any:

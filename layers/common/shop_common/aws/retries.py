@@ -12,7 +12,7 @@ decisions on one attempt's outcome: whether to retry, after how long, and what t
   gives back what its retries took, or 1 when it needed none. An empty quota stops retrying
   (`RetryQuotaReached`).
 
-tests/layer/aws/test_json_client.py drives the same failures through botocore and this client
+tests/layer/aws/test_aws_json_client.py drives the same failures through botocore and this client
 and compares the attempts, the sleeps, the headers and the outcome.
 """
 

@@ -1,5 +1,5 @@
 """What the JSON-protocol client needs to know of each service and operation, taken from
-botocore's service models (tests/layer/aws/test_services.py checks every value against them, so
+botocore's service models (tests/layer/aws/test_aws_services.py checks every value against them, so
 a botocore upgrade that changes one fails the tests rather than the behaviour).
 
 The client sends the parameters as they are and reads the response as JSON, so of a model it

@@ -3,7 +3,7 @@
 HMACs on every request.
 
 Only what the JSON protocol needs: a POST with a body and no query string, signed with the
-SHA-256 of its body. tests/layer/aws/test_sigv4.py holds it to botocore's signer on random
+SHA-256 of its body. tests/layer/aws/test_aws_sigv4.py holds it to botocore's signer on random
 requests, headers, days and credentials.
 """
 
