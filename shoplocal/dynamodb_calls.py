@@ -18,27 +18,23 @@ class CallRecorder:
 
     def attach(self, client: Any) -> None:
         """Record the calls of `client` from now on: the functions' (shop_common.dynamo's), or
-        a boto3 client (through botocore's events)."""
+        a boto3 client."""
+        from shop_common.dynamo import observe_boto3_client
+
         add_observer = getattr(client, "add_observer", None)
         if add_observer is not None:
             add_observer(self)
-            return
-        client.meta.events.register("before-parameter-build.dynamodb", self._botocore_before)
-        client.meta.events.register("after-call.dynamodb", self._botocore_after)
+        else:
+            observe_boto3_client(client, self)
 
     def detach(self, client: Any) -> None:
+        from shop_common.dynamo import observe_boto3_client
+
         remove_observer = getattr(client, "remove_observer", None)
         if remove_observer is not None:
             remove_observer(self)
-            return
-        client.meta.events.unregister("before-parameter-build.dynamodb", self._botocore_before)
-        client.meta.events.unregister("after-call.dynamodb", self._botocore_after)
-
-    def _botocore_before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self.before_call(model.name, params)
-
-    def _botocore_after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        self.after_call(model.name, parsed)
+        else:
+            observe_boto3_client(client, self, stop=True)
 
     def before_call(self, operation: str, params: Mapping[str, Any]) -> None:
         self.calls.append(Call(operation, dict(params)))

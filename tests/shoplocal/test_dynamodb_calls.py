@@ -20,3 +20,6 @@ def test_items_read_are_counted_for_every_kind_of_read() -> None:
     client.query(TableName=TABLE_NAME, KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": {"S": "A"}})
     assert recorder.operations == ["GetItem", "GetItem", "BatchGetItem", "TransactGetItems", "Query"]
     assert [call.items_read for call in recorder.calls] == [1, 0, 2, 2, 1]
+    recorder.detach(client)
+    client.get_item(TableName=TABLE_NAME, Key=keys[0])
+    assert len(recorder.calls) == 5  # detached: no longer recorded

@@ -81,13 +81,13 @@ class DynamoDB:
         """Let `observer` see every call (tests and benchmarks count calls with it)."""
         if self.lean is not None:
             self.lean.observers.append(observer)
-            return
-        events = self.boto3_client.meta.events
-        events.register("before-parameter-build.dynamodb", lambda params, model, **_: observer.before_call(model.name, params))
-        events.register("after-call.dynamodb", lambda parsed, model, **_: observer.after_call(model.name, parsed))
+        else:
+            observe_boto3_client(self.boto3_client, observer)
 
     def remove_observer(self, observer: CallObserver) -> None:
-        if self.lean is not None and observer in self.lean.observers:
+        if self.lean is None:
+            observe_boto3_client(self.boto3_client, observer, stop=True)
+        elif observer in self.lean.observers:
             self.lean.observers.remove(observer)
 
     def __getattr__(self, name: str) -> Any:
@@ -96,6 +96,25 @@ class DynamoDB:
         if name.startswith("_") or name == "meta":
             raise AttributeError(name)
         return getattr(self.boto3_client, name)
+
+
+def observe_boto3_client(boto3_client: Any, observer: CallObserver, *, stop: bool = False) -> None:
+    """Let `observer` see the calls of a boto3 DynamoDB client, through botocore's events (or
+    stop): what the lean client's `observers` see of its own calls."""
+    events, key = boto3_client.meta.events, f"call-observer-{id(observer)}"
+    if stop:
+        events.unregister("before-parameter-build.dynamodb", unique_id=f"{key}-before")
+        events.unregister("after-call.dynamodb", unique_id=f"{key}-after")
+        return
+
+    def before(params: dict[str, Any], model: Any, **_: Any) -> None:
+        observer.before_call(model.name, params)
+
+    def after(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        observer.after_call(model.name, parsed)
+
+    events.register("before-parameter-build.dynamodb", before, unique_id=f"{key}-before")
+    events.register("after-call.dynamodb", after, unique_id=f"{key}-after")
 
 
 @cache
