@@ -179,11 +179,20 @@ def parameters_used(value: Any) -> set[str]:
     return used
 
 
+# Properties that shape the function's role or its deployment, not its code or configuration:
+# a new value changes the role or how `live` moves, and needs no new version.
+NOT_THE_FUNCTIONS_OWN = ("PermissionsBoundary", "DeploymentPreference")
+
+
 @cache
 def parameters_of(function: str) -> frozenset[str]:
     """Every parameter the function's properties use, its own and those it takes from Globals."""
     properties = TEMPLATE["Resources"][function]["Properties"]
-    return frozenset(parameters_used([TEMPLATE["Globals"]["Function"], properties]))
+    own = [
+        {key: value for key, value in part.items() if key not in NOT_THE_FUNCTIONS_OWN}
+        for part in (TEMPLATE["Globals"]["Function"], properties)
+    ]
+    return frozenset(parameters_used(own))
 
 
 def another_value(parameter: str) -> str:
