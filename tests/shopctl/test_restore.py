@@ -3,7 +3,7 @@ table changed by mistake back to the table as it was, read through the API after
 
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,7 @@ def test_copy_table_asks_first_and_refuses_itself_or_a_missing_source(
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("yesterday", "is not a time"), ((datetime.now(UTC) + timedelta(hours=1)).isoformat(), "in the future")],
+    [("yesterday", "is not a time"), ("2999-01-01T00:00:00Z", "in the future")],
 )
 def test_a_restore_time_must_be_a_past_time(text: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert shopctl("restore-point-in-time", "--to", text) == 2
