@@ -180,5 +180,6 @@ def _copy_command(args: argparse.Namespace) -> int:
     copying.finish()
     deleting.finish()
     print(f"{args.where} now holds {result.copied.describe()}, as {args.source} does", file=sys.stderr)
-    print(f"deleted {result.deleted:,} items that {args.source} does not hold", file=sys.stderr)
+    noun = "item" if result.deleted == 1 else "items"
+    print(f"deleted {result.deleted:,} {noun} that {args.source} does not hold", file=sys.stderr)
     return EXIT_OK
