@@ -27,16 +27,17 @@ $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt pyprojec
 	@$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
-# The SAM CLI pins boto3, click and cfn-lint exactly, so it gets a virtualenv of its own.
+# The SAM CLI pins boto3, click and cfn-lint exactly, so it gets a virtualenv of its own;
+# requirements-sam.txt is its complete lock with hashes (hence --no-deps).
 $(SAM_VENV)/.installed: requirements-sam.txt
 	@echo "==> Creating $(SAM_VENV) with the AWS SAM CLI"
 	@python="$$(scripts/find-python $(PYTHON_VERSION))" && "$$python" -m venv $(SAM_VENV)
-	@$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	@$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-sam.txt
 	@touch $@
 
 # checkov pins an older boto3: the scanners get a virtualenv of their own too.
 $(SCAN_VENV)/.installed: requirements-scan.txt
-	@echo "==> Creating $(SCAN_VENV) with checkov and check-jsonschema"
+	@echo "==> Creating $(SCAN_VENV) with checkov, check-jsonschema, zizmor and policy-sentry"
 	@python="$$(scripts/find-python $(PYTHON_VERSION))" && "$$python" -m venv $(SCAN_VENV)
 	@$(SCAN_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-scan.txt
 	@touch $@
@@ -94,10 +95,11 @@ openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the handlers (a
 	@$(BIN)/python -m shoplocal.openapi > docs/openapi.json
 	@echo "wrote docs/openapi.json"
 
-scan: $(SAM_VENV)/.installed $(SCAN_VENV)/.installed ## checkov on the templates, cfn-lint on pipeline/, the workflows against GitHub's schema (make test runs them too)
+scan: $(SAM_VENV)/.installed $(SCAN_VENV)/.installed ## checkov on the templates, cfn-lint on pipeline/, the workflows against GitHub's schema and zizmor (make test runs them too)
 	@BC_SKIP_MAPPING=TRUE $(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml -f pipeline/stage.yaml
 	@$(SAM_VENV)/bin/cfn-lint pipeline/stage.yaml
 	@$(SCAN_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	@$(SCAN_VENV)/bin/zizmor --offline --persona auditor .github/
 
 loadtest: $(VENV)/.installed ## A bounded load test of a deployed stack: make loadtest URL=https://... (see docs/scaling.md)
 	@$(BIN)/python bench/loadtest.py --api-url "$(URL)" $(ARGS)

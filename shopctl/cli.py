@@ -26,6 +26,8 @@ examples:
   shopctl load-products catalogue.csv          # columns: sku,name,description,price,quantity_in_stock
   shopctl export backup.json --include-password-hashes   # a full backup: keep it secret
   shopctl import backup.json --table shop-prod --profile prod --region eu-west-1
+  shopctl restore-point-in-time --to 2026-12-07T09:30:00Z --table shop-prod   # a copy as of then
+  shopctl copy-table shop-prod-restored-20261207T093000Z --table shop-prod    # write it back
 
 exit status:
   0    done
@@ -135,9 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="import users that have no password hash anywhere; they cannot sign in afterwards",
     )
     from shopctl import accounts, migrations  # they import this module's CommandError
+    from shopctl import restore as point_in_time
 
     accounts.add_commands(commands, common)
     migrations.add_commands(commands, common)
+    point_in_time.add_commands(commands, common)
     return parser
 
 

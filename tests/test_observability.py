@@ -70,8 +70,18 @@ def test_every_alarm_has_a_runbook() -> None:
         assert "docs/operations.md" in alarm["AlarmDescription"], name
 
 
-def test_the_alarm_email_is_optional() -> None:
+def test_the_alarm_email_is_optional_for_dev_and_required_for_prod() -> None:
     assert TEMPLATE["Parameters"]["AlarmEmail"]["Default"] == ""
+    assert TEMPLATE["Parameters"]["Stage"]["Default"] == "prod"  # a stack that does not say is live
+    (rule,) = TEMPLATE["Rules"].values()
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+    (assertion,) = rule["Assertions"]
+    assert assertion["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+    pattern = re.compile(TEMPLATE["Parameters"]["AlarmEmail"]["AllowedPattern"])
+    for value in ("", "ops@example.com", "on-call+shop@mail.example.co.uk"):
+        assert pattern.fullmatch(value), value
+    for value in ("ops", "ops@example", "a b@example.com", "@example.com"):
+        assert not pattern.fullmatch(value), value
     subscription = RESOURCES["AlarmEmailSubscription"]
     assert subscription["Condition"] == "HasAlarmEmail"
     assert TEMPLATE["Conditions"]["HasAlarmEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
@@ -238,3 +248,21 @@ def test_other_refusals_count_nothing(api: LocalApi, signed_in: Any, product: in
     assert place(api, headers, product + 1000, 1).status == 400  # unknown product
     assert place(api, headers, product, 0).status == 400  # invalid quantity
     assert published(capsys.readouterr().out) == {}
+
+
+def test_the_api_429_alarm_is_a_rate_counted_from_the_access_log() -> None:
+    """API Gateway has no 429 metric: a filter on the access log counts them, by the API's id."""
+    (alarm,) = set(alarms_on("ShopApi", "ThrottledRequests", ApiId={"Ref": "ShopHttpApi"}))
+    assert ("AWS/ApiGateway", "Count", {"ApiId": {"Ref": "ShopHttpApi"}}) in watched(ALARMS[alarm])
+    (expression,) = [query["Expression"] for query in ALARMS[alarm]["Metrics"] if "Expression" in query]
+    assert "throttled, 0) / requests" in expression
+    (counter,) = [r["Properties"] for r in RESOURCES.values() if r["Type"] == "AWS::Logs::MetricFilter"]
+    assert counter["LogGroupName"] == {"Ref": "ApiAccessLogs"}
+    (transformation,) = counter["MetricTransformations"]
+    assert (transformation["MetricNamespace"], transformation["MetricName"]) == ("ShopApi", "ThrottledRequests")
+    assert transformation["Dimensions"] == [{"Key": "ApiId", "Value": "$.apiId"}]
+    # The access log writes the fields the filter reads, with the values it compares.
+    log_format = json.loads(RESOURCES["ShopHttpApi"]["Properties"]["AccessLogSettings"]["Format"])
+    assert log_format["status"] == "$context.status"
+    assert log_format["apiId"] == "$context.apiId"
+    assert counter["FilterPattern"] == '{ $.status = "429" }'

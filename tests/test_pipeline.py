@@ -1,6 +1,7 @@
-"""pipeline/: the per-stage deploy template (cfn-lint clean; roles trusted only by main or the
-prod environment; an execution role that covers template.yaml's resources and cannot delete the
-table), the smoke test the workflow runs after each deploy, and the load test a user runs
+"""pipeline/: the per-stage deploy template (cfn-lint clean; roles trusted only by the dev or
+prod environment; an execution role that covers template.yaml's resources, named after the stack,
+cannot delete the table and cannot make a role that escapes the permissions boundary:
+tests/test_boundary.py), the smoke test the workflow runs after each deploy, and the load test a user runs
 against their own stack (bench/loadtest.py)."""
 
 import http.server
@@ -34,6 +35,9 @@ SAM_EXPANDS = {
         "AWS::Lambda::Permission",
         "AWS::Lambda::Version",
         "AWS::Lambda::Alias",
+        # DeploymentPreference: a CodeDeploy application (one per stack) and a group per function.
+        "AWS::CodeDeploy::Application",
+        "AWS::CodeDeploy::DeploymentGroup",
     ],
     "AWS::Serverless::HttpApi": ["AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage"],
     "AWS::Serverless::LayerVersion": ["AWS::Lambda::LayerVersion"],
@@ -55,8 +59,14 @@ UNUSED_FEATURES = {
     "code signing, runtime and recursion settings, capacity providers, provisioned concurrency (SnapStart excludes it)": [
         "lambda:*CodeSigningConfig", "lambda:GetCodeSigningConfig", "lambda:AssociateRuntimeAlias",
         "lambda:PassCapacityProvider", "lambda:Put*Config", "lambda:DeleteProvisionedConcurrencyConfig"],
-    "gradual deployments of an alias through CodeDeploy (DeploymentPreference)": ["codedeploy:*"],
-    "permissions boundaries and role descriptions": ["iam:*RolePermissionsBoundary", "iam:UpdateRole*"],
+    "CodeDeploy for EC2 and on-premises servers": ["codedeploy:RegisterOnPremisesInstance"],
+    "removing a boundary, changing a trust policy or a role's description (none takes the boundary condition)": [
+        "iam:DeleteRolePermissionsBoundary", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole*"],
+    "the stack's own boundary, made only by a deploy with your own credentials (the pipeline passes its own)": [
+        "iam:CreatePolicy", "iam:DeletePolicy", "iam:GetPolicy", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion",
+        "iam:GetPolicyVersion", "iam:ListPolicyVersions",
+        "iam:ListEntitiesForPolicy", "iam:AttachGroupPolicy", "iam:AttachUserPolicy", "iam:DetachGroupPolicy",
+        "iam:DetachUserPolicy"],
     "data protection, index and resource policies, deletion protection, bearer tokens of log groups": [
         "logs:PutDataProtectionPolicy", "logs:DeleteDataProtectionPolicy", "logs:*IndexPolicy", "logs:DeleteResourcePolicy",
         "logs:PutLogGroupDeletionProtection", "logs:PutBearerTokenAuthentication", "sns:PutDataProtectionPolicy"],
@@ -80,7 +90,7 @@ UNSCOPABLE = {
     "cloudformation:GetTemplateSummary", "cloudformation:ValidateTemplate", "secretsmanager:GetRandomPassword",
     "logs:DescribeLogGroups", "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
     "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
-    "cloudwatch:DescribeAlarms",
+    "cloudwatch:DescribeAlarms", "codedeploy:StopDeployment",
 }  # fmt: skip
 
 
@@ -100,7 +110,7 @@ def test_cfn_lint_passes() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_only_main_or_the_prod_environment_of_this_repository_can_assume_the_pipeline_role() -> None:
+def test_only_the_dev_or_prod_environment_of_this_repository_can_assume_the_pipeline_role() -> None:
     (trust,) = STAGE["Resources"]["PipelineExecutionRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert trust["Condition"] == {
@@ -110,7 +120,7 @@ def test_only_main_or_the_prod_environment_of_this_repository_can_assume_the_pip
         }
     }
     parameters = STAGE["Parameters"]
-    assert parameters["DeployFrom"]["AllowedValues"] == ["ref:refs/heads/main", "environment:prod"]
+    assert parameters["DeployFrom"]["AllowedValues"] == ["environment:dev", "environment:prod"]
     for name in ("GitHubOrg", "GitHubRepo"):  # no wildcard or path can widen the subject
         for widening in ("*", "my-org/*", "a?c", "repo:x"):
             assert re.fullmatch(parameters[name]["AllowedPattern"], widening) is None, (name, widening)
@@ -118,12 +128,11 @@ def test_only_main_or_the_prod_environment_of_this_repository_can_assume_the_pip
 
 @pytest.mark.parametrize("job", ["deploy-dev", "deploy-prod"])
 def test_each_deploy_job_gets_a_token_its_stage_role_trusts(job: str) -> None:
-    """GitHub's `sub` claim names the environment of a job that has one, else the ref."""
-    environment = JOBS[job].get("environment")
-    subject = f"environment:{environment}" if environment else "ref:refs/heads/main"
-    assert subject in STAGE["Parameters"]["DeployFrom"]["AllowedValues"]
-    if not environment:
-        assert "refs/heads/main" in JOBS[job]["if"]
+    """GitHub's `sub` claim names the environment of a job that has one: each deploy job has its
+    stage's, whose branch and tag rules pipeline/github_settings.py sets."""
+    environment = JOBS[job]["environment"]
+    assert job == f"deploy-{environment}"
+    assert f"environment:{environment}" in STAGE["Parameters"]["DeployFrom"]["AllowedValues"]
 
 
 def test_the_pipeline_role_can_pass_only_the_cloudformation_execution_role() -> None:

@@ -179,11 +179,20 @@ def parameters_used(value: Any) -> set[str]:
     return used
 
 
+# Properties that shape the function's role or its deployment, not its code or configuration:
+# a new value changes the role or how `live` moves, and needs no new version.
+NOT_THE_FUNCTIONS_OWN = ("PermissionsBoundary", "DeploymentPreference")
+
+
 @cache
 def parameters_of(function: str) -> frozenset[str]:
     """Every parameter the function's properties use, its own and those it takes from Globals."""
     properties = TEMPLATE["Resources"][function]["Properties"]
-    return frozenset(parameters_used([TEMPLATE["Globals"]["Function"], properties]))
+    own = [
+        {key: value for key, value in part.items() if key not in NOT_THE_FUNCTIONS_OWN}
+        for part in (TEMPLATE["Globals"]["Function"], properties)
+    ]
+    return frozenset(parameters_used(own))
 
 
 def another_value(parameter: str) -> str:
@@ -394,3 +403,35 @@ def test_the_local_server_gives_each_function_the_settings_a_deploy_would() -> N
     for name, spec in functions().items():
         _, description, _ = settings(template, name, parameter_values(overrides))
         assert resolved_environment(spec, refs)["STACK_SETTINGS"] == description
+
+
+# --- gradual deployments: the alias moves through CodeDeploy, and back on the function's alarm --
+
+
+def test_each_alias_moves_through_codedeploy_and_rolls_back_on_its_functions_errors_alarm() -> None:
+    template = baseline()
+    for function in FUNCTIONS:
+        alias = template["Resources"][f"{function}Alias{ALIAS}"]
+        update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+        group = template["Resources"][update["DeploymentGroupName"]["Ref"]]["Properties"]
+        assert group["AlarmConfiguration"] == {
+            "Enabled": True,
+            "Alarms": [{"Name": {"Ref": f"{function.removesuffix('Function')}ErrorsAlarm"}}],
+        }
+        assert "DEPLOYMENT_STOP_ON_ALARM" in group["AutoRollbackConfiguration"]["Events"]
+        assert group["ServiceRoleArn"] == {"Fn::GetAtt": ["DeploymentRole", "Arn"]}
+    # SAM makes no CodeDeploy role of its own (it would carry a managed policy on every function).
+    assert "CodeDeployServiceRole" not in template["Resources"]
+
+
+def test_the_deployment_type_is_a_parameter_canary_by_default() -> None:
+    assert TEMPLATE["Globals"]["Function"]["DeploymentPreference"]["Type"] == {"Ref": "DeploymentType"}
+    assert PARAMETERS["DeploymentType"]["Default"] == "Canary10Percent5Minutes"
+    (all_at_once,) = translate((packaged(), {"DeploymentType": "AllAtOnce"}))
+    for template, expected in ((baseline(), "Canary10Percent5Minutes"), (all_at_once, "AllAtOnce")):
+        groups = resources_of(template, "AWS::CodeDeploy::DeploymentGroup").values()
+        assert len(groups) == len(FUNCTIONS)
+        for group in groups:
+            assert group["Properties"]["DeploymentConfigName"] == {
+                "Fn::Sub": ["CodeDeployDefault.Lambda${ConfigName}", {"ConfigName": expected}]
+            }
