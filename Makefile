@@ -16,7 +16,7 @@ PARAMETERS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install run reset test lint typecheck unit validate build bench openapi scan loadtest clean browser \
-	sam-local sam-local-check-photo sam-local-test
+	sam-local sam-local-check-photo sam-local-image sam-local-test
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' -v api=$(API_PORT) -v db=$(DB_PORT) -v sam=$(SAM_PORT) \
@@ -93,11 +93,14 @@ build: $(VENV)/.installed $(SAM_VENV)/.installed ## sam build (arm64 wheels, no 
 # `sam local start-api` in Docker, built for this machine's architecture (.aws-sam/sam-local/),
 # against the store of a `make run` on DB_PORT, or of one started here (docs/local-development.md).
 sam-local: $(VENV)/.installed $(SAM_VENV)/.installed $(DOCS_ASSETS) ## sam local start-api on port $(SAM_PORT) (Docker) against make run's store on port $(DB_PORT)
-	@$(BIN)/python -m shoplocal.sam_local start --sam-port $(SAM_PORT) --api-port $(API_PORT) --db-port $(DB_PORT)
+	@$(BIN)/python -m shoplocal.sam_local start --sam-port $(SAM_PORT) --api-port $(API_PORT) --db-port $(DB_PORT) --sam-args "$(SAM_ARGS)"
 
 sam-local-check-photo: $(VENV)/.installed $(SAM_VENV)/.installed ## The photo checker run by SAM for an upload: make sam-local-check-photo KEY=products/...
 	@test -n "$(KEY)" || { echo "usage: make sam-local-check-photo KEY=<the upload form's key field>" >&2; exit 2; }
-	@$(BIN)/python -m shoplocal.sam_local check-photo --key "$(KEY)" --db-port $(DB_PORT)
+	@$(BIN)/python -m shoplocal.sam_local check-photo --key "$(KEY)" --db-port $(DB_PORT) --sam-args "$(SAM_ARGS)"
+
+sam-local-image: $(VENV)/.installed ## No image registry? A stand-in for AWS's Python 3.12 base image, built from this machine's Python
+	@$(BIN)/python -m shoplocal.sam_local standin-image
 
 # CI (.ci/run): the real sam local start-api, offline. As root it installs Debian's docker.io if
 # missing and starts a daemon of its own (no iptables rules, no NAT), and builds a stand-in for

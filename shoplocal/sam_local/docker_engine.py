@@ -63,6 +63,14 @@ class DockerEngine:
     def has_image(self, tag: str) -> bool:
         return self.docker("image", "inspect", tag, timeout=30).returncode == 0
 
+    def image_environment(self, tag: str) -> dict[str, str]:
+        """The variables an image sets (its ENV lines); {} for an image Docker does not have."""
+        result = self.docker("image", "inspect", "--format", "{{json .Config.Env}}", tag, timeout=30)
+        if result.returncode != 0:
+            return {}
+        pairs = json.loads(result.stdout) or []
+        return dict(pair.partition("=")[::2] for pair in pairs)
+
     def bridge_gateway(self) -> str:
         """The host's address on the default bridge: where containers reach this machine."""
         result = self.docker("network", "inspect", "bridge", timeout=30)
@@ -97,9 +105,11 @@ class DockerEngine:
         if self.made_bridge and Path(f"/sys/class/net/{BRIDGE}").exists():
             subprocess.run(["ip", "link", "delete", BRIDGE], check=False, timeout=30)
         if self.state_dir is not None:
+            started = time.monotonic()
             _unmount_under(self.state_dir)
             shutil.rmtree(self.state_dir, ignore_errors=True)
             self.state_dir = None
+            _say(f"Removed the daemon's images and state in {time.monotonic() - started:.1f} s")
 
 
 def _unmount_under(folder: Path) -> None:

@@ -12,13 +12,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from shoplocal.sam_local.docker_engine import DockerEngine
 from shoplocal.sam_local.environment import function_variables, write_env_vars
 from shoplocal.sam_local.relay import Relay
 from shoplocal.store import local_store
 from shoplocal.template import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 SAM = PROJECT_ROOT / ".venv-sam" / "bin" / "sam"
 PYTHON_BIN = Path(sys.executable).parent  # the project's virtualenv: its python3.12 for sam build
@@ -131,6 +134,18 @@ class SamLocalSession:
         functions uses virtual-host URLs for a name: `<bucket>.<name>` resolves nowhere)."""
         return f"http://{self.host_address}:{self.options.db_port}"
 
+    def store_s3(self) -> "S3Client":
+        """A client of the store's S3, with its dummy credentials."""
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.store_url,
+            region_name=local_store.REGION,
+            aws_access_key_id=local_store.ACCESS_KEY_ID,
+            aws_secret_access_key=local_store.SECRET_ACCESS_KEY,
+        )
+
     @property
     def api_url(self) -> str:
         return f"http://{local_store.HOST}:{self.options.sam_port}"
@@ -217,6 +232,7 @@ class SamLocalSession:
         command += ["--env-vars", str(self.env_vars), "--parameter-overrides", f"Architecture={self.options.architecture}"]
         if self.options.skip_pull_image:
             command.append("--skip-pull-image")
+        command += self.options.sam_args
         return subprocess.run(command, cwd=PROJECT_ROOT, env=self.environment, capture_output=True, timeout=300, check=False)
 
     def wait(self) -> int:

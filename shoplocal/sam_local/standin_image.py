@@ -22,7 +22,6 @@ import platform
 import re
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -62,6 +61,8 @@ IMAGE_ENVIRONMENT = {
     "LAMBDA_TASK_ROOT": "/var/task",
     "LAMBDA_RUNTIME_DIR": "/var/runtime",
 }
+# Marks the stand-in, so that `make sam-local` never has SAM pull AWS's image over it.
+STANDIN_MARK = ("STANDIN_IMAGE", "shoplocal.sam_local.standin_image")
 # Python's search path in Lambda: the function's code, the layers, then the runtime's packages.
 BOOTSTRAP = f"""#!/bin/sh
 # Stand-in for the Lambda Python {PYTHON_VERSION} runtime's bootstrap (see shoplocal/sam_local/standin_image.py).
@@ -278,7 +279,8 @@ def build(python: Path, tag: str, environment: Mapping[str, str] | None = None) 
         runtime = Path(work) / "runtime"
         install_runtime(python, runtime)
         entries = image_entries(python, runtime)
-        changes = [f"ENV {name}={value}" for name, value in IMAGE_ENVIRONMENT.items()] + ["WORKDIR /var/task"]
+        variables = {**IMAGE_ENVIRONMENT, STANDIN_MARK[0]: STANDIN_MARK[1]}
+        changes = [f"ENV {name}={value}" for name, value in variables.items()] + ["WORKDIR /var/task"]
         command = [docker, "import", *(arg for change in changes for arg in ("--change", change)), "-", tag]
         env = {**os.environ, **(environment or {})}
         with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env) as importer:
@@ -289,23 +291,3 @@ def build(python: Path, tag: str, environment: Mapping[str, str] | None = None) 
                 importer.stdin.close()
         if importer.returncode != 0:
             raise StandInError(f"docker import of {tag} failed (exit {importer.returncode})")
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m shoplocal.sam_local.standin_image", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--python", type=Path, required=True, help=f"a Python {PYTHON_VERSION} built with --enable-shared")
-    parser.add_argument("--tag", default=image_tag(lambda_architecture()))
-    args = parser.parse_args(argv)
-    try:
-        build(args.python, args.tag)
-    except StandInError as error:
-        print(f"stand-in image: {error}", file=sys.stderr)
-        return 1
-    print(f"built {args.tag}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -21,7 +21,7 @@ import requests
 from shoplocal.gateway.s3_events import object_created_event
 from shoplocal.store import local_store
 
-WARM_REPEATS = 9
+WARM_REPEATS = 5
 PHOTO_CHECK_SECONDS = 60
 DEMO_CUSTOMER = {"username": "demo", "password": "demo-password"}
 DEMO_STAFF = {"username": "admin", "password": "admin-password"}
