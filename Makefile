@@ -7,16 +7,21 @@ SCAN_VENV := .venv-scan
 BIN := $(VENV)/bin
 API_PORT ?= 3000
 DB_PORT ?= 8000
+SAM_PORT ?= 3001
+# The SAM CLI reports usage to AWS unless told not to: none of this project's commands does.
+export SAM_CLI_TELEMETRY := 0
 # Template parameters for `make run` on top of samconfig.toml's development stack, e.g.
 # make run PARAMETERS='AllowedOrigins=http://localhost:8080'
 PARAMETERS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run reset test lint typecheck unit validate build bench openapi scan loadtest clean browser
+.PHONY: help install run reset test lint typecheck unit validate build bench openapi scan loadtest clean browser \
+	sam-local sam-local-check-photo sam-local-image sam-local-test
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' -v api=$(API_PORT) -v db=$(DB_PORT) \
-		'{gsub(/\$$\(API_PORT\)/, api, $$2); gsub(/\$$\(DB_PORT\)/, db, $$2); printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' -v api=$(API_PORT) -v db=$(DB_PORT) -v sam=$(SAM_PORT) \
+		'{gsub(/\$$\(API_PORT\)/, api, $$2); gsub(/\$$\(DB_PORT\)/, db, $$2); gsub(/\$$\(SAM_PORT\)/, sam, $$2); \
+		printf "  make %-21s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed $(SAM_VENV)/.installed $(SCAN_VENV)/.installed ## Create the virtualenvs (runtime+dev; the SAM CLI and the scanners apart)
 
@@ -85,6 +90,24 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint
 # sam build needs a python3.12 on PATH: the project's virtualenv provides it.
 build: $(VENV)/.installed $(SAM_VENV)/.installed ## sam build (arm64 wheels, no Docker)
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(SAM_VENV)/bin/sam build
+
+# `sam local start-api` in Docker, built for this machine's architecture (.aws-sam/sam-local/),
+# against the store of a `make run` on DB_PORT, or of one started here (docs/local-development.md).
+sam-local: $(VENV)/.installed $(SAM_VENV)/.installed $(DOCS_ASSETS) ## sam local start-api on port $(SAM_PORT) (Docker) against make run's store on port $(DB_PORT)
+	@$(BIN)/python -m shoplocal.sam_local start --sam-port $(SAM_PORT) --api-port $(API_PORT) --db-port $(DB_PORT) --sam-args "$(SAM_ARGS)"
+
+sam-local-check-photo: $(VENV)/.installed $(SAM_VENV)/.installed ## The photo checker run by SAM for an upload: make sam-local-check-photo KEY=products/...
+	@test -n "$(KEY)" || { echo "usage: make sam-local-check-photo KEY=<the upload form's key field>" >&2; exit 2; }
+	@$(BIN)/python -m shoplocal.sam_local check-photo --key "$(KEY)" --db-port $(DB_PORT) --sam-args "$(SAM_ARGS)"
+
+sam-local-image: $(VENV)/.installed ## No image registry? A stand-in for AWS's Python 3.12 base image, built from this machine's Python
+	@$(BIN)/python -m shoplocal.sam_local standin-image
+
+# CI (.ci/run): the real sam local start-api, offline. As root it installs Debian's docker.io if
+# missing and starts a daemon of its own (no iptables rules, no NAT), and builds a stand-in for
+# AWS's base image from this machine's Python 3.12; it stops and removes all it started.
+sam-local-test: $(VENV)/.installed $(SAM_VENV)/.installed $(DOCS_ASSETS) ## CI: the API through the real sam local start-api (installs and starts Docker as root)
+	@$(BIN)/python -m shoplocal.sam_local test --sam-port $(SAM_PORT) --api-port $(API_PORT) --db-port $(DB_PORT)
 
 bench: $(VENV)/.installed ## Cold-start import times, DynamoDB calls per endpoint, local server speed
 	@$(BIN)/python bench/import_times.py

@@ -68,10 +68,24 @@ def test_every_handler_exists_in_its_code_folder() -> None:
 def test_lambda_and_the_local_virtualenv_run_the_same_python() -> None:
     function_globals = load_template()["Globals"]["Function"]
     assert function_globals["Runtime"] == f"python{sys.version_info.major}.{sys.version_info.minor}"
-    assert function_globals["Architectures"] == ["arm64"]
     layer = load_template()["Resources"]["CommonLayer"]
     assert layer["Properties"]["CompatibleRuntimes"] == [function_globals["Runtime"]]
-    assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+
+
+def test_the_architecture_is_one_parameter_arm64_by_default() -> None:
+    """Functions, the layer's compatibility and both makefile builds follow it (`make sam-local`
+    builds for the machine's own; a deploy gets Graviton unless told otherwise)."""
+    template = load_template()
+    parameter = template["Parameters"]["Architecture"]
+    assert parameter["Default"] == "arm64"
+    assert parameter["AllowedValues"] == ["arm64", "x86_64"]
+    architecture = {"Ref": "Architecture"}
+    assert template["Globals"]["Function"]["Architectures"] == [architecture]
+    layer = template["Resources"]["CommonLayer"]
+    assert layer["Properties"]["CompatibleArchitectures"] == [architecture]
+    assert layer["Metadata"]["BuildArchitecture"] == architecture
+    assert template["Resources"]["DocsFunction"]["Metadata"]["BuildArchitecture"] == architecture
+    assert not any("Architectures" in spec.get("Properties", {}) for spec in template["Resources"].values())
 
 
 def test_table_keeps_its_data() -> None:

@@ -1,19 +1,23 @@
 """GET /api/docs, /api/docs/{file} and /api/openapi.json: the API's documentation page (Swagger UI)
 and the document it shows, served as static files from this folder's `assets/`.
 
-Nothing here generates OpenAPI or imports the layer: the document is generated before deploying
-(`make openapi`) and shipped as a file, so this function's cold start is Python's own and no other
-function pays anything for it. `assets/` is assembled by this folder's Makefile (`sam build`, and
-`make run` for the working tree), every file gzipped: Swagger UI's bundle is 1.5 MB, 0.4 MB
-gzipped. Clients that accept gzip (every browser) get the files as stored; others, decompressed.
+Nothing here generates OpenAPI, and of the layer only its standard-library header accessor is
+imported: the document is generated before deploying (`make openapi`) and shipped as a file, so
+this function's cold start is Python's own and no other function pays anything for it.
+`assets/` is assembled by this folder's Makefile (`sam build`, and `make run` for the working
+tree), every file gzipped: Swagger UI's bundle is 1.5 MB, 0.4 MB gzipped. Clients that accept
+gzip (every browser) get the files as stored; others, decompressed.
 """
 
-# Modules Python has loaded already (os, functools) and two C modules: all this file adds to a
-# cold start (no pathlib, dataclasses, gzip, base64 or hashlib, each milliseconds of imports).
+# Modules Python has loaded already (os, functools), two C modules and the layer's header
+# accessor (standard library only): all this file adds to a cold start (no pathlib, dataclasses,
+# gzip, base64 or hashlib, each milliseconds of imports).
 import binascii
 import os
 import zlib
 from functools import cache
+
+from shop_common.headers import header
 
 JSON = dict[str, object]
 ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
@@ -73,7 +77,7 @@ def not_found() -> JSON:
     }
 
 
-def respond(name: str, content_type: str, headers: dict[str, str]) -> JSON:
+def respond(name: str, content_type: str, headers: object) -> JSON:
     compressed, etag = load(name)
     response_headers = {
         "Content-Type": content_type,
@@ -84,9 +88,9 @@ def respond(name: str, content_type: str, headers: dict[str, str]) -> JSON:
     }
     if content_type.startswith("text/html"):
         response_headers["Content-Security-Policy"] = PAGE_POLICY
-    if etag in (tag.strip() for tag in headers.get("if-none-match", "").split(",")):
+    if etag in (tag.strip() for tag in (header(headers, "If-None-Match") or "").split(",")):
         return {"statusCode": 304, "headers": response_headers}
-    if accepts_gzip(headers.get("accept-encoding", "")):
+    if accepts_gzip(header(headers, "Accept-Encoding") or ""):
         response_headers["Content-Encoding"] = "gzip"
         body = binascii.b2a_base64(compressed, newline=False).decode()
         return {"statusCode": 200, "headers": response_headers, "body": body, "isBase64Encoded": True}
@@ -106,5 +110,4 @@ def lambda_handler(event: JSON, context: object) -> JSON:
         name, content_type = PAGE_FILES[file]
     else:
         return not_found()
-    headers = event.get("headers")
-    return respond(name, content_type, headers if isinstance(headers, dict) else {})
+    return respond(name, content_type, event.get("headers"))

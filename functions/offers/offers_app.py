@@ -15,6 +15,7 @@ from offer_admin import add, change, current_offers, remove, staff_page
 from offer_models import OfferChanges, OfferJson, offer_json
 from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response
 from shop_common.errors import InvalidRequest
+from shop_common.headers import header
 from shop_common.offers import OfferTerms
 from shop_common.signed_in import SIGNED_IN, resolve_signed_in
 from shop_common.snapstart import register_hooks
@@ -58,7 +59,7 @@ def list_offers(
                 raise InvalidRequest("Invalid request.", errors=[{"field": name, "message": "Only with all=true."}])
         return json_response(200, [offer_json(offer) for offer in current_offers(now)])
     page_size = limit or STAFF_PAGE_SIZE
-    offers, next_cursor = staff_page(app.current_event.headers.get("authorization"), page_size, cursor)
+    offers, next_cursor = staff_page(header(app.current_event.raw_event.get("headers"), "Authorization"), page_size, cursor)
     headers = None
     if next_cursor:
         next_url = absolute_url(app.current_event, {"all": "true", "limit": page_size, "cursor": next_cursor})

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shop_common.headers import header
 from shoplocal.template import resolve
 
 
@@ -50,14 +51,14 @@ class CorsRules:
         return (
             bool(self.allow_origins)
             and method == "OPTIONS"
-            and "origin" in headers
-            and "access-control-request-method" in headers
+            and header(headers, "Origin") is not None
+            and header(headers, "Access-Control-Request-Method") is not None
         )
 
     def preflight_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """The headers of API Gateway's 204 answer to a preflight request (none for a foreign origin)."""
-        origin = headers["origin"]
-        if not self._allows(origin):
+        origin = header(headers, "Origin")
+        if origin is None or not self._allows(origin):
             return {}
         answer = {
             "access-control-allow-origin": "*" if "*" in self.allow_origins and not self.allow_credentials else origin,
@@ -73,7 +74,7 @@ class CorsRules:
 
     def response_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """The CORS headers API Gateway adds to a function's response for this request."""
-        origin = headers.get("origin")
+        origin = header(headers, "Origin")
         if not origin or not self._allows(origin):
             return {}
         answer = {"access-control-allow-origin": "*" if "*" in self.allow_origins and not self.allow_credentials else origin}

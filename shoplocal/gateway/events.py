@@ -4,13 +4,19 @@ import base64
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-# shop_common.api.LOCAL_ORIGIN_KEY (the layer is not importable here before the gateway puts it
-# on the path): where the local gateway is reached, e.g. "http://127.0.0.1:3000", for the links
-# handlers build. API Gateway never sends it; nothing a client sends can set it.
+from shop_common.headers import header
+
+# shop_common.api.LOCAL_ORIGIN_KEY (not imported: shop_common.api loads powertools): where the
+# local gateway is reached, e.g. "http://127.0.0.1:3000", for the links handlers build. API
+# Gateway never sends it; nothing a client sends can set it.
 LOCAL_ORIGIN_KEY = "shoplocalOrigin"
+
+# How header names reach the function: "lower", as API Gateway passes them; "as sent", as
+# `sam local start-api` does (the client's own spelling).
+HeaderNames = Literal["lower", "as sent"]
 
 
 def http_api_event(
@@ -26,15 +32,20 @@ def http_api_event(
     stage: str = "$default",
     local_origin: str | None = None,
     path_parameters: Mapping[str, str] | None = None,
+    header_names: HeaderNames = "lower",
 ) -> dict[str, Any]:
-    """The event for one request. Header names are lower-cased and repeated query parameters
-    joined with commas, as API Gateway does; a bytes body is sent base64-encoded.
+    """The event for one request. Header names are lower-cased (unless `header_names` is "as
+    sent") and repeated query parameters joined with commas, as API Gateway does; a bytes body
+    is sent base64-encoded.
 
     `domain_name` is the API's own domain (API Gateway's `domainName`: the domain it was called
     on, never the client's Host header). A named `stage` is the first segment of `rawPath`, as
     on the execute-api domain; `$default` is served at the root."""
-    lowered = {name.lower(): value for name, value in (headers or {}).items()}
-    lowered.setdefault("host", domain_name)
+    names = dict(headers or {})
+    if header_names == "lower":
+        names = {name.lower(): value for name, value in names.items()}
+    if header(names, "Host") is None:
+        names["host"] = domain_name
     raw_path = path if stage == "$default" else f"/{stage}{path}"
     query: dict[str, str] = {}
     for name, value in parse_qsl(query_string, keep_blank_values=True):
@@ -45,7 +56,7 @@ def http_api_event(
         "routeKey": route_key or f"{method.upper()} {path}",
         "rawPath": raw_path,
         "rawQueryString": query_string,
-        "headers": lowered,
+        "headers": names,
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "local",
@@ -56,7 +67,7 @@ def http_api_event(
                 "path": raw_path,
                 "protocol": "HTTP/1.1",
                 "sourceIp": source_ip,
-                "userAgent": lowered.get("user-agent", ""),
+                "userAgent": header(names, "User-Agent") or "",
             },
             "requestId": uuid.uuid4().hex,
             "routeKey": route_key or f"{method.upper()} {path}",
@@ -68,8 +79,9 @@ def http_api_event(
     }
     if local_origin:
         event["requestContext"][LOCAL_ORIGIN_KEY] = local_origin
-    if "cookie" in lowered:
-        event["cookies"] = [cookie.strip() for cookie in lowered["cookie"].split(";")]
+    cookies = header(names, "Cookie")
+    if cookies is not None:
+        event["cookies"] = [cookie.strip() for cookie in cookies.split(";")]
     if query:
         event["queryStringParameters"] = query
     if path_parameters:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shoplocal.gateway.events import http_api_event
+from shoplocal.gateway.events import HeaderNames, http_api_event
 from shoplocal.gateway.routes import RouteTable
 from shoplocal.template import FunctionSpec, functions
 
@@ -47,12 +47,15 @@ def load_handler(spec: FunctionSpec) -> Handler:
 
 
 class LocalApi:
-    """Routes a request to the function whose template route matches, as API Gateway would."""
+    """Routes a request to the function whose template route matches, as API Gateway would
+    (or, with `header_names="as sent"`, with the header names as the client wrote them, as
+    `sam local start-api` passes them)."""
 
-    def __init__(self, handlers: Mapping[str, Handler] | None = None) -> None:
+    def __init__(self, handlers: Mapping[str, Handler] | None = None, header_names: HeaderNames = "lower") -> None:
         self.specs = functions()
         self.routes = RouteTable(self.specs.values())
         self._handlers = dict(handlers or {})
+        self._header_names: HeaderNames = header_names
 
     def function_for(self, method: str, path: str) -> FunctionSpec | None:
         match = self.routes.match(method, path)
@@ -82,6 +85,7 @@ class LocalApi:
             query_string=query_string,
             body=body,
             path_parameters=match.path_parameters,
+            header_names=self._header_names,
         )
         handler = self._handlers.get(spec.logical_id) or load_handler(spec)
         result = handler(event, LambdaContext(spec.logical_id))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from shop_common.headers import header
 from shoplocal.gateway.containers import Invoker, containers_for, forget_modules_under
 from shoplocal.gateway.cors import CorsRules
 from shoplocal.gateway.events import http_api_event
@@ -156,7 +157,7 @@ class LocalGateway:
                 route_key=match.route_key,
                 headers=headers,
                 query_string=request.query_string,
-                body=_event_body(request.body, headers.get("content-type", "")),
+                body=_event_body(request.body, header(headers, "Content-Type") or ""),
                 source_ip=request.source_ip,
                 domain_name=urlsplit(request.server_origin).hostname or "localhost",
                 local_origin=request.server_origin,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import docs_app
-from shoplocal.gateway.events import http_api_event
+from shoplocal.gateway.events import HeaderNames, http_api_event
 from shoplocal.template import PROJECT_ROOT, functions, load_template
 
 DOCS = PROJECT_ROOT / "functions" / "docs"
@@ -43,11 +43,12 @@ def serving(assets: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     docs_app.load.cache_clear()
 
 
-def get(route: str, file: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+def get(
+    route: str, file: str | None = None, headers: dict[str, str] | None = None, header_names: HeaderNames = "lower"
+) -> dict[str, Any]:
     path = route.split(" ", 1)[1].replace("{file}", file or "")
-    event = http_api_event(
-        "GET", path, route_key=route, headers=headers, path_parameters={"file": file} if file is not None else None
-    )
+    parameters = {"file": file} if file is not None else None
+    event = http_api_event("GET", path, route_key=route, headers=headers, path_parameters=parameters, header_names=header_names)
     return docs_app.lambda_handler(event, None)
 
 
@@ -134,6 +135,20 @@ def test_a_revalidation_with_the_current_etag_is_a_304_without_a_body() -> None:
 
 
 @pytest.mark.parametrize(
+    ("route", "file"), [("GET /api/docs", None), ("GET /api/docs/{file}", "docs.js"), ("GET /api/openapi.json", None)]
+)
+@pytest.mark.parametrize(
+    ("accept_encoding", "if_none_match"), [("Accept-Encoding", "If-None-Match"), ("ACCEPT-ENCODING", "if-NONE-match")]
+)
+def test_each_route_reads_its_headers_in_any_case(route: str, file: str | None, accept_encoding: str, if_none_match: str) -> None:
+    """As `sam local start-api` passes them: the names as the client wrote them."""
+    first = get(route, file, {accept_encoding: "gzip"}, header_names="as sent")
+    assert first["headers"]["Content-Encoding"] == "gzip"
+    again = get(route, file, {accept_encoding: "gzip", if_none_match: first["headers"]["ETag"]}, header_names="as sent")
+    assert again["statusCode"] == 304
+
+
+@pytest.mark.parametrize(
     ("accept_encoding", "gzip_ok"),
     [
         ("gzip", True),
@@ -173,15 +188,19 @@ def test_the_function_is_granted_nothing() -> None:
 
 
 def test_a_cold_start_imports_only_the_standard_library() -> None:
-    """No OpenAPI generation, powertools, pydantic or boto3: the document is a file."""
+    """No OpenAPI generation, powertools, pydantic or boto3: the document is a file. Of the layer
+    (on the path, as Lambda puts it) only the header accessor, itself standard library only."""
     script = "import sys; before = set(sys.modules); import docs_app; print('\\n'.join(set(sys.modules) - before))"
+    path = [str(DOCS), str(PROJECT_ROOT / "layers" / "common")]
     result = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(DOCS)!r}); {script}"],
+        [sys.executable, "-I", "-c", f"import sys; sys.path[:0] = {path!r}; {script}"],
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     )
-    imported = {name.partition(".")[0] for name in result.stdout.split()}
+    imported = set(result.stdout.split())
     assert "docs_app" in imported
-    assert imported - {"docs_app"} <= sys.stdlib_module_names, imported - sys.stdlib_module_names
+    assert {name for name in imported if name.startswith("shop_common")} == {"shop_common", "shop_common.headers"}
+    others = {name.partition(".")[0] for name in imported} - {"docs_app", "shop_common"}
+    assert others <= sys.stdlib_module_names, others - sys.stdlib_module_names

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shop_common.errors import InvalidRequest, ShopError
+from shop_common.headers import header, with_header
 
 # The largest valid body (an order of 200 parts) is about 12 KB; a password of 4,096 characters,
 # each escaped as \uXXXX, about 25 KB.
@@ -81,8 +82,7 @@ def with_json_body(event: Mapping[str, Any]) -> Mapping[str, Any]:
     method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
     if method not in BODY_METHODS:
         return event
-    headers = event.get("headers") or {}
-    content_type = str(headers.get("content-type", "")).strip()
+    content_type = (header(event.get("headers"), "Content-Type") or "").strip()
     if content_type and not _media_type_is_json(content_type):
         raise UnsupportedMediaType()
     raw = _body_bytes(event)
@@ -94,7 +94,7 @@ def with_json_body(event: Mapping[str, Any]) -> Mapping[str, Any]:
         raise _invalid("Request body is not UTF-8 text.") from error
     return {
         **event,
-        "headers": {**headers, "content-type": JSON_MEDIA_TYPE},
+        "headers": with_header(event.get("headers"), "Content-Type", JSON_MEDIA_TYPE),
         "body": text,
         "isBase64Encoded": False,
     }

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop_common.api import proxy_error_response
 from shop_common.errors import ShopError
+from shop_common.headers import header
 from shop_common.tokens import user_id_from_authorization
 
 # `security` of a route decorator: documents the bearer token in the OpenAPI document;
@@ -32,7 +33,7 @@ def resolve_signed_in(
     """Route the event with the caller's user id in `app.context["user_id"]`, or answer the
     AuthenticationFailed (401) or the permission's error (e.g. 403) without routing."""
     try:
-        user_id = user_id_from_authorization((event.get("headers") or {}).get("authorization"))
+        user_id = user_id_from_authorization(header(event.get("headers"), "Authorization"))
         logger.append_keys(user_id=user_id)
         if permission is not None:
             permission(user_id)

@@ -164,6 +164,18 @@ def test_request_becomes_a_payload_2_event(client: Client) -> None:
     assert "body" not in event
 
 
+def test_an_event_can_keep_the_clients_header_names_as_sam_local_does() -> None:
+    from shoplocal.gateway.events import http_api_event
+
+    sent = {"Authorization": "Bearer x", "HOST": "api.example", "User-Agent": "tests", "Cookie": "a=1; b=2"}
+    as_sent = http_api_event("GET", "/x", headers=sent, header_names="as sent")
+    assert as_sent["headers"] == sent  # no second, lower-case Host
+    assert as_sent["requestContext"]["http"]["userAgent"] == "tests"
+    assert as_sent["cookies"] == ["a=1", "b=2"]
+    lowered = http_api_event("GET", "/x", headers=sent)
+    assert lowered["headers"] == {name.lower(): value for name, value in sent.items()}
+
+
 def test_function_environment_comes_from_the_template(client: Client) -> None:
     env = echoed(client.request("GET", "/echo/x"))["env"]
     # Globals, the function's own variables, a parameter default, a resource's local name, the
@@ -313,6 +325,17 @@ def test_cors_preflight_is_answered_by_the_gateway(shop_gateway: LocalGateway) -
     assert headers["access-control-max-age"] == "600"
     foreign = [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "POST")]
     assert shop_gateway.handle(GatewayRequest("OPTIONS", "/api/order", "", foreign, b"")).headers == []
+
+
+@pytest.mark.parametrize("spelling", [str.lower, str.title, str.upper])
+def test_cors_reads_origin_in_any_case(shop_gateway: LocalGateway, spelling: Any) -> None:
+    """The gateway passes its rules lower-cased names; they read any spelling all the same."""
+    preflight = {spelling("Origin"): "http://localhost:3000", spelling("Access-Control-Request-Method"): "POST"}
+    assert shop_gateway.cors.is_preflight("OPTIONS", preflight)
+    assert shop_gateway.cors.preflight_headers(preflight)["access-control-allow-origin"] == "http://localhost:3000"
+    answer = shop_gateway.cors.response_headers({spelling("Origin"): "http://localhost:3000"})
+    assert answer["access-control-allow-origin"] == "http://localhost:3000"
+    assert shop_gateway.cors.response_headers({spelling("Origin"): "https://evil.example"}) == {}
 
 
 def test_cors_headers_are_added_for_allowed_origins_only(shop_gateway: LocalGateway) -> None:
