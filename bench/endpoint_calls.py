@@ -54,7 +54,7 @@ def main() -> None:
         client().create_table(TableName="bench", **table_definition())
         boto3.client("secretsmanager").create_secret(Name="bench-jwt", SecretString=secrets.token_urlsafe(48))
         print(f"loading {args.products} products ...", file=sys.stderr)
-        add_products([NewProduct(name=f"P{n}", price=Decimal("1.00"), quantity_in_stock=1000) for n in range(args.products)])
+        add_products([NewProduct(name=f"P{n}", price=Decimal("1.00"), quantity=1000) for n in range(args.products)])
         create_user("bench", "bench-password")
 
         api = LocalApi()
@@ -102,7 +102,7 @@ def main() -> None:
         # Hostile input (docs/data-model.md, "Worst case per request"): a run of 1,000 empty
         # buckets (ids never used cost what deleted ones do: neither leaves a bucket counter).
         catalog._allocate_ids(1000 * catalog.BUCKET_SIZE)
-        far = add_products([NewProduct(name=f"F{n}", price=Decimal("1.00"), quantity_in_stock=1000) for n in range(100)])
+        far = add_products([NewProduct(name=f"F{n}", price=Decimal("1.00"), quantity=1000) for n in range(100)])
         page = last_page + 1
         measure(
             "GET ?page=3&limit=5&cursor=YjEwMDAwMDA (the issue's reproducer)",
@@ -121,7 +121,7 @@ def main() -> None:
         thinned = []
         for n in range(60):
             catalog._allocate_ids(catalog.BUCKET_SIZE - 1)
-            thinned += add_products([NewProduct(name=f"T{n}", price=Decimal("1.00"), quantity_in_stock=1000)])
+            thinned += add_products([NewProduct(name=f"T{n}", price=Decimal("1.00"), quantity=1000)])
         cursor = encode_cursor("a", far[-1].id, page, 50)
         measure(
             "GET next link into 60 buckets of one product",

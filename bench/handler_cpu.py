@@ -157,7 +157,7 @@ def record_requests() -> tuple[list[Request], dict[str, list[Recorded]]]:
         boto3.client("secretsmanager").create_secret(Name="bench-jwt", SecretString=secrets.token_urlsafe(48))
         add_products(
             [
-                NewProduct(name=f"Product {n}", description="A product.", price=Decimal("9.99"), quantity_in_stock=10**6)
+                NewProduct(name=f"Product {n}", description="A product.", price=Decimal("9.99"), quantity=10**6)
                 for n in range(200)
             ]
         )

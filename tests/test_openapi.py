@@ -146,7 +146,7 @@ def test_documented_response_models_describe_what_the_handlers_send(api: Any, si
         required = {name for name, field in model.model_fields.items() if field.is_required()}
         assert required <= set(body) <= set(model.model_fields)
 
-    add_products([NewProduct(name="Mug", price=Decimal("2.50"), quantity_in_stock=3)])
+    add_products([NewProduct(name="Mug", price=Decimal("2.50"), quantity=3)])
     _, username, password = new_user()
     tokens = api.request("POST", "/api/auth", json_body={"username": username, "password": password}).json()
     same_fields(TokenPair, tokens)

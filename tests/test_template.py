@@ -274,7 +274,7 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
     from shop_common.models import NewProduct
     from shoplocal.dynamodb_calls import CallRecorder
 
-    product, scarce = add_products([NewProduct(name=f"P{n}", price=Decimal(1), quantity_in_stock=5) for n in range(2)])
+    product, scarce = add_products([NewProduct(name=f"P{n}", price=Decimal(1), quantity=5) for n in range(2)])
     create_user("iam-user", "pw-iam-check")
     customer_id, headers = signed_in()
     _, staff = signed_in(is_staff=True)

@@ -41,7 +41,7 @@ def listing(api: LocalApi) -> dict[str, Any]:
 
 def make_products(*stocks: int, sku: str | None = None) -> list[Product]:
     return add_products(
-        [NewProduct(name=f"Item {n}", price=Decimal("2.50"), quantity_in_stock=s, sku=sku) for n, s in enumerate(stocks)]
+        [NewProduct(name=f"Item {n}", price=Decimal("2.50"), quantity=s, sku=sku) for n, s in enumerate(stocks)]
     )
 
 
@@ -325,7 +325,7 @@ def test_a_change_racing_orders_is_read_again_and_keeps_their_decrements(
     assert response.status == 200, response.body
     assert len(reads) == 2
     assert response.json()["quantity_in_stock"] == 3
-    assert get_products([mug.id])[mug.id].quantity_in_stock == 3
+    assert get_products([mug.id])[mug.id].quantity == 3
 
 
 def test_a_product_that_keeps_changing_is_a_409(api: LocalApi, staff: Headers, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -388,7 +388,7 @@ def test_staff_add_and_take_stock_with_one_update(api: LocalApi, staff: Headers,
     assert dynamodb_calls.operations == ["GetItem", "UpdateItem"]
     taken = api.request("POST", f"/api/products/{mug.id}/stock", json_body={"delta": -12}, headers=staff)
     assert taken.json() == {"id": mug.id, "quantity_in_stock": 0}
-    assert get_products([mug.id])[mug.id].quantity_in_stock == 0
+    assert get_products([mug.id])[mug.id].quantity == 0
 
 
 def test_taking_more_than_the_stock_is_409_and_changes_nothing(api: LocalApi, staff: Headers) -> None:
@@ -407,7 +407,7 @@ def test_stock_beyond_the_ceiling_is_409(api: LocalApi, staff: Headers) -> None:
     assert api.request("POST", f"/api/products/{mug.id}/stock", json_body={"delta": 1}, headers=staff).status == 200
     response = api.request("POST", f"/api/products/{mug.id}/stock", json_body={"delta": 1}, headers=staff)
     assert response.status == 409
-    assert get_products([mug.id])[mug.id].quantity_in_stock == 10**9
+    assert get_products([mug.id])[mug.id].quantity == 10**9
 
 
 def test_stock_of_a_removed_product_is_404(api: LocalApi, staff: Headers) -> None:
@@ -465,7 +465,7 @@ def test_concurrent_restocks_and_orders_lose_no_update(staff: Headers, customer:
     # between its attempts, given up after its last attempt (409): nothing written either way.
     refused = outcomes[("OrdersFunction", 400)] + outcomes[("OrdersFunction", 409)]
     assert placed + refused == threads_per_kind
-    stock = get_products([product.id])[product.id].quantity_in_stock
+    stock = get_products([product.id])[product.id].quantity
     assert stock == 10 + 3 * threads_per_kind - 2 * placed
     assert stock >= 0
 
@@ -495,7 +495,7 @@ def test_taking_stock_while_orders_run_never_goes_below_zero(staff: Headers, cus
     succeeded = sum(status in (200, 201) for status in statuses)
     assert succeeded == 10
     assert set(statuses) <= {200, 201, 400, 409}
-    assert get_products([product.id])[product.id].quantity_in_stock == 0
+    assert get_products([product.id])[product.id].quantity == 0
 
 
 # --- transactions cancelled by concurrent writes are tried again -------------------------------

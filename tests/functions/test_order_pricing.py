@@ -26,7 +26,7 @@ STARTED = (datetime.now(UTC) - timedelta(days=1)).isoformat().replace("+00:00", 
 
 
 def make_products(*prices: str, stock: int = 100) -> list[Product]:
-    return add_products([NewProduct(name=f"Item {n}", price=Decimal(p), quantity_in_stock=stock) for n, p in enumerate(prices)])
+    return add_products([NewProduct(name=f"Item {n}", price=Decimal(p), quantity=stock) for n, p in enumerate(prices)])
 
 
 def body(*parts: tuple[int, int], **extra: Any) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def body(*parts: tuple[int, int], **extra: Any) -> dict[str, Any]:
 def stock_of(product: Product) -> int:
     found = read_product(product.id)
     assert found is not None
-    return found.quantity_in_stock
+    return found.quantity
 
 
 def stored(key: dict[str, str]) -> dict[str, Any]:

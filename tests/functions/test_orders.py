@@ -19,11 +19,11 @@ Headers = dict[str, str]
 
 def stock_of(*product_ids: int) -> list[int]:
     products = get_products(list(product_ids))
-    return [products[product_id].quantity_in_stock for product_id in product_ids]
+    return [products[product_id].quantity for product_id in product_ids]
 
 
 def make_products(*stocks: int) -> list[Product]:
-    return add_products([NewProduct(name=f"Item {n}", price=Decimal("2.50"), quantity_in_stock=s) for n, s in enumerate(stocks)])
+    return add_products([NewProduct(name=f"Item {n}", price=Decimal("2.50"), quantity=s) for n, s in enumerate(stocks)])
 
 
 def order(api: LocalApi, headers: Headers, *parts: tuple[Any, Any]) -> Any:

@@ -140,9 +140,9 @@ def recreate_table() -> None:
 
 def load(rows: list[tuple[str, int, int]]) -> dict[int, Item]:
     products = add_products(
-        [NewProduct(name=name, price=Decimal(cents) / 100, quantity_in_stock=stock) for name, cents, stock in rows]
+        [NewProduct(name=name, price=Decimal(cents) / 100, quantity=stock) for name, cents, stock in rows]
     )
-    return {p.id: Item(p.id, p.name, cents, p.quantity_in_stock) for p, (_, cents, _) in zip(products, rows, strict=True)}
+    return {p.id: Item(p.id, p.name, cents, p.quantity) for p, (_, cents, _) in zip(products, rows, strict=True)}
 
 
 def get(api: LocalApi, query: str) -> Any:

@@ -28,7 +28,7 @@ def link_calls(limit: int) -> int:
 
 
 def add(count: int, stock: int = 1_000) -> None:
-    add_products([NewProduct(name=f"P{n}", price=Decimal("1.00"), quantity_in_stock=stock) for n in range(count)])
+    add_products([NewProduct(name=f"P{n}", price=Decimal("1.00"), quantity=stock) for n in range(count)])
 
 
 def listing(api: LocalApi, query: str) -> Any:

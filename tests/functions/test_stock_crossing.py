@@ -27,7 +27,7 @@ Headers = dict[str, str]
 
 def make_products(*stocks: int) -> list[Product]:
     return add_products(
-        [NewProduct(name=f"Item {n}", price=Decimal("2.50") + n, quantity_in_stock=s) for n, s in enumerate(stocks)]
+        [NewProduct(name=f"Item {n}", price=Decimal("2.50") + n, quantity=s) for n, s in enumerate(stocks)]
     )
 
 

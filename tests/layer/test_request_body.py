@@ -87,10 +87,10 @@ def test_a_refused_order_body_changes_nothing(api: LocalApi, signed_in_headers: 
     from shop_common.catalog import add_products, get_products
     from shop_common.models import NewProduct
 
-    (product,) = add_products([NewProduct(name="Mug", price=Decimal("2.50"), quantity_in_stock=3)])
+    (product,) = add_products([NewProduct(name="Mug", price=Decimal("2.50"), quantity=3)])
     for _, body, content_type, _ in MALFORMED_BODIES:
         api.request("POST", "/api/order", body=body, headers={"Content-Type": content_type, **signed_in_headers})
-    assert get_products([product.id])[product.id].quantity_in_stock == 3
+    assert get_products([product.id])[product.id].quantity == 3
     assert api.request("GET", "/api/my-orders", headers=signed_in_headers).json() == []
 
 

@@ -102,7 +102,7 @@ def test_export_and_import_page_through_thousands_of_items_with_progress(
     from shop_common.models import NewProduct
     from shopctl import backup
 
-    add_products([NewProduct(name=f"P{n}", price=Decimal("1.50"), quantity_in_stock=n) for n in range(2_000)])
+    add_products([NewProduct(name=f"P{n}", price=Decimal("1.50"), quantity=n) for n in range(2_000)])
     assert shopctl("create-user", "alice", "--password", "alice-password") == 0
     monkeypatch.setattr(backup, "SCAN_PAGE_ITEMS", 100)  # DynamoDB pages at 1 MB; force many small pages
     recorder = CallRecorder()

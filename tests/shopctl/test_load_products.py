@@ -128,7 +128,7 @@ def test_an_update_does_not_touch_a_product_that_lost_its_sku_meanwhile() -> Non
     from shop_common.catalog_writes import CatalogChanged, update_products
     from shop_common.models import NewProduct, Product
 
-    (teapot,) = add_products([NewProduct(name="Teapot", price=Decimal(1), quantity_in_stock=1, sku="TP-1")])
+    (teapot,) = add_products([NewProduct(name="Teapot", price=Decimal(1), quantity=1, sku="TP-1")])
     remove_product(teapot.id)
     with pytest.raises(CatalogChanged):
         update_products([Product(**{**teapot.model_dump(), "name": "Changed"})])
@@ -140,8 +140,8 @@ def test_a_sku_taken_between_planning_and_writing_stops_the_load_saying_how_far_
     from shop_common.models import NewProduct
     from shopctl.catalog_load import LoadInterrupted, apply_load, plan_load
 
-    plan = plan_load([NewProduct(name="Teapot", price=Decimal(1), quantity_in_stock=1, sku="TP-1")])
-    add_products([NewProduct(name="Other teapot", price=Decimal(2), quantity_in_stock=2, sku="TP-1")])
+    plan = plan_load([NewProduct(name="Teapot", price=Decimal(1), quantity=1, sku="TP-1")])
+    add_products([NewProduct(name="Other teapot", price=Decimal(2), quantity=2, sku="TP-1")])
     with pytest.raises(LoadInterrupted, match="adding 0 of the file's products: a SKU of the file was given to another"):
         apply_load(plan, lambda _count: None)
     assert products_by_sku(["TP-1"])["TP-1"].name == "Other teapot"
@@ -238,5 +238,5 @@ def test_loads_match_the_upsert_rule(
         assert summary is not None
         assert tuple(map(int, summary.groups())) == (len(rows), added, updated, unchanged)
     found = products_by_sku(list(with_sku))
-    assert {sku: (p.name, p.price, p.quantity_in_stock) for sku, p in found.items()} == with_sku
+    assert {sku: (p.name, p.price, p.quantity) for sku, p in found.items()} == with_sku
     assert catalog_stats().product_count == len(with_sku) + without_sku
