@@ -351,7 +351,7 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
             (
                 "POST",
                 "/api/products",
-                {"json_body": {"name": "N", "price": "1.00", "quantity_in_stock": 1, "sku": "A-1"}, "headers": staff},
+                {"json_body": {"name": "N", "price": "1.00", "quantity": 1, "sku": "A-1"}, "headers": staff},
             ),
             ("PATCH", f"/api/products/{product.id}", {"json_body": {"sku": "B-2", "price": "2.00"}, "headers": staff}),
             ("POST", f"/api/products/{product.id}/stock", {"json_body": {"delta": -1}, "headers": staff}),

@@ -1,7 +1,6 @@
 """Lambda handler for GET /api/products and GET /api/products/{product_id}: HTTP in and out,
 nothing else."""
 
-import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -17,7 +16,17 @@ from listing import product_page
 from paging import DEFAULT_LIMIT, MAX_LIMIT, page_number, page_size
 from product_query import MAX_SEARCH_WORDS, PRICE_PATTERN, InStock, Ordering, product_query
 from product_search import SEARCH_WINDOW
-from shop_common.api import CursorQuery, JsonText, absolute_url, create_resolver, documented, json_response, json_text
+from shop_common.api import (
+    MAX_ESCAPED_BODY,
+    CursorQuery,
+    JsonText,
+    absolute_url,
+    create_resolver,
+    documented,
+    escaped_size,
+    json_response,
+    json_text,
+)
 from shop_common.catalog import get_product
 from shop_common.errors import InvalidRequest, NotFound
 from shop_common.money import money_json_schema
@@ -60,15 +69,13 @@ class ProductPageJson(BaseModel):
 
 
 PRICE_DESCRIPTION = "Products priced at least / at most this (inclusive): a decimal, at most 2 places."
-# What a Lambda function may answer: 6 MB for the whole response, in which the body is a JSON
-# string (quotes escaped, non-ASCII as \uXXXX by the runtime). A page of products written larger
-# than this is refused, with the page size that would fit.
-MAX_ESCAPED_BODY = 6_000_000
 
 
 def _fitting(body: dict[str, Any], limit: int) -> JsonText:
+    # A page of products written larger than a Lambda response may be is refused, with the page
+    # size that would fit (only long descriptions and many photos make pages that large).
     text = json_text(body)
-    size = len(json.dumps(text))  # as the Lambda runtime will write it, escapes included
+    size = escaped_size(text)
     if size <= MAX_ESCAPED_BODY:
         return JsonText(text)
     fits = max(1, limit * MAX_ESCAPED_BODY // size)
@@ -91,7 +98,10 @@ def _fitting(body: dict[str, Any], limit: int) -> JsonText:
     ),
     responses={
         200: documented("A page of products; `next`/`previous` are absolute URLs or null", ProductPageJson),
-        404: {"description": 'A page past the end, or a `page` that is not a positive integer nor `last`: {"detail": "Invalid page."}'},
+        404: {
+            "description": "A page past the end, or a `page` that is neither a positive integer nor `last`: "
+            '{"detail": "Invalid page."}'
+        },
     },
 )
 def list_products(
@@ -126,10 +136,8 @@ def list_products(
     size = page_size(limit)
     number = page_number(page)
     query = product_query(min_price, max_price, in_stock, ordering, search)
-    if query.is_plain:
-        result = product_page(number, size, cursor)
-    else:
-        result = filtered_product_page(query, number, size, cursor)
+    plain = query.is_plain
+    result = product_page(number, size, cursor) if plain else filtered_product_page(query, number, size, cursor)
 
     def link(query: dict[str, Any] | None) -> str | None:
         return absolute_url(app.current_event, query) if query else None

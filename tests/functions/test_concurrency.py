@@ -54,9 +54,7 @@ def test_concurrent_orders_never_oversell(api: LocalApi, signed_in: Any, stock: 
 def test_concurrent_multi_product_orders_are_all_or_nothing(api: LocalApi, signed_in: Any) -> None:
     """Orders for A+B and for B+C race; B runs out. No order is half-applied."""
     _, headers = signed_in()
-    a, b, c = add_products(
-        [NewProduct(name=n, price=Decimal("1.00"), quantity=s) for n, s in (("A", 50), ("B", 6), ("C", 50))]
-    )
+    a, b, c = add_products([NewProduct(name=n, price=Decimal("1.00"), quantity=s) for n, s in (("A", 50), ("B", 6), ("C", 50))])
     a_and_b = {"parts": [{"product": a.id, "quantity_in_order": 1}, {"product": b.id, "quantity_in_order": 1}]}
     b_and_c = {"parts": [{"product": b.id, "quantity_in_order": 1}, {"product": c.id, "quantity_in_order": 1}]}
     statuses = race([a_and_b, b_and_c] * (THREADS // 2), headers)

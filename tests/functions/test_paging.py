@@ -90,7 +90,9 @@ def recreate_table() -> None:
     limit=st.none() | st.sampled_from(["0", "-3", "x", "", "1", "2", "5", "1.0", " 3 ", "2000"]),
     page=st.none() | st.sampled_from(["1", "2", "3", "7", "0", "-1", "x", "", "last", "2.0", " 2"]),
 )
-def test_any_page_and_limit_answer_the_oracles_slice_or_404(api: LocalApi, size: int, limit: str | None, page: str | None) -> None:
+def test_any_page_and_limit_answer_the_oracles_slice_or_404(
+    api: LocalApi, size: int, limit: str | None, page: str | None
+) -> None:
     recreate_table()
     products = [
         client_sees(product.to_json())

@@ -18,7 +18,7 @@ def test_a_product_by_id_is_what_the_listing_shows(api: LocalApi, dynamodb_calls
     response = api.request("GET", "/api/products/1")
     assert response.status == 200
     assert response.json() == {
-        "id": 1, "name": "Mug", "description": "A mug", "price": "19.90", "quantity_in_stock": 3, "sku": "MUG-1", "images": [],
+        "id": 1, "name": "Mug", "description": "A mug", "price": 19.9, "quantity": 3, "sku": "MUG-1", "images": [],
     }  # fmt: skip
     assert dynamodb_calls.operations == ["GetItem"]
     assert response.json() == api.request("GET", "/api/products").json()["results"][0]

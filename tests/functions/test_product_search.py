@@ -86,9 +86,7 @@ def test_word_items_follow_adds_edits_and_deletes() -> None:
 def test_bulk_adds_of_long_names_fit_their_transactions(dynamodb_calls: Any) -> None:
     names = [" ".join(f"{chr(97 + n % 26)}{n}x{k}" for k in range(25)) for n in range(12)]
     dynamodb_calls.clear()
-    added = add_products(
-        [NewProduct(name=name, price=Decimal(1), quantity=1, sku=f"S-{n}") for n, name in enumerate(names)]
-    )
+    added = add_products([NewProduct(name=name, price=Decimal(1), quantity=1, sku=f"S-{n}") for n, name in enumerate(names)])
     transactions = [call for call in dynamodb_calls.calls if call.operation == "TransactWriteItems"]
     assert len(transactions) > 1
     assert all(len(call.params["TransactItems"]) <= 100 for call in transactions)

@@ -408,9 +408,7 @@ def test_every_product_write_keeps_its_place_in_the_index_of_every_product(api: 
     _, customer = signed_in()
     sell_out = {"parts": [{"product": 3, "quantity_in_order": 1}]}
     assert api.request("POST", "/api/order", json_body=sell_out, headers=customer).status == 201
-    created = api.request(
-        "POST", "/api/products", json_body={"name": "New", "price": "1.00", "quantity_in_stock": 1}, headers=staff
-    )
+    created = api.request("POST", "/api/products", json_body={"name": "New", "price": "1.00", "quantity": 1}, headers=staff)
     assert created.status == 201
     assert api.request("DELETE", "/api/products/1", headers=staff).status == 204
     assert listed_ids() == [2, 3, 4]

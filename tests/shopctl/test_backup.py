@@ -38,7 +38,7 @@ def _sign_in_and_order(api: LocalApi, username: str, password: str, quantity: in
 def _shop_with_orders(api: LocalApi, tmp_path: Path) -> None:
     """1 product, 2 users, 3 orders."""
     catalogue = tmp_path / "c.json"
-    catalogue.write_text('[{"sku": "TP-1", "name": "Teapot", "price": "19.99", "quantity_in_stock": 50}]')
+    catalogue.write_text('[{"sku": "TP-1", "name": "Teapot", "price": "19.99", "quantity": 50}]')
     assert shopctl("load-products", str(catalogue)) == 0
     assert shopctl("create-user", "alice", "--password", "alice-password", "--email", "alice@example.com") == 0
     assert shopctl("create-user", "bob", "--password", "bob-password") == 0
@@ -161,7 +161,7 @@ def test_replacing_from_a_backup_without_hashes_keeps_every_users_password(
     backup = tmp_path / "backup.json"
     assert shopctl("export", str(backup)) == 0
     catalogue = tmp_path / "more.json"
-    catalogue.write_text('[{"name": "Mug", "price": "5", "quantity_in_stock": 1}]')
+    catalogue.write_text('[{"name": "Mug", "price": "5", "quantity": 1}]')
     assert shopctl("load-products", str(catalogue)) == 0
     capsys.readouterr()
     assert shopctl("import", str(backup), "--replace", "--yes") == 0

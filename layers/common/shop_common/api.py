@@ -5,6 +5,7 @@ app) says 400, so validation errors are re-mapped here, in one place. Bodies are
 bounded by `shop_common.request_body` before powertools or a model sees them.
 """
 
+import json
 import threading
 from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal
@@ -57,6 +58,17 @@ def json_text(body: Any) -> str:
     return orjson.dumps(body, default=_exact_number).decode()
 
 
+# What a Lambda function may answer: 6 MB (6,291,456 bytes) for the whole response, in which
+# the body is a JSON string (quotes and backslashes escaped, non-ASCII as \uXXXX). Bodies are
+# kept under this, with room for the status and headers.
+MAX_ESCAPED_BODY = 6_000_000
+
+
+def escaped_size(text: str) -> int:
+    """The bytes a body takes inside the Lambda response (as a JSON string, escapes included)."""
+    return len(json.dumps(text))
+
+
 class JsonText(str):
     """A body already written as JSON text (a replayed response): sent as it is."""
 
@@ -84,8 +96,9 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return ".".join(path) if path else str(location[0] if location else "body")
 
 
-# A route's translation of its validation problems into the Django app's keys (drf_errors).
-OriginalErrors = Callable[[list[dict[str, Any]]], dict[str, Any]]
+# A route's translation of its validation problems (and the body they are about) into the
+# Django app's keys (shop_common.drf_errors).
+OriginalErrors = Callable[[list[dict[str, Any]], Any], dict[str, Any]]
 
 
 def _validation_error(error: RequestValidationError, original: Mapping[str, OriginalErrors]) -> Response[str]:
@@ -97,15 +110,11 @@ def _validation_error(error: RequestValidationError, original: Mapping[str, Orig
             continue
         problems.append({"field": _field_name(location), "message": problem.get("msg", "Invalid value.")})
     body: dict[str, Any] = {"detail": "Invalid request.", "errors": problems}
-    translate = original.get(_route_path())
-    if translate is not None:
-        body = {**translate(list(error.errors())), **body}
+    event: APIGatewayProxyEventV2 | None = getattr(_request, "event", None)
+    translate = original.get(str(event.raw_event.get("routeKey", "")).partition(" ")[2]) if event is not None else None
+    if translate is not None and event is not None:
+        body = {**translate(list(error.errors()), event.json_body), **body}
     return json_response(400, body)
-
-
-def _route_path() -> str:
-    event = getattr(_request, "event", None)
-    return str(event.raw_event.get("routeKey", "")).partition(" ")[2] if event is not None else ""
 
 
 def _shop_error(error: ShopError) -> Response[str]:

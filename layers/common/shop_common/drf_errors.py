@@ -19,7 +19,15 @@ NOT_AN_INTEGER = "A valid integer is required."
 NOT_A_NUMBER = "A valid number is required."
 
 # Python's names for JSON's types, as DRF's messages print them ("received str").
-_TYPE_NAMES: dict[type, str] = {str: "str", int: "int", bool: "bool", Decimal: "float", float: "float", list: "list", dict: "dict"}
+_TYPE_NAMES: dict[type, str] = {
+    str: "str",
+    int: "int",
+    bool: "bool",
+    Decimal: "float",
+    float: "float",
+    list: "list",
+    dict: "dict",
+}
 
 
 def type_name(value: Any) -> str:
@@ -62,9 +70,9 @@ def drf_message(problem: Problem) -> str:
     return message.removeprefix("Value error, ")
 
 
-def field_lists(problems: Iterable[Problem]) -> dict[str, list[str]]:
+def field_lists(problems: Iterable[Problem], body: Any = None) -> dict[str, list[str]]:
     """DRF's body for a serializer of plain fields: one list of messages per field of the body,
-    in the order the fields were judged."""
+    in the order the fields were judged (`body`, the request's, is not needed for that)."""
     lists: dict[str, list[str]] = {}
     for problem in problems:
         location = tuple(problem.get("loc", ()))

@@ -8,7 +8,8 @@ client of the Django app reads the same bytes, and `0.1 + 0.2` can never show up
 `Decimal`, not float) or as decimal strings (`"19.99"`, as this API wrote them before).
 """
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
@@ -40,46 +41,60 @@ def decimal_token(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def _decimal_input(value: Any) -> Any:
+_SPACE = "[ \t\n\r]*"
+
+
+def _amount_pattern(units_digits: int) -> str:
+    return f"^{_SPACE}[0-9]{{1,{units_digits}}}(\\.[0-9]{{1,2}})?{_SPACE}$"
+
+
+def amount_input(units_digits: int) -> BeforeValidator:
     """An amount as a client may send it: a JSON number (read as Decimal) or a decimal string
-    (surrounding spaces allowed); never a boolean, a list or an object. pydantic checks the
-    places and bounds after this."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise ValueError("must be a decimal number or a string of one")
-    if isinstance(value, float):  # only from callers in Python: the body parser makes Decimals
-        value = repr(value)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            parsed = Decimal(text)
-        except InvalidOperation:
-            raise ValueError("must be a decimal number or a string of one") from None
-        if not parsed.is_finite() or "_" in text:
+    as the OpenAPI document's pattern states it (digits, at most two places, spaces around);
+    never a boolean, a list or an object. pydantic checks the places and bounds after this."""
+    pattern = re.compile(_amount_pattern(units_digits))
+
+    def read(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
             raise ValueError("must be a decimal number or a string of one")
-        return parsed
-    return value
+        if isinstance(value, float):  # only from callers in Python: the body parser makes Decimals
+            return Decimal(repr(value))
+        if isinstance(value, str):
+            if not pattern.match(value):
+                raise ValueError("must be a decimal number or a string of one, with at most two places")
+            return Decimal(value.strip(" \t\n\r"))
+        return value
+
+    return BeforeValidator(read)
+
+
+def amount_schema(units_digits: int, description: str) -> WithJsonSchema:
+    """What the OpenAPI document says an amount sent by a client is."""
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "exclusiveMaximum": 10**units_digits},
+                {"type": "string", "pattern": _amount_pattern(units_digits)},
+            ],
+            "description": description,
+        },
+        mode="validation",
+    )
 
 
 def _two_places(value: Decimal) -> Decimal:
     return value.quantize(CENT)
 
 
-DecimalInput = BeforeValidator(_decimal_input)
+WholeCents = AfterValidator(_two_places)  # 19.9 and "19.90" are the same amount
 
-# An amount a client sends: a JSON number or a decimal string, at most two places, >= 0.
+# An amount a client sends, such as `expected_total`: below 10^13, at most two places.
 MoneyInput = Annotated[
     Decimal,
     Field(ge=0, max_digits=MAX_UNITS_DIGITS + 2, decimal_places=2),
-    DecimalInput,
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "number", "minimum": 0, "maximum": 10**MAX_UNITS_DIGITS},
-                {"type": "string", "pattern": r"^\s*\d{1,13}(\.\d{1,2})?\s*$"},
-            ],
-            "description": "An amount: a JSON number (19.99) or a decimal string (\"19.99\"), at most two places.",
-        }
-    ),
+    amount_input(MAX_UNITS_DIGITS),
+    WholeCents,
+    amount_schema(MAX_UNITS_DIGITS, 'An amount: a JSON number (19.99) or a decimal string ("19.99"), at most two places.'),
 ]
 
 
@@ -94,6 +109,6 @@ def money_json_schema(description: str = "") -> dict[str, Any]:
 MoneyNumber = Annotated[
     Decimal,
     Field(ge=0),
-    AfterValidator(_two_places),
+    WholeCents,
     WithJsonSchema(money_json_schema()),
 ]
