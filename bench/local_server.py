@@ -80,7 +80,7 @@ class Target:
         path: str | None = "/api/products?limit=100"
         while path:
             page = self.call("GET", path)
-            stock.update({p["id"]: p["quantity_in_stock"] for p in page["results"] if p["quantity_in_stock"] > 0})
+            stock.update({p["id"]: p["quantity"] for p in page["results"] if p["quantity"] > 0})
             path = _path_of(page["next"]) if page["next"] else None
         plan: list[int] = []
         while len(plan) < count and stock:
