@@ -87,8 +87,13 @@ def main() -> None:
             "/api/products",
             query_string=f"page=20&limit=50&cursor={crossing}",
         )
-        widest_page = measure("GET ?limit=100 (page 1)", "GET", "/api/products", query_string="limit=100")
-        measure("GET next link (limit 100)", "GET", "/api/products", query_string=urlsplit(widest_page["next"]).query)
+        page_of_100 = measure("GET ?limit=100 (page 1)", "GET", "/api/products", query_string="limit=100")
+        measure("GET next link (limit 100)", "GET", "/api/products", query_string=urlsplit(page_of_100["next"]).query)
+        widest_page = measure("GET ?limit=1000 (page 1)", "GET", "/api/products", query_string="limit=1000")
+        measure("GET next link (limit 1000)", "GET", "/api/products", query_string=urlsplit(widest_page["next"]).query)
+        measure("GET ?page=2&limit=1000 (typed)", "GET", "/api/products", query_string="page=2&limit=1000")
+        measure("GET ?page=last&limit=1000", "GET", "/api/products", query_string="page=last&limit=1000")
+        measure("GET ?page=0 (404)", "GET", "/api/products", query_string="page=0")
         measure("GET ?page=20&limit=50 (ids 951-1000: two buckets)", "GET", "/api/products", query_string="page=20&limit=50")
         last_page = (args.products + 49) // 50
         measure(f"GET ?page={last_page} (last page)", "GET", "/api/products", query_string=f"page={last_page}")
@@ -137,7 +142,7 @@ def main() -> None:
             query_string=f"page={page}&limit=50&cursor={cursor}",
         )
         measure("GET ?page=1000000000 (404)", "GET", "/api/products", query_string="page=1000000000")
-        measure("GET ?limit=1000000000 (capped at 100)", "GET", "/api/products", query_string="limit=1000000000")
+        measure("GET ?limit=1000000000 (capped at 1000)", "GET", "/api/products", query_string="limit=1000000000")
         widest = [{"product": n % 50 + 1, "quantity_in_order": 1} for n in range(200)]
         measure("POST /api/order (200 parts, 50 products)", "POST", "/api/order", json_body={"parts": widest}, headers=headers)
         unknown = [{"product": 10**9 + n, "quantity_in_order": 1} for n in range(50)]

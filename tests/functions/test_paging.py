@@ -4,7 +4,7 @@ most 1,000), checked against a simple oracle: the rules as written in its docume
 import re
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -115,3 +115,52 @@ def test_any_page_and_limit_answer_the_oracles_slice_or_404(
     assert body["results"] == products[(number - 1) * per_page : number * per_page]
     assert (body["next"] is None) == (number == last)
     assert (body["previous"] is None) == (number == 1)
+
+
+# --- the same rules on the filtered listings (our additions) -------------------------------------
+
+FILTERED = [
+    "in_stock=true",  # GSI3, id order
+    "ordering=-price",  # GSI2, both stock partitions merged
+    "in_stock=true&ordering=price",
+    "min_price=0.50&max_price=8&ordering=price",  # GSI2 range (a capped count)
+    "min_price=0.50&max_price=8",  # a price range in id order: a window
+    "search=p",  # a search: a window
+]
+
+
+def _walk(api: LocalApi, query: str) -> list[dict[str, Any]]:
+    pages = [api.request("GET", "/api/products", query_string=query).json()]
+    while pages[-1]["next"]:
+        pages.append(api.request("GET", "/api/products", query_string=urlsplit(pages[-1]["next"]).query).json())
+    return [product for page in pages for product in page["results"]]
+
+
+@pytest.mark.parametrize("filters", FILTERED)
+def test_filtered_listings_read_page_and_limit_as_the_plain_one(api: LocalApi, filters: str) -> None:
+    add_products([NewProduct(name=f"P{n}", price=Decimal(n) / 2, quantity=n % 3) for n in range(1, 24)])
+    every = _walk(api, f"{filters}&limit=4")
+    assert every
+    last = api.request("GET", "/api/products", query_string=f"{filters}&limit=4&page=last").json()
+    assert last["results"] == every[(len(every) - 1) // 4 * 4 :]
+    assert last["next"] is None
+    for page in ("0", "-1", "x", str(len(every) // 4 + 2)):
+        response = api.request("GET", "/api/products", query_string=f"{filters}&limit=4&page={page}")
+        assert (response.status, response.json()["detail"]) == (404, "Invalid page.")
+    for limit in ("0", "abc", "-2"):
+        assert _walk(api, f"{filters}&limit={limit}") == every  # the default 50: one page
+    assert len(api.request("GET", "/api/products", query_string=f"{filters}&limit=5000").json()["results"]) == len(every)
+
+
+def test_a_page_of_1000_filtered_products_reads_them_100_at_a_time(api: LocalApi, dynamodb_calls: Any) -> None:
+    add_products([NewProduct(name=f"Mug {n}", price=Decimal(n) / 4, quantity=1) for n in range(1, 1003)])
+    for query in ("in_stock=true&limit=1000", "ordering=price&limit=1000", "search=mug&limit=1000"):
+        dynamodb_calls.clear()
+        page = api.request("GET", "/api/products", query_string=query).json()
+        assert len(page["results"]) == 1000
+        assert dynamodb_calls.operations.count("BatchGetItem") == 10
+        assert all(
+            len(call.params["RequestItems"][shop_settings.table_name()]["Keys"]) <= 100
+            for call in dynamodb_calls.calls
+            if call.operation == "BatchGetItem"
+        )
