@@ -19,36 +19,44 @@ MAX_PARTS = 200
 MAX_QUANTITY = 1_000_000
 
 
-# DRF's IntegerField read a string as an integer once a trailing ".0", ".00"... was gone; here
-# the digits are ASCII (the OpenAPI document's pattern says so).
-_INTEGER_TEXT = "^[ \t\n\r]*[+-]?[0-9]+(\\.0*)?[ \t\n\r]*$"
-_INTEGER_TEXT_RE = re.compile(_INTEGER_TEXT)
+# DRF's IntegerField read a string as an integer once a trailing ".0", ".00"... was gone. Here
+# the digits are ASCII and the string's value is within the field's bounds, as the OpenAPI
+# document's pattern for each field says: positive ids of at most 15 digits (below 2^53),
+# quantities 1-1,000,000.
+_SPACE = "[ \t\n\r]*"
+PRODUCT_TEXT = f"^{_SPACE}\\+?0*[1-9][0-9]{{0,14}}(\\.0*)?{_SPACE}$"
+QUANTITY_TEXT = f"^{_SPACE}\\+?0*([1-9][0-9]{{0,5}}|1000000)(\\.0*)?{_SPACE}$"
 _MAX_INTEGER_TEXT = 1000  # DRF's IntegerField.MAX_STRING_LENGTH
 
 
-def _lenient_integer(value: Any) -> Any:
+def _lenient_integer(text_pattern: str) -> BeforeValidator:
     """An integer as the Django app (DRF's IntegerField) read one: a JSON integer, a number with
-    no fraction (2.0), or a string of one (" 2 ", "2", "2.0"); never a boolean, a fraction, a
-    list or an object. Bounds are checked after this."""
-    if isinstance(value, bool):
-        raise ValueError("must be an integer")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, Decimal | float):
-        if not math.isfinite(value) or value != int(value):
+    no fraction (2.0), or a string of one matching `text_pattern` (" 2 ", "2", "2.0"); never a
+    boolean, a fraction, a list or an object. Bounds are checked after this."""
+    pattern = re.compile(text_pattern)
+
+    def read(value: Any) -> Any:
+        if isinstance(value, bool):
             raise ValueError("must be an integer")
-        return int(value)
-    if isinstance(value, str) and len(value) <= _MAX_INTEGER_TEXT and _INTEGER_TEXT_RE.match(value):
-        return int(value.strip(" \t\n\r").partition(".")[0])
-    raise ValueError("must be an integer")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, Decimal | float):
+            if not math.isfinite(value) or value != int(value):
+                raise ValueError("must be an integer")
+            return int(value)
+        if isinstance(value, str) and len(value) <= _MAX_INTEGER_TEXT and pattern.match(value):
+            return int(value.strip(" \t\n\r").partition(".")[0])
+        raise ValueError("must be an integer")
+
+    return BeforeValidator(read)
 
 
-def _lenient_schema(minimum: int, maximum: int, description: str) -> WithJsonSchema:
+def _lenient_schema(minimum: int, maximum: int, text_pattern: str, description: str) -> WithJsonSchema:
     """What the OpenAPI document says such an integer is."""
     schema = {
         "anyOf": [
             {"type": "integer", "minimum": minimum, "maximum": maximum},
-            {"type": "string", "pattern": _INTEGER_TEXT, "maxLength": _MAX_INTEGER_TEXT},
+            {"type": "string", "pattern": text_pattern, "maxLength": _MAX_INTEGER_TEXT},
         ],
         "description": f"{description}A JSON integer; as the Django app also read it, a number without a "
         'fraction (2.0) or a string of digits ("2", " 2 ", "2.0").',
@@ -56,9 +64,18 @@ def _lenient_schema(minimum: int, maximum: int, description: str) -> WithJsonSch
     return WithJsonSchema(schema, mode="validation")
 
 
-LenientInteger = BeforeValidator(_lenient_integer)
-ProductRef = Annotated[int, Field(ge=1, le=2**53), LenientInteger, _lenient_schema(1, 2**53, "The product's id. ")]
-Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY), LenientInteger, _lenient_schema(1, MAX_QUANTITY, "")]
+ProductRef = Annotated[
+    int,
+    Field(ge=1, le=2**53),
+    _lenient_integer(PRODUCT_TEXT),
+    _lenient_schema(1, 2**53, PRODUCT_TEXT, "The product's id. "),
+]
+Quantity = Annotated[
+    int,
+    Field(ge=1, le=MAX_QUANTITY),
+    _lenient_integer(QUANTITY_TEXT),
+    _lenient_schema(1, MAX_QUANTITY, QUANTITY_TEXT, ""),
+]
 
 
 class OrderPartRequest(BaseModel):

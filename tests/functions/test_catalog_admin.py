@@ -545,7 +545,9 @@ def test_a_delete_cancelled_by_a_concurrent_write_is_tried_again(
 
 
 @pytest.mark.parametrize(("price", "shown"), [(0.1, 0.1), ("0.30", 0.3), (19.99, 19.99), (" 7 ", 7.0), (1e2, 100.0)])
-def test_staff_prices_are_numbers_or_decimal_strings_kept_exactly(api: LocalApi, staff: Headers, price: Any, shown: float) -> None:
+def test_staff_prices_are_numbers_or_decimal_strings_kept_exactly(
+    api: LocalApi, staff: Headers, price: Any, shown: float
+) -> None:
     response = api.request("POST", "/api/products", json_body={**NEW, "price": price}, headers=staff)
     assert response.status == 201, response.body
     assert response.json()["price"] == shown
