@@ -183,7 +183,8 @@ def test_order_a_bad_part(shop: Any) -> None:
 
 def test_order_empty_or_missing_parts(shop: Any) -> None:
     api, headers, _ = shop
-    for body in ({"parts": []}, {}):
+    bodies: list[dict[str, Any]] = [{"parts": []}, {}]
+    for body in bodies:
         response = order(api, headers, body)
         assert (response.status, response.json()["parts"]) == (400, "Order must contain at least one product in 'parts' field")
 
