@@ -127,6 +127,14 @@ def test_a_form_body_is_a_415_but_on_the_django_apps_routes(
     assert response.json()["detail"]
 
 
+def test_no_body_is_no_fields_on_the_django_apps_routes_only(api: LocalApi, signed_in_headers: dict[str, str]) -> None:
+    empty = api.request("POST", "/api/auth", body="", headers={"Content-Type": "application/json"})
+    assert (empty.status, empty.json()["username"]) == (400, ["This field is required."])
+    patch = api.request("PATCH", "/api/me", body="", headers={"Content-Type": "application/json", **signed_in_headers})
+    assert patch.status == 400  # not an empty edit: a body is required
+    assert [error["field"] for error in patch.json()["errors"]] == ["body"]
+
+
 def test_requests_without_a_body_are_not_judged_by_their_content_type(api: LocalApi) -> None:
     response = api.request("GET", "/api/products", headers={"Content-Type": "multipart/form-data"})
     assert response.status == 200
@@ -202,4 +210,4 @@ def test_any_body_becomes_utf8_json_text_or_a_4xx(raw: bytes, encoded: bool, con
     assert checked["headers"]["content-type"] == "application/json"
     assert checked["isBase64Encoded"] is False
     sent = raw.decode("utf-8") if encoded else raw.decode("latin-1")
-    assert checked["body"] == (sent or "{}")  # no body at all: an empty object, each field missing
+    assert checked["body"] == sent

@@ -168,8 +168,8 @@ def with_json_body(event: Mapping[str, Any], form_paths: Collection[str] = ()) -
     raw = _body_bytes(event)
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge()
-    if not raw:
-        text = "{}"  # no body at all: no fields (DRF's empty data), so each missing one is named
+    if not raw and _route_path(event) in form_paths:
+        text = "{}"  # the Django app's routes: no body is no fields (DRF's empty data), each named missing
     elif form_codec is not None:
         text = _form_as_json(raw, form_codec)
     else:
