@@ -26,7 +26,7 @@ MAX_QUANTITY = 1_000_000
 _SPACE = "[ \t\n\r]*"
 PRODUCT_TEXT = f"^{_SPACE}\\+?0*[1-9][0-9]{{0,14}}(\\.0*)?{_SPACE}$"
 QUANTITY_TEXT = f"^{_SPACE}\\+?0*([1-9][0-9]{{0,5}}|1000000)(\\.0*)?{_SPACE}$"
-_MAX_INTEGER_TEXT = 1000  # DRF's IntegerField.MAX_STRING_LENGTH
+_MAX_INTEGER_TEXT = 64  # DRF allowed 1,000 characters; digits with spaces around need far fewer
 
 
 def _lenient_integer(text_pattern: str) -> BeforeValidator:
