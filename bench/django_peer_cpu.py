@@ -52,7 +52,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     with open(os.devnull, "w") as devnull:
         call_command("seed", 200, "--user", "regular:x", stdout=devnull)
-    Product.objects.update(quantity_in_stock=10**6)
+    Product.objects.update(quantity=10**6)
     client = Client()
 
     def sign_in(username: str, password: str) -> dict[str, str]:

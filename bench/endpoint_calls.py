@@ -54,7 +54,7 @@ def main() -> None:
         client().create_table(TableName="bench", **table_definition())
         boto3.client("secretsmanager").create_secret(Name="bench-jwt", SecretString=secrets.token_urlsafe(48))
         print(f"loading {args.products} products ...", file=sys.stderr)
-        add_products([NewProduct(name=f"P{n}", price=Decimal("1.00"), quantity_in_stock=1000) for n in range(args.products)])
+        add_products([NewProduct(name=f"P{n}", price=Decimal("1.00"), quantity=1000) for n in range(args.products)])
         create_user("bench", "bench-password")
 
         api = LocalApi()
@@ -87,8 +87,13 @@ def main() -> None:
             "/api/products",
             query_string=f"page=20&limit=50&cursor={crossing}",
         )
-        widest_page = measure("GET ?limit=100 (page 1)", "GET", "/api/products", query_string="limit=100")
-        measure("GET next link (limit 100)", "GET", "/api/products", query_string=urlsplit(widest_page["next"]).query)
+        page_of_100 = measure("GET ?limit=100 (page 1)", "GET", "/api/products", query_string="limit=100")
+        measure("GET next link (limit 100)", "GET", "/api/products", query_string=urlsplit(page_of_100["next"]).query)
+        widest_page = measure("GET ?limit=1000 (page 1)", "GET", "/api/products", query_string="limit=1000")
+        measure("GET next link (limit 1000)", "GET", "/api/products", query_string=urlsplit(widest_page["next"]).query)
+        measure("GET ?page=2&limit=1000 (typed)", "GET", "/api/products", query_string="page=2&limit=1000")
+        measure("GET ?page=last&limit=1000", "GET", "/api/products", query_string="page=last&limit=1000")
+        measure("GET ?page=0 (404)", "GET", "/api/products", query_string="page=0")
         measure("GET ?page=20&limit=50 (ids 951-1000: two buckets)", "GET", "/api/products", query_string="page=20&limit=50")
         last_page = (args.products + 49) // 50
         measure(f"GET ?page={last_page} (last page)", "GET", "/api/products", query_string=f"page={last_page}")
@@ -102,7 +107,7 @@ def main() -> None:
         # Hostile input (docs/data-model.md, "Worst case per request"): a run of 1,000 empty
         # buckets (ids never used cost what deleted ones do: neither leaves a bucket counter).
         catalog._allocate_ids(1000 * catalog.BUCKET_SIZE)
-        far = add_products([NewProduct(name=f"F{n}", price=Decimal("1.00"), quantity_in_stock=1000) for n in range(100)])
+        far = add_products([NewProduct(name=f"F{n}", price=Decimal("1.00"), quantity=1000) for n in range(100)])
         page = last_page + 1
         measure(
             "GET ?page=3&limit=5&cursor=YjEwMDAwMDA (the issue's reproducer)",
@@ -121,7 +126,7 @@ def main() -> None:
         thinned = []
         for n in range(60):
             catalog._allocate_ids(catalog.BUCKET_SIZE - 1)
-            thinned += add_products([NewProduct(name=f"T{n}", price=Decimal("1.00"), quantity_in_stock=1000)])
+            thinned += add_products([NewProduct(name=f"T{n}", price=Decimal("1.00"), quantity=1000)])
         cursor = encode_cursor("a", far[-1].id, page, 50)
         measure(
             "GET next link into 60 buckets of one product",
@@ -137,7 +142,7 @@ def main() -> None:
             query_string=f"page={page}&limit=50&cursor={cursor}",
         )
         measure("GET ?page=1000000000 (404)", "GET", "/api/products", query_string="page=1000000000")
-        measure("GET ?limit=1000000000 (capped at 100)", "GET", "/api/products", query_string="limit=1000000000")
+        measure("GET ?limit=1000000000 (capped at 1000)", "GET", "/api/products", query_string="limit=1000000000")
         widest = [{"product": n % 50 + 1, "quantity_in_order": 1} for n in range(200)]
         measure("POST /api/order (200 parts, 50 products)", "POST", "/api/order", json_body={"parts": widest}, headers=headers)
         unknown = [{"product": 10**9 + n, "quantity_in_order": 1} for n in range(50)]

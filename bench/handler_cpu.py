@@ -156,10 +156,7 @@ def record_requests() -> tuple[list[Request], dict[str, list[Recorded]]]:
         client().create_table(TableName="bench", **table_definition())
         boto3.client("secretsmanager").create_secret(Name="bench-jwt", SecretString=secrets.token_urlsafe(48))
         add_products(
-            [
-                NewProduct(name=f"Product {n}", description="A product.", price=Decimal("9.99"), quantity_in_stock=10**6)
-                for n in range(200)
-            ]
+            [NewProduct(name=f"Product {n}", description="A product.", price=Decimal("9.99"), quantity=10**6) for n in range(200)]
         )
         customer = create_user("customer", password_hash=hash_password("x", iterations=1))
         regular = create_user("regular", password_hash=hash_password("x", iterations=1))

@@ -80,7 +80,7 @@ class Target:
         path: str | None = "/api/products?limit=100"
         while path:
             page = self.call("GET", path)
-            stock.update({p["id"]: p["quantity_in_stock"] for p in page["results"] if p["quantity_in_stock"] > 0})
+            stock.update({p["id"]: p["quantity"] for p in page["results"] if p["quantity"] > 0})
             path = _path_of(page["next"]) if page["next"] else None
         plan: list[int] = []
         while len(plan) < count and stock:
@@ -199,7 +199,7 @@ def add_products(count: int) -> None:
     for start in range(0, count, 1000):
         add(
             [
-                NewProduct(name=f"Bulk product {n}", price=Decimal("4.50"), quantity_in_stock=100, description="Bench stock.")
+                NewProduct(name=f"Bulk product {n}", price=Decimal("4.50"), quantity=100, description="Bench stock.")
                 for n in range(start, min(start + 1000, count))
             ]
         )
@@ -215,14 +215,14 @@ def add_orders(count: int, username: str, password: str) -> None:
     from shop_common.stock import StockAsRead
 
     user_id = create_user(username, password)
-    (product,) = add([NewProduct(name="Bench bulk item", price=Decimal("1.00"), quantity_in_stock=10**9)])
+    (product,) = add([NewProduct(name="Bench bulk item", price=Decimal("1.00"), quantity=10**9)])
 
     def worker(numbers: range) -> None:
         for number in numbers:
             part = OrderPart(product=product.id, quantity_in_order=1, product_name=product.name)
             order = Order(id=10**12 + number, parts=[part], created="2026-01-01T00:00:00Z", user=user_id)
             # Far from selling out; the price unguarded, as for a product not indexed.
-            basket = {product.id: BasketProduct(product.name, product.price, StockAsRead(product.quantity_in_stock), None)}
+            basket = {product.id: BasketProduct(product.name, product.price, StockAsRead(product.quantity), None)}
             write_order(order, {product.id: 1}, basket)
 
     threads = [threading.Thread(target=worker, args=(range(n, count, 4),)) for n in range(4)]

@@ -47,7 +47,7 @@ def main() -> None:
         passwords.ITERATIONS = 1_000  # the KDF's cost is CPU, not DynamoDB
         client().create_table(TableName="bench", **table_definition())
         boto3.client("secretsmanager").create_secret(Name="bench-jwt", SecretString=secrets.token_urlsafe(48))
-        products = add_products([NewProduct(name=f"P{n}", price=Decimal("2.50"), quantity_in_stock=10**6) for n in range(100)])
+        products = add_products([NewProduct(name=f"P{n}", price=Decimal("2.50"), quantity=10**6) for n in range(100)])
         with_offers, plain = [p.id for p in products[:50]], [p.id for p in products[50:]]
         create_user("customer", "bench-password")
         create_user("staff", "bench-password", is_staff=True)

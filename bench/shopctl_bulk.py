@@ -29,7 +29,7 @@ def write_catalogue(path: Path, count: int) -> None:
     rng = random.Random(1)
     with path.open("w", newline="") as file:
         writer = csv.writer(file)
-        writer.writerow(["sku", "name", "description", "price", "quantity_in_stock"])
+        writer.writerow(["sku", "name", "description", "price", "quantity"])
         for n in range(count):
             price = f"{rng.uniform(1, 500):.2f}"
             writer.writerow([f"SKU-{n:06d}", f"Product {n}", f"Description of product {n}.", price, rng.randint(0, 250)])

@@ -73,7 +73,7 @@ def table_items(server: LocalServer) -> list[dict[str, Any]]:
 def load_products(server: LocalServer, folder: Path, count: int, stock: int, prefix: str) -> list[int]:
     catalogue = folder / f"{prefix}.csv"
     rows = "".join(f"{prefix} {n},{1 + n % 50}.00,{stock}\n" for n in range(count))
-    catalogue.write_text("name,price,quantity_in_stock\n" + rows)
+    catalogue.write_text("name,price,quantity\n" + rows)
     result = shopctl("load-products", str(catalogue), db_port=server.db_port)
     assert result.returncode == 0, result.stderr
     return [int(i["id"]["N"]) for i in table_items(server) if i.get("name", {}).get("S", "").startswith(f"{prefix} ")]

@@ -23,7 +23,7 @@ _EPILOG = """\
 examples:
   shopctl create-user alice --staff            # prompts for the password
   printf '%s\\n' "$PASSWORD" | shopctl create-user bob --password-stdin
-  shopctl load-products catalogue.csv          # columns: sku,name,description,price,quantity_in_stock
+  shopctl load-products catalogue.csv          # columns: sku,name,description,price,quantity
   shopctl export backup.json --include-password-hashes   # a full backup: keep it secret
   shopctl import backup.json --table shop-prod --profile prod --region eu-west-1
   shopctl restore-point-in-time --to 2026-12-07T09:30:00Z --table shop-prod   # a copy as of then
@@ -92,8 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
         "load-products",
         parents=[common],
         help="add or update products from a CSV or JSON file",
-        description="Add products from a CSV file (a header row naming the columns name, price, quantity_in_stock, "
-        "and optionally description and sku) or a JSON file (a list of objects with those fields). "
+        description="Add products from a CSV file (a header row naming the columns name, price, quantity (the "
+        "stock; files of earlier versions name it quantity_in_stock, also read), and optionally description and sku) "
+        "or a JSON file (a list of objects with those fields). "
         "A row with a sku updates the product that has that sku, or adds it, so loading the same file "
         "again is safe; a row without one always adds a product. Every row is checked first: if any "
         "is bad, each bad row is reported (a CSV row by its line number in the file, the header being "

@@ -105,7 +105,7 @@ class DemoProduct:
     name: str
     description: str
     price: Decimal
-    quantity_in_stock: int
+    quantity: int
     sku: str
 
 

@@ -165,7 +165,7 @@ def _index_product(item: Item) -> None:
     transaction, on condition that it is still unindexed, with the name and stock state read."""
     product = _product_from_item(item)
     keys = product_item(product)
-    in_stock = product.quantity_in_stock > 0
+    in_stock = product.quantity > 0
     update: Any = {
         "Update": {
             "TableName": settings.table_name(),

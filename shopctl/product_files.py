@@ -21,8 +21,10 @@ from shoplocal.template import put_code_on_path
 put_code_on_path()
 from shop_common.models import NewProduct  # noqa: E402 - the layer is importable only after the line above
 
-FIELDS = ("sku", "name", "description", "price", "quantity_in_stock")
-REQUIRED_FIELDS = ("name", "price", "quantity_in_stock")
+FIELDS = ("sku", "name", "description", "price", "quantity")
+REQUIRED_FIELDS = ("name", "price", "quantity")
+# Names files written for earlier versions use: read as the field named here.
+OLD_NAMES = {"quantity_in_stock": "quantity"}
 # Ids are the catalogue's to assign: a file that names them would silently add copies on a reload.
 _ID_PROBLEM = "ids are assigned by the catalogue: give products a sku column to update them on a reload"
 
@@ -53,7 +55,7 @@ class ParsedProducts:
 def _rows_from_csv(text: str) -> list[tuple[str, Any]]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = [name.strip() for name in next(reader, [])]
+        header = [_current_name(name.strip()) for name in next(reader, [])]
         missing = [name for name in REQUIRED_FIELDS if name not in header]
         if missing:
             raise ProductFileError(
@@ -98,12 +100,20 @@ def _rows_from_json(text: str) -> list[tuple[str, Any]]:
     return [(f"item {position}", row) for position, row in enumerate(document, start=1)]
 
 
+def _current_name(name: str) -> str:
+    return OLD_NAMES.get(name, name)
+
+
 def _check_row(where: str, row: Any) -> ProductRow | str:
     """The row's product, or one message naming every problem of the row."""
     if isinstance(row, _Unsplit):
         return f"{where}: {row.problem}"
     if not isinstance(row, dict):
         return f"{where}: expected an object with the fields {', '.join(FIELDS)}"
+    renamed = {_current_name(key) for key in row}
+    if len(renamed) < len(row):
+        return f"{where}: the stock is given twice (quantity and its old name, quantity_in_stock): give it once"
+    row = {_current_name(key): value for key, value in row.items()}
     if "id" in row:
         return f"{where}: id: {_ID_PROBLEM}"
     unknown = sorted(set(row) - set(FIELDS))

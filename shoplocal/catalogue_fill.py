@@ -26,7 +26,7 @@ def sample_products(count: int) -> list[NewProduct]:
             name=f"{_ADJECTIVES[n % 10]} {_NOUNS[(n // 10) % 20]} {n}",
             description=f"Sample product {n}.",
             price=Decimal(50 + (n * 7919) % 9950) / 100,
-            quantity_in_stock=n % 3 * 5,
+            quantity=n % 3 * 5,
         )
         for n in range(count)
     ]

@@ -214,3 +214,11 @@ def fresh_handler(logical_id: str) -> Handler:
     """A private copy of a function's handler module: each concurrent request in AWS has its own
     container, with its own resolver and logger state."""
     return load_private_copy(functions()[logical_id])
+
+
+def client_sees(value: Any) -> Any:
+    """A response body as a client reads it: written as the API writes it (money as exact JSON
+    numbers), then parsed by a JSON parser (numbers with a fraction as floats)."""
+    from shop_common.api import json_text
+
+    return json.loads(json_text(value))

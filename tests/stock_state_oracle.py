@@ -53,6 +53,6 @@ def assert_indexes_follow(stocks: Mapping[int, int], others_in_stock: int) -> No
     """The table's stocks are `stocks`, and the indexes and the count say exactly what they say
     (`others_in_stock`: products in stock besides these)."""
     in_table = get_products(list(stocks))
-    assert {product_id: product.quantity_in_stock for product_id, product in in_table.items()} == dict(stocks)
+    assert {product_id: product.quantity for product_id, product in in_table.items()} == dict(stocks)
     assert stock_states(set(stocks)) == expected_states(stocks)
     assert in_stock_count() == others_in_stock + sum(1 for quantity in stocks.values() if quantity > 0)

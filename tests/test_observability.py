@@ -207,7 +207,7 @@ def place(api: LocalApi, headers: dict[str, str], product: int, quantity: int) -
 
 @pytest.fixture
 def product() -> int:
-    (added,) = add_products([NewProduct(name="Mug", price=Decimal("2.50"), quantity_in_stock=3)])
+    (added,) = add_products([NewProduct(name="Mug", price=Decimal("2.50"), quantity=3)])
     return added.id
 
 

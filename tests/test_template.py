@@ -288,7 +288,7 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
     from shop_common.models import NewProduct
     from shoplocal.dynamodb_calls import CallRecorder
 
-    product, scarce = add_products([NewProduct(name=f"P{n}", price=Decimal(1), quantity_in_stock=5) for n in range(2)])
+    product, scarce = add_products([NewProduct(name=f"P{n}", price=Decimal(1), quantity=5) for n in range(2)])
     create_user("iam-user", "pw-iam-check")
     customer_id, headers = signed_in()
     _, staff = signed_in(is_staff=True)
@@ -365,7 +365,7 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
             (
                 "POST",
                 "/api/products",
-                {"json_body": {"name": "N", "price": "1.00", "quantity_in_stock": 1, "sku": "A-1"}, "headers": staff},
+                {"json_body": {"name": "N", "price": "1.00", "quantity": 1, "sku": "A-1"}, "headers": staff},
             ),
             ("PATCH", f"/api/products/{product.id}", {"json_body": {"sku": "B-2", "price": "2.00"}, "headers": staff}),
             ("POST", f"/api/products/{product.id}/stock", {"json_body": {"delta": -1}, "headers": staff}),

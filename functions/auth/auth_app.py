@@ -16,13 +16,18 @@ from auth_service import refresh_access, sign_in, sign_out
 from profile_service import change_password, get_me, update_me
 from registration import register
 from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response
+from shop_common.drf_errors import field_lists
 from shop_common.signed_in import SIGNED_IN, resolve_signed_in
 from shop_common.snapstart import register_hooks
 from shop_common.staff_access import require_staff
 from staff_service import list_users, update_user
 
 logger = Logger()
-app = create_resolver()
+# The Django app's routes: form bodies too, and validation errors also as DRF's per-field lists.
+app = create_resolver(
+    form_paths=("/api/auth", "/api/refresh"),
+    original_errors={"/api/auth": field_lists, "/api/refresh": field_lists},
+)
 register_hooks()  # SnapStart: prepare before the snapshot, refresh after restore
 
 

@@ -82,7 +82,7 @@ def delete(product_id: ProductId) -> Response[str]:
     },
 )
 def stock(product_id: ProductId, request: StockChange) -> Response[str]:
-    return json_response(200, {"id": product_id, "quantity_in_stock": restock(product_id, request.delta)})
+    return json_response(200, {"id": product_id, "quantity": restock(product_id, request.delta)})
 
 
 @app.post(

@@ -1,8 +1,8 @@
 """Request and response shapes of the staff catalogue API.
 
 Fields follow the product as the public listing shows it (`shop_common.models`), with the
-strictness of a JSON API: integers are JSON integers (never strings or booleans), prices
-decimal strings or numbers with at most two places, unknown fields (`id` among them) a 400.
+strictness of a JSON API: integers are JSON integers (never strings or booleans), prices JSON
+numbers or decimal strings with at most two places, unknown fields (`id` among them) a 400.
 """
 
 from decimal import Decimal
@@ -11,31 +11,32 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from shop_common.models import SKU_PATTERN
+from shop_common.money import MoneyNumber, WholeCents, amount_input, amount_schema
 
 # Far above any shop's stock of one product, far below what DynamoDB or JavaScript would round.
 MAX_STOCK = 1_000_000_000
 
 
 def _json_integer(value: Any) -> Any:
-    # pydantic's lax mode would take "5", "5_0" or true as integers.
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # pydantic's lax mode would take "5", "5_0" or true as integers. (JSON numbers with a
+    # fraction or an exponent arrive as Decimal: 5.0 is 5, 5.5 is refused by pydantic.)
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise ValueError("must be an integer")
     return value
 
 
-def _json_decimal(value: Any) -> Any:
-    # A price as a decimal string ("19.99", as the API writes it) or a JSON number; not a boolean.
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError("must be a decimal number or a string of one")
-    return value
-
-
 JsonInteger = BeforeValidator(_json_integer)
-JsonDecimal = BeforeValidator(_json_decimal)
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=10_000)]
-Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), JsonDecimal]
+# A JSON number (19.99) or a decimal string ("19.99"), at most two places, below 10^10.
+Price = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=12, decimal_places=2),
+    amount_input(10),
+    WholeCents,
+    amount_schema(10, 'The price: a JSON number (19.99) or a decimal string ("19.99"), at most two places.'),
+]
 Stock = Annotated[int, Field(ge=0, le=MAX_STOCK), JsonInteger]
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=SKU_PATTERN)]
 
@@ -46,7 +47,7 @@ class ProductCreate(BaseModel):
     name: Name
     description: Description = ""
     price: Price
-    quantity_in_stock: Stock
+    quantity: Stock
     sku: Sku | None = Field(default=None, description="Unique when set (case-sensitive)")
 
 
@@ -58,10 +59,10 @@ class ProductChanges(BaseModel):
     name: Name | None = None
     description: Description | None = None
     price: Price | None = None
-    quantity_in_stock: Stock | None = None
+    quantity: Stock | None = None
     sku: Sku | None = None
 
-    @field_validator("name", "description", "price", "quantity_in_stock", mode="before")
+    @field_validator("name", "description", "price", "quantity", mode="before")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         # Absent means "unchanged"; only the SKU can be removed (null).
@@ -84,11 +85,11 @@ class StaffProduct(BaseModel):
     id: Annotated[int, Field(ge=1)]
     name: str
     description: str
-    price: Annotated[str, Field(pattern=r"^\d+\.\d{2}$")]  # two decimal places, e.g. "19.99"
-    quantity_in_stock: Annotated[int, Field(ge=0)]
+    price: MoneyNumber  # a JSON number, exact to the cent: 19.99
+    quantity: Annotated[int, Field(ge=0, description="The stock")]
     sku: str | None
 
 
 class StockLevel(BaseModel):
     id: Annotated[int, Field(ge=1)]
-    quantity_in_stock: Annotated[int, Field(ge=0)]
+    quantity: Annotated[int, Field(ge=0, description="The stock")]

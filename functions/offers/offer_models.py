@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 from shop_common.offers import (
+    EXACT_NUMBER_TERMS,
     MAX_OFFER_UNITS,
     AmountOff,
     BuyXGetY,
@@ -81,6 +82,7 @@ def offer_json(offer: Offer) -> dict[str, Any]:
     return {
         "id": offer.id,
         **offer.terms.model_dump(mode="json"),
+        **offer.terms.model_dump(include=set(EXACT_NUMBER_TERMS)),  # Decimals: exact JSON numbers
         "version": offer.version,
         "times_used": offer.times_used if offer.limited else None,
     }

@@ -38,7 +38,9 @@ class KeyReused(ShopError):
 
 @dataclass(frozen=True)
 class Outcome:
-    body: dict[str, Any]
+    # The response body as JSON text (shop_common.api.json_text), stored and replayed byte for
+    # byte (money stays exact JSON numbers); a dict when replayed from a record written before.
+    body: str | dict[str, Any]
     replayed: bool
 
 
@@ -84,7 +86,7 @@ def _idempotent(operation: str, dynamodb: Any) -> Callable[..., Any]:
         table_name=settings.table_name(), key_attr="PK", expiry_attr="expires_at", boto3_client=dynamodb
     )
 
-    def run(payload: dict[str, Any], work: Callable[[], dict[str, Any]]) -> Any:
+    def run(payload: dict[str, Any], work: Callable[[], str]) -> Any:
         return work()
 
     decorated: Callable[..., Any] = idempotent_function(
@@ -93,7 +95,7 @@ def _idempotent(operation: str, dynamodb: Any) -> Callable[..., Any]:
     return decorated
 
 
-def once(operation: str, user_id: int, key: str | None, request: Any, work: Callable[[], dict[str, Any]]) -> Outcome:
+def once(operation: str, user_id: int, key: str | None, request: Any, work: Callable[[], str]) -> Outcome:
     """Run `work` (which answers the response body) once per user and key; a repeat of the same
     request answers the first response, replayed."""
     if key is None:

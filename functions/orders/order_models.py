@@ -1,8 +1,14 @@
-"""Request and response shapes of the orders API (the Django app's, field for field)."""
+"""Request and response shapes of the orders API (the Django app's, field for field). Money is a
+Decimal of whole cents, written as an exact JSON number (shop_common.money)."""
 
+import math
+import re
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
+
+from shop_common.money import MoneyInput, MoneyNumber
 
 # Distinct products one order may hold. A DynamoDB transaction holds at most 100 items and an
 # order uses two of its own (the order and its id guard), so 98 would fit; 50 leaves headroom
@@ -13,26 +19,68 @@ MAX_PARTS = 200
 MAX_QUANTITY = 1_000_000
 
 
-def _json_integer(value: Any) -> Any:
-    # JSON Schema's `integer`, exactly: a JSON number without a fraction (1, 1.0), never a string
-    # or a boolean, which pydantic's lax mode would take ("5", "05", even "5_0" as 50, true as 1).
-    if isinstance(value, bool) or not isinstance(value, int | float):
+# DRF's IntegerField read a string as an integer once a trailing ".0", ".00"... was gone. Here
+# the digits are ASCII and the string's value is within the field's bounds, as the OpenAPI
+# document's pattern for each field says: positive ids of at most 15 digits (below 2^53),
+# quantities 1-1,000,000.
+_SPACE = "[ \t\n\r]*"
+PRODUCT_TEXT = f"^{_SPACE}\\+?0*[1-9][0-9]{{0,14}}(\\.0*)?{_SPACE}$"
+QUANTITY_TEXT = f"^{_SPACE}\\+?0*([1-9][0-9]{{0,5}}|1000000)(\\.0*)?{_SPACE}$"
+_MAX_INTEGER_TEXT = 64  # DRF allowed 1,000 characters; digits with spaces around need far fewer
+
+
+def _lenient_integer(text_pattern: str) -> BeforeValidator:
+    """An integer as the Django app (DRF's IntegerField) read one: a JSON integer, a number with
+    no fraction (2.0), or a string of one matching `text_pattern` (" 2 ", "2", "2.0"); never a
+    boolean, a fraction, a list or an object. Bounds are checked after this."""
+    pattern = re.compile(text_pattern)
+
+    def read(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be an integer")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, Decimal | float):
+            if not math.isfinite(value) or value != int(value):
+                raise ValueError("must be an integer")
+            return int(value)
+        if isinstance(value, str) and len(value) <= _MAX_INTEGER_TEXT and pattern.match(value):
+            return int(value.strip(" \t\n\r").partition(".")[0])
         raise ValueError("must be an integer")
-    return value
+
+    return BeforeValidator(read)
 
 
-# The validator comes after the bounds so that they stay JSON Schema's `minimum`/`maximum` in the
-# OpenAPI document (after it, pydantic would write its own `ge`/`le` there).
-JsonInteger = BeforeValidator(_json_integer)
+def _lenient_schema(minimum: int, maximum: int, text_pattern: str, description: str) -> WithJsonSchema:
+    """What the OpenAPI document says such an integer is."""
+    schema = {
+        "anyOf": [
+            {"type": "integer", "minimum": minimum, "maximum": maximum},
+            {"type": "string", "pattern": text_pattern, "maxLength": _MAX_INTEGER_TEXT},
+        ],
+        "description": f"{description}A JSON integer; as the Django app also read it, a number without a "
+        'fraction (2.0) or a string of digits ("2", " 2 ", "2.0").',
+    }
+    return WithJsonSchema(schema, mode="validation")
+
+
+ProductRef = Annotated[
+    int,
+    Field(ge=1, le=2**53),
+    _lenient_integer(PRODUCT_TEXT),
+    _lenient_schema(1, 2**53, PRODUCT_TEXT, "The product's id. "),
+]
+Quantity = Annotated[
+    int,
+    Field(ge=1, le=MAX_QUANTITY),
+    _lenient_integer(QUANTITY_TEXT),
+    _lenient_schema(1, MAX_QUANTITY, QUANTITY_TEXT, ""),
+]
 
 
 class OrderPartRequest(BaseModel):
-    product: Annotated[int, Field(ge=1, le=2**53), JsonInteger]
-    quantity_in_order: Annotated[int, Field(ge=1, le=MAX_QUANTITY), JsonInteger]
-
-
-# Money in JSON: a decimal string with exactly two places, e.g. "19.99" (as prices are).
-MoneyText = Annotated[str, Field(pattern=r"^\d{1,13}\.\d{2}$", examples=["19.99"])]
+    product: ProductRef
+    quantity_in_order: Quantity
 
 
 class QuoteRequest(BaseModel):
@@ -42,7 +90,7 @@ class QuoteRequest(BaseModel):
 class OrderRequest(QuoteRequest):
     # The total the client showed (from a quote): if the order would cost anything else, it is
     # refused with 409 `price_changed` and the fresh quote, and nothing is written.
-    expected_total: MoneyText | None = None
+    expected_total: MoneyInput | None = None
 
 
 class OrderPart(BaseModel):
@@ -50,15 +98,15 @@ class OrderPart(BaseModel):
     quantity_in_order: Annotated[int, Field(ge=1)]
     product_name: str
     # The price at the moment of the order; null for orders placed before prices were recorded.
-    unit_price: MoneyText | None = None
-    line_total: MoneyText | None = None  # unit_price x quantity_in_order
-    discount: MoneyText | None = None  # what offers took off this line
+    unit_price: MoneyNumber | None = None
+    line_total: MoneyNumber | None = None  # unit_price x quantity_in_order
+    discount: MoneyNumber | None = None  # what offers took off this line
 
 
 class AppliedOfferJson(BaseModel):
     id: Annotated[int, Field(ge=1)]
     name: str
-    amount: MoneyText
+    amount: MoneyNumber
 
 
 class Order(BaseModel):
@@ -70,9 +118,9 @@ class Order(BaseModel):
     # `placed` until cancelled (orders placed before statuses existed read as `placed`).
     status: Literal["placed", "cancelled"] = "placed"
     # What it cost: null for orders placed before prices were recorded.
-    subtotal: MoneyText | None = None  # the lines' totals
-    discount_total: MoneyText | None = None  # the lines' discounts
-    total: MoneyText | None = None  # subtotal - discount_total
+    subtotal: MoneyNumber | None = None  # the lines' totals
+    discount_total: MoneyNumber | None = None  # the lines' discounts
+    total: MoneyNumber | None = None  # subtotal - discount_total
     currency: str | None = None
     offers: list[AppliedOfferJson] = []
 
@@ -88,9 +136,9 @@ class QuoteJson(BaseModel):
     """What `POST /api/order` would charge for the same body, now (nothing is written)."""
 
     parts: list[OrderPart]
-    subtotal: MoneyText
-    discount_total: MoneyText
-    total: MoneyText
+    subtotal: MoneyNumber
+    discount_total: MoneyNumber
+    total: MoneyNumber
     currency: str
     offers: list[AppliedOfferJson]
     hints: list[OfferHintJson]  # e.g. "Add 1 more of product 7 to get 1 free": never added for you

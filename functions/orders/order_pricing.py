@@ -39,9 +39,9 @@ class PricedBasket:
                 product=line.product,
                 quantity_in_order=line.quantity,
                 product_name=self.products[line.product].name,
-                unit_price=_text(line.unit_price),
-                line_total=_text(line.line_total),
-                discount=_text(line.discount),
+                unit_price=line.unit_price,
+                line_total=line.line_total,
+                discount=line.discount,
             )
             for line in self.quote.lines
         ]
@@ -49,11 +49,11 @@ class PricedBasket:
     def totals(self) -> dict[str, Any]:
         """The priced fields of an order, as the order records them."""
         return {
-            "subtotal": _text(self.quote.subtotal),
-            "discount_total": _text(self.quote.discount_total),
-            "total": _text(self.quote.total),
+            "subtotal": self.quote.subtotal,
+            "discount_total": self.quote.discount_total,
+            "total": self.quote.total,
             "currency": self.quote.currency,
-            "offers": [AppliedOfferJson(id=o.id, name=o.name, amount=_text(o.amount)) for o in self.quote.offers],
+            "offers": [AppliedOfferJson(id=o.id, name=o.name, amount=o.amount) for o in self.quote.offers],
         }
 
     def to_json(self) -> QuoteJson:
@@ -62,10 +62,6 @@ class PricedBasket:
             for h in self.quote.hints
         ]
         return QuoteJson.model_validate({"parts": self.parts(), **self.totals(), "hints": hints})
-
-
-def _text(amount: Decimal) -> str:
-    return f"{amount:.2f}"
 
 
 def price_basket(
@@ -96,13 +92,14 @@ def price_basket(
 class PriceChanged(Conflict):
     """The order would cost another total than the client expected (409, with the fresh quote)."""
 
-    def __init__(self, expected: str, quote: QuoteJson) -> None:
+    def __init__(self, expected: Decimal, quote: QuoteJson) -> None:
+        total, expected_text = f"{quote.total:.2f}", f"{expected:.2f}"  # for people: two places
         super().__init__(
-            f"The order would cost {quote.total} {quote.currency}, not {expected}: prices or offers changed.",
+            f"The order would cost {total} {quote.currency}, not {expected_text}: prices or offers changed.",
             code="price_changed",
-            errors=[{"field": "expected_total", "message": f"The total is now {quote.total}."}],
+            errors=[{"field": "expected_total", "message": f"The total is now {total}."}],
         )
         self.quote = quote
 
     def body(self) -> dict[str, Any]:
-        return {**super().body(), "quote": self.quote.model_dump(mode="json")}
+        return {**super().body(), "quote": self.quote.model_dump()}

@@ -2,8 +2,8 @@
 
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from aws_lambda_powertools import Logger
 
@@ -19,6 +19,7 @@ from order_store import (
     orders_of,
     write_order,
 )
+from original_errors import short_stock, too_many_products, unknown_products
 from shop_common.cursors import decode_cursor, encode_cursor
 from shop_common.errors import AuthenticationFailed, Conflict, InvalidRequest
 from shop_common.offer_store import counted_uses, forget_active_offers, usage_writes
@@ -42,46 +43,59 @@ def new_order_id(now: float | None = None) -> int:
     return ((now_ms - _ID_EPOCH_MS) << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS)
 
 
-def _totals(request: QuoteRequest) -> tuple[dict[int, int], dict[int, int]]:
-    """Quantity per product (the same product twice counts once, with the sum) and the index of
-    each product's first appearance, to name the offending field in errors."""
+@dataclass(frozen=True)
+class _Basket:
+    """What an order asks for: the quantity per product (the same product twice counts once,
+    with the sum), the index of each product's first part (to name the offending field in
+    errors) and the product of each part, in the request's order."""
+
+    totals: dict[int, int]
+    first_index: dict[int, int]
+    part_products: list[int]
+
+
+def _basket(request: QuoteRequest) -> _Basket:
     totals: dict[int, int] = {}
     first_index: dict[int, int] = {}
     for index, part in enumerate(request.parts):
         totals[part.product] = totals.get(part.product, 0) + part.quantity_in_order
         first_index.setdefault(part.product, index)
-    return totals, first_index
+    basket = _Basket(totals, first_index, [part.product for part in request.parts])
+    if len(totals) > MAX_DISTINCT_PRODUCTS:
+        message = f"An order may hold at most {MAX_DISTINCT_PRODUCTS} distinct products."
+        raise InvalidRequest(
+            message,
+            errors=[{"field": "parts", "message": f"{len(totals)} distinct products given."}],
+            original=too_many_products(message),
+        )
+    return basket
 
 
-def _shortage_error(shortages: list[StockShortage], first_index: dict[int, int]) -> InvalidRequest:
+def _shortage_error(shortages: list[StockShortage], basket: _Basket) -> InvalidRequest:
     errors = []
     for shortage in shortages:
-        error: dict[str, object] = {"field": f"parts.{first_index[shortage.product]}.product", "product": shortage.product}
+        field = f"parts.{basket.first_index[shortage.product]}.product"
+        error: dict[str, object] = {"field": field, "product": shortage.product}
         if shortage.available is None:
             error["message"] = "Product does not exist."
         else:
             error["message"] = f"Insufficient stock: {shortage.requested} requested, {shortage.available} available."
             error |= {"requested": shortage.requested, "available": shortage.available}
         errors.append(error)
-    if any(shortage.available is None for shortage in shortages):
-        return InvalidRequest("Some products do not exist.", errors=errors, code="unknown_product")
-    return InvalidRequest("Insufficient stock for some products.", errors=errors, code="insufficient_stock")
-
-
-def _distinct_quantities(request: QuoteRequest) -> tuple[dict[int, int], dict[int, int]]:
-    totals, first_index = _totals(request)
-    if len(totals) > MAX_DISTINCT_PRODUCTS:
-        raise InvalidRequest(
-            f"An order may hold at most {MAX_DISTINCT_PRODUCTS} distinct products.",
-            errors=[{"field": "parts", "message": f"{len(totals)} distinct products given."}],
-        )
-    return totals, first_index
+    unknown = {shortage.product for shortage in shortages if shortage.available is None}
+    if unknown:
+        original = unknown_products(basket.part_products, unknown)
+        return InvalidRequest("Some products do not exist.", errors=errors, code="unknown_product", original=original)
+    # The Django app named the first short part of the request.
+    first_short = min(shortages, key=lambda shortage: basket.first_index[shortage.product]).product
+    return InvalidRequest(
+        "Insufficient stock for some products.", errors=errors, code="insufficient_stock", original=short_stock(first_short)
+    )
 
 
 def _priced(
     user_id: int,
-    totals: dict[int, int],
-    first_index: dict[int, int],
+    basket: _Basket,
     *,
     consistent: bool,
     known: tuple[dict[int, BasketProduct], dict[int, int]] | None = None,
@@ -89,9 +103,9 @@ def _priced(
     """The basket read (or `known`) and priced now; a 400 naming the products that are missing
     or short (checked before the transaction for a complete, friendly answer: the transaction's
     own conditions are what guarantee that stock is never oversold)."""
-    priced, products = price_basket(user_id, totals, datetime.now(UTC), consistent=consistent, known=known)
+    priced, products = price_basket(user_id, basket.totals, datetime.now(UTC), consistent=consistent, known=known)
     if priced is None:
-        raise _shortage_error(_shortages(totals, products), first_index)
+        raise _shortage_error(_shortages(basket.totals, products), basket)
     return priced
 
 
@@ -105,8 +119,7 @@ def _shortages(totals: dict[int, int], products: dict[int, BasketProduct]) -> li
 
 def quote_order(user_id: int, request: QuoteRequest) -> QuoteJson:
     """What the order would cost now, with the same reads and the same pricing, writing nothing."""
-    totals, first_index = _distinct_quantities(request)
-    return _priced(user_id, totals, first_index, consistent=False).to_json()
+    return _priced(user_id, _basket(request), consistent=False).to_json()
 
 
 def place_order(user_id: int, request: OrderRequest) -> Order:
@@ -114,11 +127,11 @@ def place_order(user_id: int, request: OrderRequest) -> Order:
     prices, stocks and offer counters. When the transaction finds any of them changed, the
     basket is read again (strongly) and priced again; if the client sent `expected_total` and
     the new total differs, 409 `price_changed` with the fresh quote, nothing written."""
-    totals, first_index = _distinct_quantities(request)
+    basket = _basket(request)
     known: tuple[dict[int, BasketProduct], dict[int, int]] | None = None  # None: read the basket
     for attempt in range(_ATTEMPTS):
-        priced = _priced(user_id, totals, first_index, consistent=attempt > 0, known=known)
-        if request.expected_total is not None and Decimal(request.expected_total) != priced.quote.total:
+        priced = _priced(user_id, basket, consistent=attempt > 0, known=known)
+        if request.expected_total is not None and request.expected_total != priced.quote.total:
             raise PriceChanged(request.expected_total, priced.to_json())
         created = datetime.now(UTC)
         order = Order.model_validate(
@@ -132,7 +145,7 @@ def place_order(user_id: int, request: OrderRequest) -> Order:
         )
         applied = priced.applied()
         try:
-            write_order(order, totals, priced.products, usage_writes(applied, user_id), counted_uses(applied))
+            write_order(order, basket.totals, priced.products, usage_writes(applied, user_id), counted_uses(applied))
             logger.info("Order placed", extra={"order_id": order.id, "lines": len(order.parts), "attempt": attempt + 1})
             return order
         except AccountNotActive as inactive:
@@ -140,7 +153,7 @@ def place_order(user_id: int, request: OrderRequest) -> Order:
             logger.info("Order refused: no active account", extra={"user_id": user_id})
             raise AuthenticationFailed("User not found or inactive.", code="user_inactive") from inactive
         except OrderRejected as rejected:
-            raise _shortage_error(rejected.shortages, first_index) from rejected
+            raise _shortage_error(rejected.shortages, basket) from rejected
         except OrderNotWritten as cancelled:
             logger.info("Order transaction cancelled", extra={"reason": str(cancelled), "attempt": attempt + 1})
             known = None
@@ -156,8 +169,12 @@ def place_order(user_id: int, request: OrderRequest) -> Order:
 # --- listing ----------------------------------------------------------------------------------
 
 
-def list_orders(user_id: int, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
-    """The user's orders, newest first, and the cursor of the next page (None at the end)."""
+def list_orders(user_id: int, limit: int, cursor: str | None) -> tuple[list[Order], bool]:
+    """The user's orders, newest first (at most `limit`), and whether older ones remain."""
     before = decode_cursor(cursor, _OLDER_THAN)[1] if cursor else None
-    orders, more = orders_of(user_id, limit, before)
-    return orders, encode_cursor(_OLDER_THAN, orders[-1].id) if more else None
+    return orders_of(user_id, limit, before)
+
+
+def older_than(order: Order) -> str:
+    """The cursor of the orders older than this one."""
+    return encode_cursor(_OLDER_THAN, order.id)

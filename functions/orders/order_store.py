@@ -77,7 +77,8 @@ def _order_item(order: Order, counted: Sequence[CountedUse]) -> dict[str, Any]:
         "PK": orders_partition(order.user),
         "SK": _order_sk(order.id),
         "status": order.status,
-        **order.model_dump(exclude_none=True),
+        # Money as decimal strings with two places ("39.98"), as orders have always been stored.
+        **order.model_dump(mode="json", exclude_none=True),
         **index_keys(order.id, order.user, order.status),
     }
     if counted:  # what a cancellation gives back to the offers' counters

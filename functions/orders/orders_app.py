@@ -13,16 +13,30 @@ from idempotency import MAX_KEY_LENGTH, Outcome, once, register_context
 from order_cancellation import cancel_order, visible_order
 from order_index import OrderStatus
 from order_models import Order, OrderRequest, QuoteJson, QuoteRequest
-from order_service import list_orders, place_order, quote_order
-from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response
+from order_service import list_orders, older_than, place_order, quote_order
+from original_errors import order_errors
+from shop_common.api import (
+    MAX_ESCAPED_BODY,
+    CursorQuery,
+    JsonText,
+    absolute_url,
+    create_resolver,
+    documented,
+    escaped_size,
+    json_response,
+    json_text,
+)
 from shop_common.errors import ShopError
 from shop_common.signed_in import SIGNED_IN, resolve_signed_in
 from shop_common.snapstart import register_hooks
 from staff_orders import staff_order_page
 
-# A page of my-orders; the body stays a plain list (as the Django app returned) and further
-# pages are offered in a `Link: <...>; rel="next"` header.
-MY_ORDERS_PAGE_SIZE = 100
+# my-orders is a plain list, newest first, as the Django app returned every order of the
+# caller: up to MY_ORDERS_LIMIT orders (and as many of them as a response can carry), older
+# ones a `Link: <...>; rel="next"` header away. `limit` and `cursor` are additions.
+MY_ORDERS_LIMIT = 1000
+# Pages of the staff's list of every customer's orders.
+STAFF_PAGE_SIZE = 100
 # Refused orders the dashboard counts (and an alarm watches: conflicts), by the error's code.
 REFUSAL_METRICS = {"insufficient_stock": "SoldOutRefusals", "conflict": "OrderConflicts"}
 
@@ -41,7 +55,9 @@ IdempotencyKey = Annotated[
 
 logger = Logger()
 metrics = Metrics()
-app = create_resolver()
+# POST /api/order is the Django app's: form bodies too, and its keys in validation errors (the
+# quote takes the same body, so it answers the same keys).
+app = create_resolver(form_paths=("/api/order",), original_errors={"/api/order": order_errors, "/api/order/quote": order_errors})
 register_hooks()  # SnapStart: prepare before the snapshot, refresh after restore
 
 
@@ -61,7 +77,7 @@ register_hooks()  # SnapStart: prepare before the snapshot, refresh after restor
 def create_order(request: OrderRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
     user_id = app.context["user_id"]
 
-    def place() -> dict[str, Any]:
+    def place() -> str:
         try:
             order = place_order(user_id, request)
         except ShopError as refused:
@@ -69,7 +85,7 @@ def create_order(request: OrderRequest, idempotency_key: IdempotencyKey = None) 
                 _publish_order_metrics({REFUSAL_METRICS[refused.code]: 1})
             raise
         _publish_order_metrics({"OrdersPlaced": 1, "OrderLines": len(order.parts)})
-        return order.model_dump()
+        return json_text(order.model_dump())
 
     outcome = once("order", user_id, idempotency_key, request.model_dump(mode="json"), place)
     return _answer(201, outcome)
@@ -82,11 +98,12 @@ def create_order(request: OrderRequest, idempotency_key: IdempotencyKey = None) 
     responses={200: documented("The priced basket, with the offers that apply and hints", QuoteJson)},
 )
 def quote(request: QuoteRequest) -> Response[str]:
-    return json_response(200, quote_order(app.context["user_id"], request).model_dump(mode="json"))
+    return json_response(200, quote_order(app.context["user_id"], request).model_dump())
 
 
 def _answer(status: int, outcome: Outcome) -> Response[str]:
-    return json_response(status, outcome.body, {"Idempotent-Replayed": "true"} if outcome.replayed else None)
+    body = JsonText(outcome.body) if isinstance(outcome.body, str) else outcome.body
+    return json_response(status, body, {"Idempotent-Replayed": "true"} if outcome.replayed else None)
 
 
 def _publish_order_metrics(counts: dict[str, int]) -> None:
@@ -103,20 +120,30 @@ def _publish_order_metrics(counts: dict[str, int]) -> None:
 
 @app.get(
     "/api/my-orders",
-    summary='The caller\'s orders, newest first; older pages behind a `Link: <...>; rel="next"` header',
+    summary="The caller's orders, newest first, as a plain list (the Django app's answer)",
+    description=f"Without parameters, the newest {MY_ORDERS_LIMIT:,} orders (as many of them as a response can carry, "
+    'about 6 MB); older ones are behind a `Link: <...>; rel="next"` header, which `limit` and `cursor` follow.',
     security=SIGNED_IN,
     responses={200: documented("The orders, each as it was placed", list[Order])},
 )
 def my_orders(
-    limit: Annotated[int, Query(ge=1, le=MY_ORDERS_PAGE_SIZE)] = MY_ORDERS_PAGE_SIZE,
+    limit: Annotated[int, Query(ge=1, le=MY_ORDERS_LIMIT)] = MY_ORDERS_LIMIT,
     cursor: CursorQuery = None,
 ) -> Response[str]:
-    orders, next_cursor = list_orders(app.context["user_id"], limit, cursor)
+    orders, more = list_orders(app.context["user_id"], limit, cursor)
+    texts: list[str] = []
+    size = 0
+    for order in orders:
+        text = json_text(order.model_dump())
+        size += escaped_size(text)
+        if texts and size > MAX_ESCAPED_BODY:
+            break  # the rest are one `next` link away
+        texts.append(text)
     headers = None
-    if next_cursor:
-        next_url = absolute_url(app.current_event, {"limit": limit, "cursor": next_cursor})
+    if more or len(texts) < len(orders):
+        next_url = absolute_url(app.current_event, {"limit": limit, "cursor": older_than(orders[len(texts) - 1])})
         headers = {"Link": f'<{next_url}>; rel="next"'}
-    return json_response(200, [order.model_dump() for order in orders], headers)
+    return json_response(200, JsonText(f"[{','.join(texts)}]"), headers)
 
 
 @app.get(
@@ -145,10 +172,10 @@ def get_order(order_id: OrderId) -> Response[str]:
 def cancel(order_id: OrderId, idempotency_key: IdempotencyKey = None) -> Response[str]:
     user_id = app.context["user_id"]
 
-    def cancel_once() -> dict[str, Any]:
+    def cancel_once() -> str:
         order = cancel_order(user_id, order_id)
         _publish_order_metrics({"OrdersCancelled": 1})
-        return order.model_dump()
+        return json_text(order.model_dump())
 
     return _answer(200, once("cancel", user_id, idempotency_key, {"order_id": order_id}, cancel_once))
 
@@ -163,7 +190,7 @@ def cancel(order_id: OrderId, idempotency_key: IdempotencyKey = None) -> Respons
     },
 )
 def all_orders(
-    limit: Annotated[int, Query(ge=1, le=MY_ORDERS_PAGE_SIZE)] = MY_ORDERS_PAGE_SIZE,
+    limit: Annotated[int, Query(ge=1, le=STAFF_PAGE_SIZE)] = STAFF_PAGE_SIZE,
     cursor: CursorQuery = None,
     user: Annotated[int | None, Query(ge=1, lt=2**53, description="Only this user's orders")] = None,
     status: Annotated[OrderStatus | None, Query(description="Only orders with this status")] = None,

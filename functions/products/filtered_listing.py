@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from index_reads import IndexEntry, IndexRange, count_entries, read_entries
-from listing import MAX_LIMIT, ProductPage
+from listing import ProductPage
+from paging import invalid_page, last_page
 from product_query import ProductQuery
 from product_search import search_ids
 from result_window import refuse_cursor, window_page
 from shop_common.catalog import catalog_stats, public_products
 from shop_common.cursors import decode_cursor_numbers, encode_cursor
-from shop_common.errors import InvalidRequest, NotFound
+from shop_common.errors import InvalidRequest
 from shop_common.stock_state import PRICE_INDEX, STOCK_INDEX, id_sort_key, price_partition, price_sort_key, stock_partition
 
 MAX_OFFSET = 10_000  # keys a typed page number may skip; links reach any depth
@@ -117,17 +118,49 @@ def _count(query: ProductQuery, order: _IndexOrder) -> int:
     return stats.in_stock_count if query.in_stock else max(stats.product_count - stats.in_stock_count, 0)
 
 
-def _index_page(query: ProductQuery, page: int, limit: int, cursor: str | None) -> ProductPage:
+def _last_page(query: ProductQuery, order: _IndexOrder, limit: int) -> tuple[int, int, list[IndexEntry] | None]:
+    """`page=last`: its number and the count, and, when the count is exact (no price range, or
+    fewer matches than COUNT_CAP), its entries, read backwards from the end (one Query of at
+    most `limit` keys per partition) whatever the depth. Entries None: the count is capped, and
+    the last page is the one the count implies, read as a typed page."""
+    count = _count(query, order)
+    page = last_page(count, limit)
+    if query.has_price_range and count >= COUNT_CAP:
+        return page, count, None
+    size = count - (page - 1) * limit
+    entries = read_entries(order.keys, size, ascending=not order.ascending)[0][::-1] if size > 0 else []
+    return page, count, entries
+
+
+def _typed_entries(order: _IndexOrder, offset: int, limit: int, count: int, capped: bool) -> tuple[list[IndexEntry], bool]:
+    """A page typed by number: the keys before it are read and skipped, up to MAX_OFFSET."""
+    if offset >= count and not capped:
+        raise invalid_page()  # past the end: before reading any key
+    if offset > MAX_OFFSET:
+        message = f"Pages beyond the first {MAX_OFFSET:,} products of a filtered list are reached through next links."
+        raise InvalidRequest("Invalid page.", errors=[{"field": "page", "message": message}])
+    entries, more = read_entries(order.keys, offset + limit, ascending=order.ascending)
+    return entries[offset:], more
+
+
+def _index_page(query: ProductQuery, page: int | None, limit: int, cursor: str | None) -> ProductPage:
     order = _index_order(query)
+    count: int | None = None
+    last_entries: list[IndexEntry] | None = None
+    if page is None:
+        page, count, last_entries = _last_page(query, order, limit)
     shortcut = _shortcut(cursor, query, order, page, limit) if cursor else None
     entries: list[IndexEntry]
-    if shortcut is None:
+    if shortcut is None and last_entries is not None:
+        entries, more = last_entries, False
+    elif shortcut is None:
         offset = (page - 1) * limit
-        if offset > MAX_OFFSET:
-            message = f"Pages beyond the first {MAX_OFFSET:,} products of a filtered list are reached through next links."
-            raise InvalidRequest("Invalid page.", errors=[{"field": "page", "message": message}])
-        entries, more = read_entries(order.keys, offset + limit, ascending=order.ascending)
-        entries = entries[offset:]
+        if offset == 0:
+            entries, more = read_entries(order.keys, limit, ascending=order.ascending)
+        else:
+            count = _count(query, order) if count is None else count
+            capped = query.has_price_range and count >= COUNT_CAP
+            entries, more = _typed_entries(order, offset, limit, count, capped)
     else:
         tag, position = shortcut
         keys = order.beyond(position, forward=tag == AFTER)
@@ -137,7 +170,7 @@ def _index_page(query: ProductQuery, page: int, limit: int, cursor: str | None) 
             entries = read_entries(keys, limit, ascending=not order.ascending)[0][::-1] if keys else []
             more = True  # the page the link came from follows
     if not entries and (page > 1 or shortcut):
-        raise NotFound("Invalid page.", code="invalid_page")
+        raise invalid_page()
     found = public_products([entry.product_id for entry in entries])
     results = [found[entry.product_id] for entry in entries if entry.product_id in found]
 
@@ -153,7 +186,7 @@ def _index_page(query: ProductQuery, page: int, limit: int, cursor: str | None) 
         previous_query = link(1)
     elif page > 2 and entries:
         previous_query = link(page - 1, BEFORE, entries[0])
-    return ProductPage(_count(query, order), results, next_query, previous_query)
+    return ProductPage(_count(query, order) if count is None else count, results, next_query, previous_query)
 
 
 def _price_window_ids(query: ProductQuery) -> list[int]:
@@ -166,8 +199,8 @@ def _price_window_ids(query: ProductQuery) -> list[int]:
     return sorted(entry.product_id for entry in entries)
 
 
-def filtered_page(query: ProductQuery, page: int, limit: int, cursor: str | None) -> ProductPage:
-    limit = min(limit, MAX_LIMIT)
+def filtered_page(query: ProductQuery, page: int | None, limit: int, cursor: str | None) -> ProductPage:
+    """The page `page` (None: the last page) of `limit` products (1-1,000) of the query."""
     if query.search_words:
         if cursor:
             raise refuse_cursor()

@@ -1,13 +1,13 @@
-"""The product listing's pagination: the Django app's `page`/`limit` pages, at a bounded cost.
+"""The product listing's pagination: the Django app's `page`/`limit` pages (paging.py), at a
+bounded cost.
 
-Page 1 and every `next`/`previous` link cost two calls, whatever the cursor and however many
-products were deleted: one Query of the keys-only index of every product (`limit` + 1 ids
-forwards, `limit` backwards), then one BatchGetItem of the page's products together with the
-catalogue counters (the exact `count`); a page of 100 takes one BatchGetItem more, as one takes
-at most 100 keys. The links carry a cursor besides the page number. A `page=N` typed by hand
-costs one Query of the catalogue counters, then one Query of the listing index's bucket holding
-the offset (and of the next non-empty one). docs/data-model.md states each bound ("Worst case
-per request").
+Page 1 and every `next`/`previous` link cost one Query of the keys-only index of every product
+(`limit` + 1 ids forwards, `limit` backwards), then BatchGetItems of the page's products together
+with the catalogue counters (the exact `count`), one per 100 keys, whatever the cursor and
+however many products were deleted. The links carry a cursor besides the page number. A
+`page=N` typed by hand (or `page=last`) costs one Query of the catalogue counters, one Query of
+the same index from the bucket holding the offset, and the BatchGetItems. docs/data-model.md
+states each bound ("Worst case per request").
 
 A cursor names the id the page starts after ("a") or ends before ("b"), and the page number and
 page size it was issued for. The page and limit of the request must be those: a cursor is a
@@ -20,13 +20,18 @@ and the request costs what a typed `page=N` costs.
 from dataclasses import dataclass
 from typing import Any
 
-from shop_common.catalog import catalog_stats_and_buckets, product_ids_beyond, products_and_count, products_at_offset
+from paging import invalid_page, last_page
+from shop_common.catalog import (
+    CatalogStats,
+    catalog_stats_and_buckets,
+    product_ids_at_offset,
+    product_ids_beyond,
+    products_and_count,
+    public_products,
+)
 from shop_common.cursors import decode_cursor_numbers, encode_cursor
-from shop_common.errors import InvalidRequest, NotFound
+from shop_common.errors import InvalidRequest
 from shop_common.models import ProductView
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 100  # larger requests get MAX_LIMIT, as the Django app's max_page_size did
 
 # Cursor tags: the page starts after the id ("a"), or ends before it ("b").
 AFTER, BEFORE = "a", "b"
@@ -64,13 +69,18 @@ def _shortcut(cursor: str, page: int, limit: int) -> _Shortcut | None:
     return _Shortcut(tag, edge)
 
 
-def _page_at(page: int, limit: int) -> tuple[int, list[ProductView], bool]:
+def _page_at(
+    page: int, limit: int, counters: tuple[CatalogStats, dict[int, int]] | None = None
+) -> tuple[int, list[ProductView], bool]:
     """A page by number: the counters locate it. Returns the count, the page and whether more
     follow."""
-    stats, buckets = catalog_stats_and_buckets()
+    stats, buckets = counters or catalog_stats_and_buckets()
     offset = (page - 1) * limit
-    results = products_at_offset(offset, limit, stats, buckets) if offset < stats.product_count else []
-    return stats.product_count, results, offset + limit < stats.product_count
+    if offset >= stats.product_count:
+        return stats.product_count, [], False
+    page_ids, more = product_ids_at_offset(offset, limit, buckets)
+    found = public_products(page_ids)
+    return stats.product_count, [found[product_id] for product_id in page_ids if product_id in found], more
 
 
 def _linked_page(page: int, limit: int, shortcut: _Shortcut | None) -> tuple[int, list[ProductView], bool]:
@@ -81,20 +91,24 @@ def _linked_page(page: int, limit: int, shortcut: _Shortcut | None) -> tuple[int
     found = product_ids_beyond(shortcut.edge if shortcut else 0, limit + 1 if forward else limit, forward=forward)
     page_ids = found[:limit] if forward else found[::-1]
     if not page_ids and (page > 1 or shortcut):
-        raise NotFound("Invalid page.", code="invalid_page")  # before reading anything more
+        raise invalid_page()  # before reading anything more
     results, count = products_and_count(page_ids)
     return count, results, len(found) > limit if forward else page * limit < count
 
 
-def product_page(page: int, limit: int, cursor: str | None) -> ProductPage:
-    limit = min(limit, MAX_LIMIT)
+def product_page(page: int | None, limit: int, cursor: str | None) -> ProductPage:
+    """The page `page` (None: the last page) of `limit` products (1-1,000, paging.page_size)."""
+    counters = None
+    if page is None:
+        counters = catalog_stats_and_buckets()
+        page = last_page(counters[0].product_count, limit)
     shortcut = _shortcut(cursor, page, limit) if cursor else None
     if shortcut is None and page > 1:
-        count, results, more = _page_at(page, limit)
+        count, results, more = _page_at(page, limit, counters)
     else:
         count, results, more = _linked_page(page, limit, shortcut)
     if not results and (page > 1 or shortcut):
-        raise NotFound("Invalid page.", code="invalid_page")
+        raise invalid_page()
 
     next_query: dict[str, Any] | None = None
     if more:

@@ -8,16 +8,28 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from filtered_listing import COUNT_CAP, MAX_OFFSET, PRICE_WINDOW
 from filtered_listing import filtered_page as filtered_product_page
-from listing import DEFAULT_LIMIT, product_page
+from listing import product_page
+from paging import DEFAULT_LIMIT, MAX_LIMIT, page_number, page_size
 from product_query import MAX_SEARCH_WORDS, PRICE_PATTERN, InStock, Ordering, product_query
 from product_search import SEARCH_WINDOW
-from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response
+from shop_common.api import (
+    MAX_ESCAPED_BODY,
+    CursorQuery,
+    JsonText,
+    absolute_url,
+    create_resolver,
+    documented,
+    escaped_size,
+    json_response,
+    json_text,
+)
 from shop_common.catalog import get_product
-from shop_common.errors import NotFound
+from shop_common.errors import InvalidRequest, NotFound
+from shop_common.money import money_json_schema
 from shop_common.snapstart import register_hooks
 
 logger = Logger()
@@ -42,8 +54,9 @@ class ProductJson(BaseModel):
     id: Annotated[int, Field(ge=1)]
     name: str
     description: str
-    price: Annotated[str, Field(pattern=r"^\d+\.\d{2}$")]  # two decimal places, e.g. "19.99"
-    quantity_in_stock: Annotated[int, Field(ge=0)]
+    # A JSON number, the exact price (at most two places), as the Django app wrote it: 16.0, 1.64
+    price: Annotated[float, WithJsonSchema(money_json_schema("The price: a JSON number, exact to the cent"))]
+    quantity: Annotated[int, Field(ge=0, description="The stock")]
     sku: str | None
     images: list[ImageJson]  # in display order
 
@@ -58,24 +71,51 @@ class ProductPageJson(BaseModel):
 PRICE_DESCRIPTION = "Products priced at least / at most this (inclusive): a decimal, at most 2 places."
 
 
+def _fitting(body: dict[str, Any], limit: int) -> JsonText:
+    # A page of products written larger than a Lambda response may be is refused, with the page
+    # size that would fit (only long descriptions and many photos make pages that large).
+    text = json_text(body)
+    size = escaped_size(text)
+    if size <= MAX_ESCAPED_BODY:
+        return JsonText(text)
+    fits = max(1, limit * MAX_ESCAPED_BODY // size)
+    message = f"This page would be {size / 1e6:.1f} MB, more than a response can carry: ask for fewer products (limit={fits})."
+    raise InvalidRequest(message, code="page_too_large", errors=[{"field": "limit", "message": message}])
+
+
 @app.get(
     "/api/products",
     summary="Products, a page at a time: filtered by price, stock and name, in id, price or relevance order",
     description=(
-        "Filters combine. `count` is exact, except with a price range ordered by price, where it is "
-        f"min(matches, {COUNT_CAP:,}), and within a search's window of {SEARCH_WINDOW:,} candidates. "
+        f"`page` and `limit` as the Django app read them: `limit` 1-{MAX_LIMIT:,} (more: {MAX_LIMIT:,}; 0, negative or "
+        f"not an integer: {DEFAULT_LIMIT}); `page` from 1, or `last` (0, negative, not an integer or past the end: 404 "
+        '`{"detail": "Invalid page."}`). Filters combine. `count` is exact, except with a price range ordered by price, '
+        f"where it is min(matches, {COUNT_CAP:,}), and within a search's window of {SEARCH_WINDOW:,} candidates. "
         f"A price range in id order lists at most {PRICE_WINDOW:,} matches (400 naming `ordering` beyond). "
         f"Typed page numbers of a list ordered by price or filtered by stock reach {MAX_OFFSET:,} products; "
-        "`next` links reach any depth."
+        "`next` links and `page=last` reach any depth. A page whose JSON would pass what a response can carry "
+        "(6 MB: 1,000 products with long descriptions) is a 400 `page_too_large` naming a `limit` that fits."
     ),
     responses={
         200: documented("A page of products; `next`/`previous` are absolute URLs or null", ProductPageJson),
-        404: {"description": "A page past the end"},
+        404: {
+            "description": "A page past the end, or a `page` that is neither a positive integer nor `last`: "
+            '{"detail": "Invalid page."}'
+        },
     },
 )
 def list_products(
-    page: Annotated[int, Query(ge=1, le=1_000_000_000)] = 1,
-    limit: Annotated[int, Query(ge=1, le=1_000_000_000)] = DEFAULT_LIMIT,
+    page: Annotated[
+        str | list[str] | None,
+        Query(description="The page: 1 (the default), 2, ... or `last`; anything else is a 404. Given twice: the last."),
+    ] = None,
+    limit: Annotated[
+        str | list[str] | None,
+        Query(
+            description=f"Products per page: 1-{MAX_LIMIT:,} ({DEFAULT_LIMIT} when absent, 0, negative or not an "
+            "integer; more: 1,000). Given twice: the last."
+        ),
+    ] = None,
     cursor: CursorQuery = None,
     min_price: Annotated[str | None, Query(pattern=PRICE_PATTERN, max_length=13, description=PRICE_DESCRIPTION)] = None,
     max_price: Annotated[str | None, Query(pattern=PRICE_PATTERN, max_length=13, description=PRICE_DESCRIPTION)] = None,
@@ -93,22 +133,22 @@ def list_products(
         ),
     ] = None,
 ) -> Response[str]:
+    size = page_size(limit)
+    number = page_number(page)
     query = product_query(min_price, max_price, in_stock, ordering, search)
-    result = product_page(page, limit, cursor) if query.is_plain else filtered_product_page(query, page, limit, cursor)
+    plain = query.is_plain
+    result = product_page(number, size, cursor) if plain else filtered_product_page(query, number, size, cursor)
 
     def link(query: dict[str, Any] | None) -> str | None:
         return absolute_url(app.current_event, query) if query else None
 
-    return json_response(
-        200,
-        {
-            "count": result.count,
-            "next": link(result.next_query),
-            "previous": link(result.previous_query),
-            "results": [product.to_json() for product in result.results],
-        },
-        {"Cache-Control": PUBLIC_CACHE_CONTROL},
-    )
+    body = {
+        "count": result.count,
+        "next": link(result.next_query),
+        "previous": link(result.previous_query),
+        "results": [product.to_json() for product in result.results],
+    }
+    return json_response(200, _fitting(body, size), {"Cache-Control": PUBLIC_CACHE_CONTROL})
 
 
 @app.get(

@@ -5,9 +5,10 @@ links need no cursor. Only the page's products are read (one BatchGetItem)."""
 from typing import Any
 
 from listing import ProductPage
+from paging import invalid_page, last_page
 from product_query import ProductQuery
 from shop_common.catalog import public_products
-from shop_common.errors import InvalidRequest, NotFound
+from shop_common.errors import InvalidRequest
 
 
 def refuse_cursor() -> InvalidRequest:
@@ -16,11 +17,13 @@ def refuse_cursor() -> InvalidRequest:
     return InvalidRequest("Invalid cursor.", errors=[{"field": "cursor", "message": message}])
 
 
-def window_page(ranked_ids: list[int], query: ProductQuery, page: int, limit: int) -> ProductPage:
+def window_page(ranked_ids: list[int], query: ProductQuery, page: int | None, limit: int) -> ProductPage:
+    """The page `page` (None: the last page) of `limit` of the ranked ids."""
+    page = last_page(len(ranked_ids), limit) if page is None else page
     offset = (page - 1) * limit
     page_ids = ranked_ids[offset : offset + limit]
     if not page_ids and page > 1:
-        raise NotFound("Invalid page.", code="invalid_page")
+        raise invalid_page()
     found = public_products(page_ids)
     results = [found[product_id] for product_id in page_ids if product_id in found]
 

@@ -40,9 +40,7 @@ def listing(api: LocalApi) -> dict[str, Any]:
 
 
 def make_products(*stocks: int, sku: str | None = None) -> list[Product]:
-    return add_products(
-        [NewProduct(name=f"Item {n}", price=Decimal("2.50"), quantity_in_stock=s, sku=sku) for n, s in enumerate(stocks)]
-    )
+    return add_products([NewProduct(name=f"Item {n}", price=Decimal("2.50"), quantity=s, sku=sku) for n, s in enumerate(stocks)])
 
 
 @pytest.fixture
@@ -59,7 +57,7 @@ def customer(signed_in: Any) -> Headers:
     return result
 
 
-NEW = {"name": "Teapot", "description": "Holds a litre.", "price": "24.50", "quantity_in_stock": 3}
+NEW = {"name": "Teapot", "description": "Holds a litre.", "price": "24.50", "quantity": 3}
 
 
 # --- permissions ------------------------------------------------------------------------------
@@ -126,8 +124,8 @@ def test_staff_add_a_product_and_the_listing_counts_it(api: LocalApi, staff: Hea
         "id": 3,
         "name": "Teapot",
         "description": "Holds a litre.",
-        "price": "24.50",
-        "quantity_in_stock": 3,
+        "price": 24.5,
+        "quantity": 3,
         "sku": "TEA-1",
         "images": [],
     }
@@ -140,14 +138,14 @@ def test_staff_add_a_product_and_the_listing_counts_it(api: LocalApi, staff: Hea
 
 
 def test_a_product_without_description_or_sku_gets_their_defaults(api: LocalApi, staff: Headers) -> None:
-    response = api.request("POST", "/api/products", json_body={"name": "Mug", "price": 3, "quantity_in_stock": 0}, headers=staff)
+    response = api.request("POST", "/api/products", json_body={"name": "Mug", "price": 3, "quantity": 0}, headers=staff)
     assert response.status == 201, response.body
     assert response.json() == {
         "id": 1,
         "name": "Mug",
         "description": "",
-        "price": "3.00",
-        "quantity_in_stock": 0,
+        "price": 3.0,
+        "quantity": 0,
         "sku": None,
         "images": [],
     }
@@ -163,14 +161,17 @@ def test_a_product_without_description_or_sku_gets_their_defaults(api: LocalApi,
         ({**NEW, "price": "1.005"}, "price"),
         ({**NEW, "price": "NaN"}, "price"),
         ({**NEW, "price": True}, "price"),
-        ({**NEW, "quantity_in_stock": -1}, "quantity_in_stock"),
-        ({**NEW, "quantity_in_stock": "3"}, "quantity_in_stock"),
-        ({**NEW, "quantity_in_stock": True}, "quantity_in_stock"),
-        ({**NEW, "quantity_in_stock": 1.5}, "quantity_in_stock"),
-        ({**NEW, "quantity_in_stock": 10**9 + 1}, "quantity_in_stock"),
+        ({**NEW, "quantity": -1}, "quantity"),
+        ({**NEW, "quantity": "3"}, "quantity"),
+        ({**NEW, "quantity": True}, "quantity"),
+        ({**NEW, "quantity": 1.5}, "quantity"),
+        ({**NEW, "quantity": 10**9 + 1}, "quantity"),
         ({**NEW, "sku": "has space"}, "sku"),
         ({**NEW, "description": "x" * 10_001}, "description"),
         ({**NEW, "id": 5}, "id"),
+        ({**NEW, "price": 1.005}, "price"),
+        ({**NEW, "price": " 1,5"}, "price"),
+        ({**{k: v for k, v in NEW.items() if k != "quantity"}, "quantity_in_stock": 3}, "quantity_in_stock"),
     ],
 )
 def test_bad_new_products_are_400_naming_the_field_and_change_nothing(
@@ -208,8 +209,8 @@ def test_staff_change_fields_and_the_listing_shows_them(api: LocalApi, staff: He
         "id": mug.id,
         "name": "Big mug",
         "description": "Huge.",
-        "price": "4.50",
-        "quantity_in_stock": 5,
+        "price": 4.5,
+        "quantity": 5,
         "sku": None,
         "images": [],
     }
@@ -220,8 +221,8 @@ def test_staff_change_fields_and_the_listing_shows_them(api: LocalApi, staff: He
         "id": mug.id,
         "name": "Big mug",
         "description": "Huge.",
-        "price": "4.50",
-        "quantity_in_stock": 5,
+        "price": 4.5,
+        "quantity": 5,
         "sku": None,
         "images": [],
     }
@@ -267,9 +268,9 @@ def test_a_sku_held_by_another_product_is_400_and_changes_nothing(api: LocalApi,
         ({"id": 9}, "id"),
         ({"name": None}, "name"),
         ({"price": None}, "price"),
-        ({"quantity_in_stock": None}, "quantity_in_stock"),
+        ({"quantity": None}, "quantity"),
         ({"price": "abc"}, "price"),
-        ({"quantity_in_stock": -3}, "quantity_in_stock"),
+        ({"quantity": -3}, "quantity"),
         ({"sku": ""}, "sku"),
         ({"colour": "red"}, "colour"),
     ],
@@ -324,8 +325,8 @@ def test_a_change_racing_orders_is_read_again_and_keeps_their_decrements(
     response = api.request("PATCH", f"/api/products/{mug.id}", json_body={"price": "9.99"}, headers=staff)
     assert response.status == 200, response.body
     assert len(reads) == 2
-    assert response.json()["quantity_in_stock"] == 3
-    assert get_products([mug.id])[mug.id].quantity_in_stock == 3
+    assert response.json()["quantity"] == 3
+    assert get_products([mug.id])[mug.id].quantity == 3
 
 
 def test_a_product_that_keeps_changing_is_a_409(api: LocalApi, staff: Headers, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -384,11 +385,11 @@ def test_staff_add_and_take_stock_with_one_update(api: LocalApi, staff: Headers,
     dynamodb_calls.clear()
     response = api.request("POST", f"/api/products/{mug.id}/stock", json_body={"delta": 7}, headers=staff)
     assert response.status == 200, response.body
-    assert response.json() == {"id": mug.id, "quantity_in_stock": 12}
+    assert response.json() == {"id": mug.id, "quantity": 12}
     assert dynamodb_calls.operations == ["GetItem", "UpdateItem"]
     taken = api.request("POST", f"/api/products/{mug.id}/stock", json_body={"delta": -12}, headers=staff)
-    assert taken.json() == {"id": mug.id, "quantity_in_stock": 0}
-    assert get_products([mug.id])[mug.id].quantity_in_stock == 0
+    assert taken.json() == {"id": mug.id, "quantity": 0}
+    assert get_products([mug.id])[mug.id].quantity == 0
 
 
 def test_taking_more_than_the_stock_is_409_and_changes_nothing(api: LocalApi, staff: Headers) -> None:
@@ -407,7 +408,7 @@ def test_stock_beyond_the_ceiling_is_409(api: LocalApi, staff: Headers) -> None:
     assert api.request("POST", f"/api/products/{mug.id}/stock", json_body={"delta": 1}, headers=staff).status == 200
     response = api.request("POST", f"/api/products/{mug.id}/stock", json_body={"delta": 1}, headers=staff)
     assert response.status == 409
-    assert get_products([mug.id])[mug.id].quantity_in_stock == 10**9
+    assert get_products([mug.id])[mug.id].quantity == 10**9
 
 
 def test_stock_of_a_removed_product_is_404(api: LocalApi, staff: Headers) -> None:
@@ -465,7 +466,7 @@ def test_concurrent_restocks_and_orders_lose_no_update(staff: Headers, customer:
     # between its attempts, given up after its last attempt (409): nothing written either way.
     refused = outcomes[("OrdersFunction", 400)] + outcomes[("OrdersFunction", 409)]
     assert placed + refused == threads_per_kind
-    stock = get_products([product.id])[product.id].quantity_in_stock
+    stock = get_products([product.id])[product.id].quantity
     assert stock == 10 + 3 * threads_per_kind - 2 * placed
     assert stock >= 0
 
@@ -495,7 +496,7 @@ def test_taking_stock_while_orders_run_never_goes_below_zero(staff: Headers, cus
     succeeded = sum(status in (200, 201) for status in statuses)
     assert succeeded == 10
     assert set(statuses) <= {200, 201, 400, 409}
-    assert get_products([product.id])[product.id].quantity_in_stock == 0
+    assert get_products([product.id])[product.id].quantity == 0
 
 
 # --- transactions cancelled by concurrent writes are tried again -------------------------------
@@ -541,3 +542,13 @@ def test_a_delete_cancelled_by_a_concurrent_write_is_tried_again(
     assert api.request("DELETE", f"/api/products/{mug.id}", headers=staff).status == 204
     assert len(attempts) == 2
     assert listing(api)["count"] == 1
+
+
+@pytest.mark.parametrize(("price", "shown"), [(0.1, 0.1), ("0.30", 0.3), (19.99, 19.99), (" 7 ", 7.0), (1e2, 100.0)])
+def test_staff_prices_are_numbers_or_decimal_strings_kept_exactly(
+    api: LocalApi, staff: Headers, price: Any, shown: float
+) -> None:
+    response = api.request("POST", "/api/products", json_body={**NEW, "price": price}, headers=staff)
+    assert response.status == 201, response.body
+    assert response.json()["price"] == shown
+    assert listing(api)["results"][0]["price"] == shown

@@ -42,11 +42,11 @@ def race(requests: list[dict[str, Any]], headers: dict[str, str]) -> list[int]:
 @pytest.mark.parametrize(("stock", "quantity", "winners"), [(10, 1, 10), (10, 3, 3), (7, 7, 1)])
 def test_concurrent_orders_never_oversell(api: LocalApi, signed_in: Any, stock: int, quantity: int, winners: int) -> None:
     _, headers = signed_in()
-    (product,) = add_products([NewProduct(name="Limited", price=Decimal("5.00"), quantity_in_stock=stock)])
+    (product,) = add_products([NewProduct(name="Limited", price=Decimal("5.00"), quantity=stock)])
     body = {"parts": [{"product": product.id, "quantity_in_order": quantity}]}
     statuses = race([body] * THREADS, headers)
     assert Counter(statuses) == {201: winners, 400: THREADS - winners}
-    assert get_products([product.id])[product.id].quantity_in_stock == stock - winners * quantity
+    assert get_products([product.id])[product.id].quantity == stock - winners * quantity
     placed = api.request("GET", "/api/my-orders", headers=headers).json()
     assert len(placed) == winners
 
@@ -54,9 +54,7 @@ def test_concurrent_orders_never_oversell(api: LocalApi, signed_in: Any, stock: 
 def test_concurrent_multi_product_orders_are_all_or_nothing(api: LocalApi, signed_in: Any) -> None:
     """Orders for A+B and for B+C race; B runs out. No order is half-applied."""
     _, headers = signed_in()
-    a, b, c = add_products(
-        [NewProduct(name=n, price=Decimal("1.00"), quantity_in_stock=s) for n, s in (("A", 50), ("B", 6), ("C", 50))]
-    )
+    a, b, c = add_products([NewProduct(name=n, price=Decimal("1.00"), quantity=s) for n, s in (("A", 50), ("B", 6), ("C", 50))])
     a_and_b = {"parts": [{"product": a.id, "quantity_in_order": 1}, {"product": b.id, "quantity_in_order": 1}]}
     b_and_c = {"parts": [{"product": b.id, "quantity_in_order": 1}, {"product": c.id, "quantity_in_order": 1}]}
     statuses = race([a_and_b, b_and_c] * (THREADS // 2), headers)
@@ -64,9 +62,9 @@ def test_concurrent_multi_product_orders_are_all_or_nothing(api: LocalApi, signe
     placed = api.request("GET", "/api/my-orders", headers=headers).json()
     sold = Counter(part["product"] for placed_order in placed for part in placed_order["parts"])
     stock = get_products([a.id, b.id, c.id])
-    assert stock[b.id].quantity_in_stock == 0
-    assert stock[a.id].quantity_in_stock == 50 - sold[a.id]
-    assert stock[c.id].quantity_in_stock == 50 - sold[c.id]
+    assert stock[b.id].quantity == 0
+    assert stock[a.id].quantity == 50 - sold[a.id]
+    assert stock[c.id].quantity == 50 - sold[c.id]
     assert sold[a.id] + sold[c.id] == 6
 
 
@@ -78,7 +76,7 @@ def test_orders_racing_a_deactivation_are_each_all_or_nothing(api: LocalApi, new
     _, username, password = new_user()
     tokens = api.request("POST", "/api/auth", json_body={"username": username, "password": password}).json()
     headers = {"Authorization": f"Bearer {tokens['access']}"}
-    (product,) = add_products([NewProduct(name="Popular", price=Decimal("5.00"), quantity_in_stock=1000)])
+    (product,) = add_products([NewProduct(name="Popular", price=Decimal("5.00"), quantity=1000)])
     body = {"parts": [{"product": product.id, "quantity_in_order": 2}]}
     deactivation = threading.Thread(target=set_active, args=(username, False))
     deactivation.start()
@@ -86,7 +84,7 @@ def test_orders_racing_a_deactivation_are_each_all_or_nothing(api: LocalApi, new
     deactivation.join()
     counts = Counter(statuses)
     assert set(counts) <= {201, 401}
-    assert get_products([product.id])[product.id].quantity_in_stock == 1000 - 2 * counts[201]
+    assert get_products([product.id])[product.id].quantity == 1000 - 2 * counts[201]
     assert len(api.request("GET", "/api/my-orders", headers=headers).json()) == counts[201]
     assert api.request("POST", "/api/order", json_body=body, headers=headers).status == 401
 
@@ -103,7 +101,7 @@ def test_concurrent_orders_and_stock_changes_on_one_product_keep_stock_indexes_a
     from shop_common.stock import StockTooLow, adjust_stock
 
     user_id = new_user()[0]
-    (product,) = add_products([NewProduct(name="Scarce", price=Decimal("5.00"), quantity_in_stock=1)])
+    (product,) = add_products([NewProduct(name="Scarce", price=Decimal("5.00"), quantity=1)])
     others_in_stock = in_stock_count() - 1
     order_request = OrderRequest.model_validate({"parts": [{"product": product.id, "quantity_in_order": 1}]})
     changes = [0] * 12 + [1] * 8 + [-1] * 4  # 0: an order

@@ -18,12 +18,12 @@ Headers = dict[str, str]
 
 
 def make_product(stock: int) -> Product:
-    (product,) = add_products([NewProduct(name="Mug", price=Decimal("2.50"), quantity_in_stock=stock)])
+    (product,) = add_products([NewProduct(name="Mug", price=Decimal("2.50"), quantity=stock)])
     return product
 
 
 def stock_of(product: Product) -> int:
-    return get_products([product.id])[product.id].quantity_in_stock
+    return get_products([product.id])[product.id].quantity
 
 
 def order_body(*parts: tuple[int, int]) -> dict[str, Any]:

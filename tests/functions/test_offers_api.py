@@ -139,7 +139,7 @@ def test_staff_add_offers_of_each_kind(api: LocalApi, staff: Headers, dynamodb_c
         "stacks": False,
         "max_uses": None,
         "max_uses_per_customer": None,
-        "get_percent": "100",
+        "get_percent": 100.0,  # amounts and percentages: exact JSON numbers
         "max_applications": None,
         "version": 1,
         "times_used": None,  # no limit: nothing counts its uses
@@ -147,7 +147,7 @@ def test_staff_add_offers_of_each_kind(api: LocalApi, staff: Headers, dynamodb_c
     ten = add(api, staff, {**TEN_OFF, "max_uses": 100, "priority": 5})
     five = add(api, staff, FIVE_OFF)
     assert (ten["id"], ten["times_used"], ten["products"]) == (2, 0, None)
-    assert (five["id"], five["amount"], five["min_subtotal"]) == (3, "5.00", "0.00")
+    assert (five["id"], five["amount"], five["min_subtotal"]) == (3, 5.0, 0.0)
     assert [offer["id"] for offer in public(api)] == [2, 1, 3]  # priority first, then id
     assert public(api) == [ten, bogo, five]
 
@@ -244,7 +244,7 @@ def test_staff_change_terms_and_get_a_new_version(api: LocalApi, staff: Headers,
     response = api.request("PATCH", f"/api/offers/{offer['id']}", json_body=changes, headers=staff)
     assert response.status == 200, response.body
     assert dynamodb_calls.operations == ["GetItem", "GetItem", "GetItem", "TransactWriteItems"]  # staff, offer, registry
-    expected = {**offer, "percent": "15", "name": "Fifteen off", "ends_at": None, "products": [4, 2], "version": 2}
+    expected = {**offer, "percent": 15.0, "name": "Fifteen off", "ends_at": None, "products": [4, 2], "version": 2}
     assert response.json() == expected
     assert public(api) == [expected]
 

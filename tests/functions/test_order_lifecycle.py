@@ -18,12 +18,12 @@ Headers = dict[str, str]
 
 
 def make_products(*stocks: int) -> list[Product]:
-    return add_products([NewProduct(name=f"Item {n}", price=Decimal("2.50"), quantity_in_stock=s) for n, s in enumerate(stocks)])
+    return add_products([NewProduct(name=f"Item {n}", price=Decimal("2.50"), quantity=s) for n, s in enumerate(stocks)])
 
 
 def stock_of(*product_ids: int) -> list[int]:
     products = get_products(list(product_ids))
-    return [products[product_id].quantity_in_stock for product_id in product_ids]
+    return [products[product_id].quantity for product_id in product_ids]
 
 
 def place(api: LocalApi, headers: Headers, *parts: tuple[int, int]) -> dict[str, Any]:

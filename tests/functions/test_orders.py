@@ -1,5 +1,6 @@
 """POST /api/order and GET /api/my-orders: validation, stock, all-or-nothing, visibility."""
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -8,9 +9,13 @@ from urllib.parse import urlsplit
 import pytest
 
 import order_service
+from conftest import client_sees
 from order_models import MAX_DISTINCT_PRODUCTS
 from order_store import OrderNotWritten, write_order
+from shop_common import settings as shop_settings
+from shop_common.api import json_text
 from shop_common.catalog import add_products, get_products, remove_product
+from shop_common.dynamo import client
 from shop_common.models import NewProduct, Product
 from shoplocal.gateway.invoke import LocalApi
 
@@ -19,11 +24,11 @@ Headers = dict[str, str]
 
 def stock_of(*product_ids: int) -> list[int]:
     products = get_products(list(product_ids))
-    return [products[product_id].quantity_in_stock for product_id in product_ids]
+    return [products[product_id].quantity for product_id in product_ids]
 
 
 def make_products(*stocks: int) -> list[Product]:
-    return add_products([NewProduct(name=f"Item {n}", price=Decimal("2.50"), quantity_in_stock=s) for n, s in enumerate(stocks)])
+    return add_products([NewProduct(name=f"Item {n}", price=Decimal("2.50"), quantity=s) for n, s in enumerate(stocks)])
 
 
 def order(api: LocalApi, headers: Headers, *parts: tuple[Any, Any]) -> Any:
@@ -71,12 +76,14 @@ def test_order_is_created_with_the_django_shape_and_decrements_stock(api: LocalA
     assert isinstance(body["id"], int)
     assert 0 < body["id"] < 2**53
     assert body["user"] == user_id
-    priced = {"discount": "0.00", "unit_price": "2.50"}
+    # Money is a JSON number, exact to the cent (written as the Django app wrote floats).
+    assert '"unit_price":2.5,"line_total":5.0,"discount":0.0}' in response.body
+    priced = {"discount": 0.0, "unit_price": 2.5}
     assert body["parts"] == [
-        {"product": mug.id, "quantity_in_order": 2, "product_name": "Item 0", "line_total": "5.00", **priced},
-        {"product": tea.id, "quantity_in_order": 7, "product_name": "Item 1", "line_total": "17.50", **priced},
+        {"product": mug.id, "quantity_in_order": 2, "product_name": "Item 0", "line_total": 5.0, **priced},
+        {"product": tea.id, "quantity_in_order": 7, "product_name": "Item 1", "line_total": 17.5, **priced},
     ]
-    totals = {"subtotal": "22.50", "discount_total": "0.00", "total": "22.50", "currency": "USD", "offers": []}
+    totals = {"subtotal": 22.5, "discount_total": 0.0, "total": 22.5, "currency": "USD", "offers": []}
     assert {name: body[name] for name in totals} == totals
     assert body["created"].endswith("Z")
     created = datetime.fromisoformat(body["created"])
@@ -95,9 +102,9 @@ def test_same_product_twice_is_one_part_with_the_total(api: LocalApi, customer: 
             "product": mug.id,
             "quantity_in_order": 5,
             "product_name": "Item 0",
-            "unit_price": "2.50",
-            "line_total": "12.50",
-            "discount": "0.00",
+            "unit_price": 2.5,
+            "line_total": 12.5,
+            "discount": 0.0,
         }
     ]
     assert stock_of(mug.id) == [0]
@@ -363,6 +370,55 @@ def test_my_orders_pages_with_a_link_header(api: LocalApi, customer: tuple[int, 
     assert seen == created[::-1]
 
 
+def write_orders(user_id: int, count: int, name: str = "Item") -> list[dict[str, Any]]:
+    """`count` orders of the user written straight to the table (placing them would take long),
+    oldest first, as my-orders shows them."""
+    from order_models import Order
+    from order_store import _order_item
+
+    orders = []
+    for n in range(count):
+        order_id = order_service.new_order_id(1_800_000_000 + n)
+        part = {"product": 1, "quantity_in_order": 1, "product_name": name, "unit_price": "1.64"}
+        placed = Order.model_validate(
+            {"id": order_id, "parts": [part], "created": "2027-01-15T08:00:00.000000Z", "user": user_id}
+        )
+        client().put_item(TableName=shop_settings.table_name(), Item=_order_item(placed, []))
+        orders.append(client_sees(placed.model_dump()))
+    return orders
+
+
+def test_my_orders_without_parameters_lists_every_order_up_to_1000(api: LocalApi, customer: tuple[int, Headers]) -> None:
+    user_id, headers = customer
+    created = write_orders(user_id, 130)
+    response = my_orders(api, headers)
+    assert response.json() == created[::-1]
+    assert "link" not in response.headers
+    assert response.json()[0]["parts"][0]["unit_price"] == 1.64
+
+
+def test_my_orders_ends_where_a_response_is_full_and_links_the_rest(
+    api: LocalApi, customer: tuple[int, Headers], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import orders_app
+
+    user_id, headers = customer
+    created = write_orders(user_id, 9, name="Ä" * 200)  # written as \u00c4 inside the Lambda response
+    one = len(json.dumps(json_text(created[0])))
+    monkeypatch.setattr(orders_app, "MAX_ESCAPED_BODY", 4 * one)
+    seen: list[Any] = []
+    query = ""
+    while True:
+        response = my_orders(api, headers, query)
+        assert len(response.json()) == (4 if "link" in response.headers else 1)
+        seen += response.json()
+        if "link" not in response.headers:
+            break
+        link = response.headers["link"]
+        query = urlsplit(link[1 : link.index(">")]).query
+    assert seen == created[::-1]
+
+
 def test_a_cursor_cannot_reach_another_users_orders(api: LocalApi, signed_in: Any) -> None:
     from shop_common.cursors import encode_cursor
 
@@ -376,7 +432,7 @@ def test_a_cursor_cannot_reach_another_users_orders(api: LocalApi, signed_in: An
     assert response.json() == []
 
 
-@pytest.mark.parametrize("query", ["cursor=%%%", "cursor=YTE", "limit=0", "limit=101", "limit=x"])
+@pytest.mark.parametrize("query", ["cursor=%%%", "cursor=YTE", "limit=0", "limit=1001", "limit=x"])
 def test_bad_my_orders_parameters_are_400(api: LocalApi, customer: tuple[int, Headers], query: str) -> None:
     response = my_orders(api, customer[1], query)
     assert response.status == 400

@@ -13,19 +13,19 @@ from shoplocal.gateway.invoke import LocalApi
 
 
 def test_a_product_by_id_is_what_the_listing_shows(api: LocalApi, dynamodb_calls: Any) -> None:
-    add_products([NewProduct(name="Mug", description="A mug", price=Decimal("19.9"), quantity_in_stock=3, sku="MUG-1")])
+    add_products([NewProduct(name="Mug", description="A mug", price=Decimal("19.9"), quantity=3, sku="MUG-1")])
     dynamodb_calls.clear()
     response = api.request("GET", "/api/products/1")
     assert response.status == 200
     assert response.json() == {
-        "id": 1, "name": "Mug", "description": "A mug", "price": "19.90", "quantity_in_stock": 3, "sku": "MUG-1", "images": [],
+        "id": 1, "name": "Mug", "description": "A mug", "price": 19.9, "quantity": 3, "sku": "MUG-1", "images": [],
     }  # fmt: skip
     assert dynamodb_calls.operations == ["GetItem"]
     assert response.json() == api.request("GET", "/api/products").json()["results"][0]
 
 
 def test_images_are_shown_in_display_order(api: LocalApi) -> None:
-    (mug,) = add_products([NewProduct(name="Mug", price=Decimal(1), quantity_in_stock=1)])
+    (mug,) = add_products([NewProduct(name="Mug", price=Decimal(1), quantity=1)])
     images = [
         {"id": "b", "key": "products/1/b.png", "alt": "side", "width": 640, "height": 480},
         {"id": "a", "key": "products/1/a.jpeg", "alt": "", "width": 10, "height": 20},
@@ -46,7 +46,7 @@ def test_images_are_shown_in_display_order(api: LocalApi) -> None:
 
 
 def test_an_unknown_or_deleted_product_is_a_json_404(api: LocalApi) -> None:
-    add_products([NewProduct(name="Mug", price=Decimal(1), quantity_in_stock=1)])
+    add_products([NewProduct(name="Mug", price=Decimal(1), quantity=1)])
     remove_product(1)
     for product_id in (1, 2, 2**53):
         response = api.request("GET", f"/api/products/{product_id}")

@@ -139,10 +139,8 @@ def recreate_table() -> None:
 
 
 def load(rows: list[tuple[str, int, int]]) -> dict[int, Item]:
-    products = add_products(
-        [NewProduct(name=name, price=Decimal(cents) / 100, quantity_in_stock=stock) for name, cents, stock in rows]
-    )
-    return {p.id: Item(p.id, p.name, cents, p.quantity_in_stock) for p, (_, cents, _) in zip(products, rows, strict=True)}
+    products = add_products([NewProduct(name=name, price=Decimal(cents) / 100, quantity=stock) for name, cents, stock in rows])
+    return {p.id: Item(p.id, p.name, cents, p.quantity) for p, (_, cents, _) in zip(products, rows, strict=True)}
 
 
 def get(api: LocalApi, query: str) -> Any:
@@ -251,7 +249,7 @@ def test_the_indexes_follow_edits_deletes_stock_changes_and_orders(
             item.stock = 0
         update_product(
             current,
-            current.model_copy(update={"name": item.name, "price": Decimal(item.cents) / 100, "quantity_in_stock": item.stock}),
+            current.model_copy(update={"name": item.name, "price": Decimal(item.cents) / 100, "quantity": item.stock}),
         )
     stats = catalog_stats()
     assert (stats.product_count, stats.in_stock_count) == (len(catalogue), sum(1 for i in catalogue.values() if i.stock > 0))

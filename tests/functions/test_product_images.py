@@ -56,7 +56,7 @@ def staff(signed_in: Any) -> Headers:
 
 @pytest.fixture
 def product() -> int:
-    (added,) = add_products([NewProduct(name="Teapot", price=Decimal("24.50"), quantity_in_stock=3)])
+    (added,) = add_products([NewProduct(name="Teapot", price=Decimal("24.50"), quantity=3)])
     return added.id
 
 
@@ -394,7 +394,7 @@ def test_an_order_that_does_not_name_the_current_photos_exactly_is_400(
 def test_each_photo_request_costs_the_same_calls_and_items_whatever_the_catalogue_size(
     api: LocalApi, staff: Headers, dynamodb_calls: Any, catalogue: int
 ) -> None:
-    products = add_products([NewProduct(name=f"P{n}", price=Decimal(1), quantity_in_stock=1) for n in range(catalogue)])
+    products = add_products([NewProduct(name=f"P{n}", price=Decimal(1), quantity=1) for n in range(catalogue)])
     product = products[-1].id
     costs = {}
     dynamodb_calls.clear()
@@ -442,7 +442,7 @@ def test_editing_a_product_keeps_a_photo_accepted_since_the_edit_read_it(
 
 
 def test_deleting_a_product_deletes_its_photo_files_and_no_others(api: LocalApi, staff: Headers) -> None:
-    products = add_products([NewProduct(name=f"P{n}", price=Decimal(1), quantity_in_stock=1) for n in range(12)])
+    products = add_products([NewProduct(name=f"P{n}", price=Decimal(1), quantity=1) for n in range(12)])
     one, twelve = products[0].id, products[11].id  # products/1/ is a prefix of products/12... as text
     upload_and_check(api, staff, one)
     new_upload(api, staff, one)  # pending: its file may still arrive (the checker deletes it then)

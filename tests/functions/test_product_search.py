@@ -66,7 +66,7 @@ def test_word_items_index_words_and_first_letters_up_to_twenty_words() -> None:
 
 
 def test_word_items_follow_adds_edits_and_deletes() -> None:
-    (mug,) = add_products([NewProduct(name="Blue mug", price=Decimal("2.50"), quantity_in_stock=1)])
+    (mug,) = add_products([NewProduct(name="Blue mug", price=Decimal("2.50"), quantity=1)])
     assert word_items() == set(word_keys("Blue mug", mug.id))
     current = read_product(mug.id)
     assert current is not None
@@ -86,9 +86,7 @@ def test_word_items_follow_adds_edits_and_deletes() -> None:
 def test_bulk_adds_of_long_names_fit_their_transactions(dynamodb_calls: Any) -> None:
     names = [" ".join(f"{chr(97 + n % 26)}{n}x{k}" for k in range(25)) for n in range(12)]
     dynamodb_calls.clear()
-    added = add_products(
-        [NewProduct(name=name, price=Decimal(1), quantity_in_stock=1, sku=f"S-{n}") for n, name in enumerate(names)]
-    )
+    added = add_products([NewProduct(name=name, price=Decimal(1), quantity=1, sku=f"S-{n}") for n, name in enumerate(names)])
     transactions = [call for call in dynamodb_calls.calls if call.operation == "TransactWriteItems"]
     assert len(transactions) > 1
     assert all(len(call.params["TransactItems"]) <= 100 for call in transactions)
@@ -96,14 +94,14 @@ def test_bulk_adds_of_long_names_fit_their_transactions(dynamodb_calls: Any) -> 
 
 
 def test_one_letter_words_match_every_word_they_begin(api: LocalApi) -> None:
-    add_products([NewProduct(name=name, price=Decimal(1), quantity_in_stock=1) for name in ("Big mug", "A bag", "Cup")])
+    add_products([NewProduct(name=name, price=Decimal(1), quantity=1) for name in ("Big mug", "A bag", "Cup")])
     assert ids(api, "search=b") == [1, 2]
     assert ids(api, "search=b+m") == [1]
     assert ids(api, "search=a") == [2]
 
 
 def test_typos_are_corrected_in_the_longest_word_only_after_its_first_two_letters(api: LocalApi) -> None:
-    add_products([NewProduct(name=name, price=Decimal(1), quantity_in_stock=1) for name in ("Dark chocolate", "Milk chocolate")])
+    add_products([NewProduct(name=name, price=Decimal(1), quantity=1) for name in ("Dark chocolate", "Milk chocolate")])
     assert ids(api, "search=dark+choclate") == [1]
     assert ids(api, "search=cohcolate") == []  # the first two letters are where the search looks
     assert ids(api, "search=drak+chocolate") == []  # not the longest word
@@ -115,7 +113,7 @@ def test_a_search_reads_at_most_its_window_of_word_items(
     import product_search
 
     monkeypatch.setattr(product_search, "SEARCH_WINDOW", 5)
-    add_products([NewProduct(name=f"Mug {n}", price=Decimal(1), quantity_in_stock=1) for n in range(8)])
+    add_products([NewProduct(name=f"Mug {n}", price=Decimal(1), quantity=1) for n in range(8)])
     dynamodb_calls.clear()
     page = api.request("GET", "/api/products", query_string="search=mug").json()
     assert (page["count"], [product["id"] for product in page["results"]]) == (5, [1, 2, 3, 4, 5])
@@ -128,7 +126,7 @@ def test_a_search_reads_at_most_its_window_of_word_items(
 
 
 def test_in_stock_with_a_search_reads_the_matches_stock(api: LocalApi, dynamodb_calls: Any) -> None:
-    add_products([NewProduct(name=f"Mug {n}", price=Decimal(1), quantity_in_stock=n % 2) for n in range(6)])
+    add_products([NewProduct(name=f"Mug {n}", price=Decimal(1), quantity=n % 2) for n in range(6)])
     dynamodb_calls.clear()
     assert ids(api, "search=mug&in_stock=true") == [2, 4, 6]
     assert dynamodb_calls.operations == ["Query", "BatchGetItem", "BatchGetItem"]
@@ -137,7 +135,7 @@ def test_in_stock_with_a_search_reads_the_matches_stock(api: LocalApi, dynamodb_
 
 def test_words_that_fold_long_are_cut_to_fit_a_key(api: LocalApi) -> None:
     name = "\u337f" * 190  # NFKD makes each 4 letters: one word of 760 letters, 2,280 bytes
-    (product,) = add_products([NewProduct(name=name + " mug", price=Decimal(1), quantity_in_stock=1)])
+    (product,) = add_products([NewProduct(name=name + " mug", price=Decimal(1), quantity=1)])
     assert [len(word) for word in folded_words(name)] == [64]
     assert ids(api, "search=" + "\u337f" * 60) == [product.id]
     assert ids(api, "search=mug") == [product.id]

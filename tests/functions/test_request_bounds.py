@@ -16,19 +16,25 @@ from shoplocal.gateway.invoke import LocalApi
 Headers = dict[str, str]
 HUGE_ID = 10**16 - 1  # the largest id a cursor can hold
 
+
 # The bounds in docs/data-model.md. Page 1 and a link: one Query of the index of every
-# product (GSI4, keys only), one BatchGetItem of the page's products with the catalogue
-# counters; BatchGetItem takes 100 keys, so a page of 100 (and the counters) takes a second.
-LINK_CALLS = 2
-TYPED_PAGE_CALLS = 3  # counters Query, the page's bucket, the next bucket
+# product (GSI4, keys only), then the page's products with the catalogue counters, one
+# BatchGetItem per 100 keys (a page of 100 and the counters take two, a page of 1,000 eleven).
+# A typed page: the counters Query, one Query of GSI4 from the offset's bucket, the products.
+def batches(keys: int) -> int:
+    return -(-keys // 100)
 
 
-def link_calls(limit: int) -> int:
-    return LINK_CALLS if limit < 100 else LINK_CALLS + 1
+def link_calls(page_size: int) -> int:
+    return 1 + batches(page_size + 1)
+
+
+def typed_page_calls(page_size: int) -> int:
+    return 2 + batches(page_size)
 
 
 def add(count: int, stock: int = 1_000) -> None:
-    add_products([NewProduct(name=f"P{n}", price=Decimal("1.00"), quantity_in_stock=stock) for n in range(count)])
+    add_products([NewProduct(name=f"P{n}", price=Decimal("1.00"), quantity=stock) for n in range(count)])
 
 
 def listing(api: LocalApi, query: str) -> Any:
@@ -74,9 +80,9 @@ def assert_one_link(dynamodb_calls: Any, limit: int, page_size: int) -> None:
     query, *reads = dynamodb_calls.calls
     assert (query.operation, query.params["IndexName"]) == ("Query", "GSI4")
     assert query.items_read <= limit + 1
-    assert [read.operation for read in reads] == ["BatchGetItem"] * (1 if page_size < 100 else 2)
+    assert [read.operation for read in reads] == ["BatchGetItem"] * batches(page_size + 1)
     assert sum(read.items_read for read in reads) == page_size + 1  # + CATALOG/META
-    assert len(dynamodb_calls.calls) <= link_calls(limit)
+    assert len(dynamodb_calls.calls) <= link_calls(page_size)
 
 
 @pytest.mark.parametrize(
@@ -91,7 +97,7 @@ def assert_one_link(dynamodb_calls: Any, limit: int, page_size: int) -> None:
         (f"page=4&limit=5&cursor={encode_cursor('a', 10_019, 4, 5)}", 5),  # over a removed run
         (f"page=2&limit=99&cursor={encode_cursor('a', 0, 2, 99)}", 30),
         (f"page=2&limit=100&cursor={encode_cursor('a', 0, 2, 100)}", 30),
-        ("limit=1000000000", 30),  # capped at 100
+        ("limit=1000000000", 30),  # capped at 1,000
         ("limit=99", 30),
         ("", 30),
     ],
@@ -99,7 +105,7 @@ def assert_one_link(dynamodb_calls: Any, limit: int, page_size: int) -> None:
 def test_page_one_and_every_link_cost_two_calls_wherever_the_cursor_points(
     api: LocalApi, dynamodb_calls: Any, sparse_catalogue: list[int], query: str, page_size: int
 ) -> None:
-    limit = min(int(parse_qs(query).get("limit", ["50"])[0]), 100)
+    limit = min(int(parse_qs(query).get("limit", ["50"])[0]), 1000)
     dynamodb_calls.clear()
     response = listing(api, query)
     assert len(ids(response)) == page_size
@@ -139,17 +145,16 @@ def test_a_page_past_either_end_is_a_404_after_at_most_one_call(
         "page=2&limit=20",
     ],
 )
-def test_a_typed_page_costs_the_counters_and_a_bucket_or_two(
+def test_a_typed_page_costs_the_counters_the_keys_from_its_bucket_and_the_page(
     api: LocalApi, dynamodb_calls: Any, sparse_catalogue: list[int], query: str
 ) -> None:
     limit = int(parse_qs(query)["limit"][0])
     dynamodb_calls.clear()
     results = ids(listing(api, query))
-    reached = len({catalog.bucket_of(product_id) for product_id in results})
-    assert len(dynamodb_calls.calls) <= 1 + reached
-    # every non-empty bucket's counter and META, the page, a bucket's worth of gaps
-    assert dynamodb_calls.items_read <= 1 + NON_EMPTY_BUCKETS + limit + catalog.BUCKET_SIZE - 1
-    assert set(dynamodb_calls.operations) == {"Query"}
+    assert dynamodb_calls.operations == ["Query", "Query", "BatchGetItem"]
+    # every non-empty bucket's counter and META; the keys before the offset in its bucket, the
+    # page's and one more; the page's products
+    assert dynamodb_calls.items_read <= 1 + NON_EMPTY_BUCKETS + (catalog.BUCKET_SIZE - 1 + limit + 1) + len(results)
 
 
 def test_a_link_across_a_run_of_empty_buckets_reads_the_page_and_one_key_more(
@@ -184,8 +189,9 @@ def test_a_counter_left_at_zero_is_stepped_over_by_a_typed_page(
         remove_product(product_id)
     dynamodb_calls.clear()
     assert ids(listing(api, "page=2&limit=9")) == list(range(20, 29))
-    assert dynamodb_calls.operations == ["Query", "Query"]  # the counters, bucket 2
-    assert dynamodb_calls.items_read == 1 + 4 + 9  # META, 4 counters (the zero one read and skipped), the page
+    assert dynamodb_calls.operations == ["Query", "Query", "BatchGetItem"]  # the counters, GSI4 from bucket 2, the page
+    # META, 4 counters (the zero one read and skipped), 9 keys and one more, the page
+    assert dynamodb_calls.items_read == 1 + 4 + 10 + 9
 
 
 def test_a_catalogue_thinned_to_one_product_per_bucket_costs_two_calls_a_link(
@@ -233,9 +239,29 @@ def test_a_page_of_100_takes_one_batch_more_as_a_batch_holds_100_keys(api: Local
     dynamodb_calls.clear()
     page = listing(api, "limit=100").json()
     assert len(page["results"]) == 100
-    _, *batches = dynamodb_calls.calls
-    assert [len(next(iter(batch.params["RequestItems"].values()))["Keys"]) for batch in batches] == [100, 1]
+    _, *reads = dynamodb_calls.calls
+    assert [len(next(iter(batch.params["RequestItems"].values()))["Keys"]) for batch in reads] == [100, 1]
     assert_one_link(dynamodb_calls, 100, 100)
+
+
+def test_a_page_of_1000_costs_twelve_calls_however_it_is_reached(api: LocalApi, dynamodb_calls: Any) -> None:
+    add(1_050)
+    for query, calls in (("limit=1000", link_calls(1000)), ("page=2&limit=1000", typed_page_calls(50))):
+        dynamodb_calls.clear()
+        page = listing(api, query).json()
+        assert len(dynamodb_calls.calls) == calls
+        assert all(
+            len(next(iter(c.params["RequestItems"].values()))["Keys"]) <= 100
+            for c in dynamodb_calls.calls[1:]
+            if c.operation == "BatchGetItem"
+        )
+    dynamodb_calls.clear()
+    last = listing(api, "page=last&limit=1000").json()
+    assert [p["id"] for p in last["results"]] == [p["id"] for p in page["results"]]
+    assert len(dynamodb_calls.calls) == typed_page_calls(50)
+    dynamodb_calls.clear()
+    listing(api, "page=1&limit=1000")
+    assert len(dynamodb_calls.calls) == link_calls(1000) == 12
 
 
 @pytest.mark.usefixtures("small_buckets")
@@ -247,8 +273,10 @@ def test_a_typed_page_reads_the_counters_then_about_limit_items(api: LocalApi, d
     assert counters.operation == "Query"
     assert counters.params["ExpressionAttributeValues"][":pk"] == {"S": "CATALOG"}
     assert counters.items_read == 1 + 10  # META and one counter per bucket of 10 ids
-    assert [call.params.get("IndexName") for call in reads] == ["GSI1", "GSI1"]
-    assert sum(call.items_read for call in reads) == 8
+    keys, products = reads
+    assert (keys.params["IndexName"], keys.params["KeyConditionExpression"]) == ("GSI4", "GSI4PK = :all AND GSI4SK > :edge")
+    assert keys.items_read == 9 + 8 + 1  # ids 40-48 skipped (the offset's bucket from its start), the page, one more
+    assert (products.operation, products.items_read) == ("BatchGetItem", 8)
 
 
 @pytest.mark.usefixtures("small_buckets")
@@ -257,8 +285,8 @@ def test_a_typed_page_in_a_bucket_with_gaps_reads_at_most_a_bucket_more(api: Loc
     remove_product(41)
     dynamodb_calls.clear()
     assert ids(listing(api, "page=6&limit=8")) == list(range(42, 50))
-    assert len(dynamodb_calls.calls) <= TYPED_PAGE_CALLS
-    assert dynamodb_calls.items_read <= 1 + 10 + 8 + catalog.BUCKET_SIZE - 1
+    assert len(dynamodb_calls.calls) == typed_page_calls(8)
+    assert dynamodb_calls.items_read <= 1 + 10 + (catalog.BUCKET_SIZE - 1 + 8 + 1) + 8
 
 
 @pytest.mark.parametrize(
@@ -400,8 +428,8 @@ def test_my_orders_is_one_query_of_at_most_limit_plus_one_items(
     response = api.request("GET", "/api/my-orders", headers=headers, query_string=query)
     assert response.status == status, response.body
     assert dynamodb_calls.operations == ["Query"] * calls
-    if calls:
-        assert dynamodb_calls.calls[0].params["Limit"] <= 101
+    if calls:  # without `limit`: up to 1,000 orders (the Django app listed them all)
+        assert dynamodb_calls.calls[0].params["Limit"] <= (101 if "limit=100" in query else 1001)
     assert dynamodb_calls.items_read <= 3
 
 
@@ -539,7 +567,8 @@ def test_a_typed_page_of_an_index_order_reads_the_pages_before_it(api: LocalApi,
     loaded_catalogue(300)
     dynamodb_calls.clear()
     assert listing(api, "in_stock=true&page=3&limit=10").status == 200
-    assert dynamodb_calls.operations == ["Query", "BatchGetItem", "GetItem"]
+    # the count first (a page past it is a 404 before any key), then the keys and the page
+    assert dynamodb_calls.operations == ["GetItem", "Query", "BatchGetItem"]
     assert dynamodb_calls.items_read == 31 + 10 + 1
 
 

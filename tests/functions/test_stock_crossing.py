@@ -26,9 +26,7 @@ Headers = dict[str, str]
 
 
 def make_products(*stocks: int) -> list[Product]:
-    return add_products(
-        [NewProduct(name=f"Item {n}", price=Decimal("2.50") + n, quantity_in_stock=s) for n, s in enumerate(stocks)]
-    )
+    return add_products([NewProduct(name=f"Item {n}", price=Decimal("2.50") + n, quantity=s) for n, s in enumerate(stocks)])
 
 
 def order(api: LocalApi, headers: Headers, *parts: tuple[int, int]) -> Any:
@@ -193,10 +191,10 @@ def test_a_product_not_yet_migrated_sells_out_comes_back_and_is_migrated_right(
     dynamodb_calls.clear()
     assert order(api, customer, (old.id, 2)).status == 201
     assert dynamodb_calls.operations == ["BatchGetItem", "TransactWriteItems"]
-    assert restock(api, staff, old.id, 4).json() == {"id": old.id, "quantity_in_stock": 4}
+    assert restock(api, staff, old.id, 4).json() == {"id": old.id, "quantity": 4}
     assert order(api, customer, (old.id, 1)).status == 201
-    assert restock(api, staff, old.id, -3).json() == {"id": old.id, "quantity_in_stock": 0}
-    assert restock(api, staff, old.id, 3).json() == {"id": old.id, "quantity_in_stock": 3}
+    assert restock(api, staff, old.id, -3).json() == {"id": old.id, "quantity": 0}
+    assert restock(api, staff, old.id, 3).json() == {"id": old.id, "quantity": 3}
     assert _index_keys(old.id) == set()
     assert in_stock_count() == 1
     migrate(lambda _: None)
@@ -257,7 +255,7 @@ def test_a_restock_brings_a_sold_out_product_back_in_one_transaction(
     assert order(api, customer, (mug.id, 2)).status == 201
     assert_indexes_follow({mug.id: 0, tea.id: 1}, others_in_stock=0)
     dynamodb_calls.clear()
-    assert restock(api, staff, mug.id, 5).json() == {"id": mug.id, "quantity_in_stock": 5}
+    assert restock(api, staff, mug.id, 5).json() == {"id": mug.id, "quantity": 5}
     # The staff check, the update that finds the product on the other side of 0, the crossing.
     assert dynamodb_calls.operations == ["GetItem", "UpdateItem", "TransactWriteItems"]
     assert count_updates(transaction_items(dynamodb_calls)) == [1]
@@ -266,7 +264,7 @@ def test_a_restock_brings_a_sold_out_product_back_in_one_transaction(
 
 def test_taking_the_last_units_away_sells_the_product_out(api: LocalApi, staff: Headers) -> None:
     (mug,) = make_products(4)
-    assert restock(api, staff, mug.id, -4).json() == {"id": mug.id, "quantity_in_stock": 0}
+    assert restock(api, staff, mug.id, -4).json() == {"id": mug.id, "quantity": 0}
     assert_indexes_follow({mug.id: 0}, others_in_stock=0)
 
 
@@ -276,7 +274,7 @@ def test_a_change_on_one_side_of_0_is_one_conditional_update(
 ) -> None:
     (mug,) = make_products(initial)
     dynamodb_calls.clear()
-    assert restock(api, staff, mug.id, delta).json() == {"id": mug.id, "quantity_in_stock": final}
+    assert restock(api, staff, mug.id, delta).json() == {"id": mug.id, "quantity": final}
     assert dynamodb_calls.operations == ["GetItem", "UpdateItem"]
     assert_indexes_follow({mug.id: final}, others_in_stock=0)
 
@@ -287,7 +285,7 @@ def test_a_change_of_0_writes_nothing_and_answers_the_stock(
 ) -> None:
     (mug,) = make_products(initial)
     dynamodb_calls.clear()
-    assert restock(api, staff, mug.id, 0).json() == {"id": mug.id, "quantity_in_stock": initial}
+    assert restock(api, staff, mug.id, 0).json() == {"id": mug.id, "quantity": initial}
     assert dynamodb_calls.operations == ["GetItem", "GetItem"]
     assert_indexes_follow({mug.id: initial}, others_in_stock=0)
 

@@ -34,7 +34,7 @@ def products() -> None:
     from shop_common.catalog import add_products
     from shop_common.models import NewProduct
 
-    add_products([NewProduct(name=f"P{n}", price=Decimal("1.50"), quantity_in_stock=100) for n in range(3)])
+    add_products([NewProduct(name=f"P{n}", price=Decimal("1.50"), quantity=100) for n in range(3)])
 
 
 def links_of(page: dict[str, Any]) -> list[str]:
@@ -54,7 +54,7 @@ def test_the_my_orders_link_names_the_apis_domain_whatever_the_host_header(api: 
     from shop_common.catalog import add_products
     from shop_common.models import NewProduct
 
-    (product,) = add_products([NewProduct(name="Mug", price=Decimal("2.50"), quantity_in_stock=5)])
+    (product,) = add_products([NewProduct(name="Mug", price=Decimal("2.50"), quantity=5)])
     _, headers = signed_in()
     for _ in range(2):
         order = {"parts": [{"product": product.id, "quantity_in_order": 1}]}

@@ -160,7 +160,7 @@ def test_batch_reads_collect_what_a_throttled_first_call_left_over(monkeypatch: 
     from shop_common.catalog import add_products
     from shop_common.models import NewProduct
 
-    add_products([NewProduct(name=f"P{n}", price=Decimal(1), quantity_in_stock=n) for n in range(3)])
+    add_products([NewProduct(name=f"P{n}", price=Decimal(1), quantity=n) for n in range(3)])
     from shop_common.dynamo import client
 
     real_client = client()

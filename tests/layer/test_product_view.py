@@ -29,7 +29,7 @@ products = st.builds(
     name=st.text(min_size=1, max_size=30).filter(str.strip),
     description=st.text(max_size=50),
     price=st.decimals(min_value=0, max_value=Decimal("9999999999.99"), places=2, allow_nan=False, allow_infinity=False),
-    quantity_in_stock=st.integers(0, 10**9),
+    quantity=st.integers(0, 10**9),
     sku=st.one_of(st.none(), st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,20}", fullmatch=True)),
 )
 

@@ -36,7 +36,7 @@ def a_product(stock: int = 50) -> int:
     from shop_common.catalog import add_products
     from shop_common.models import NewProduct
 
-    (product,) = add_products([NewProduct(name="Mug", price=Decimal("3.00"), quantity_in_stock=stock)])
+    (product,) = add_products([NewProduct(name="Mug", price=Decimal("3.00"), quantity=stock)])
     return product.id
 
 

@@ -38,7 +38,7 @@ def _sign_in_and_order(api: LocalApi, username: str, password: str, quantity: in
 def _shop_with_orders(api: LocalApi, tmp_path: Path) -> None:
     """1 product, 2 users, 3 orders."""
     catalogue = tmp_path / "c.json"
-    catalogue.write_text('[{"sku": "TP-1", "name": "Teapot", "price": "19.99", "quantity_in_stock": 50}]')
+    catalogue.write_text('[{"sku": "TP-1", "name": "Teapot", "price": "19.99", "quantity": 50}]')
     assert shopctl("load-products", str(catalogue)) == 0
     assert shopctl("create-user", "alice", "--password", "alice-password", "--email", "alice@example.com") == 0
     assert shopctl("create-user", "bob", "--password", "bob-password") == 0
@@ -102,7 +102,7 @@ def test_export_and_import_page_through_thousands_of_items_with_progress(
     from shop_common.models import NewProduct
     from shopctl import backup
 
-    add_products([NewProduct(name=f"P{n}", price=Decimal("1.50"), quantity_in_stock=n) for n in range(2_000)])
+    add_products([NewProduct(name=f"P{n}", price=Decimal("1.50"), quantity=n) for n in range(2_000)])
     assert shopctl("create-user", "alice", "--password", "alice-password") == 0
     monkeypatch.setattr(backup, "SCAN_PAGE_ITEMS", 100)  # DynamoDB pages at 1 MB; force many small pages
     recorder = CallRecorder()
@@ -161,7 +161,7 @@ def test_replacing_from_a_backup_without_hashes_keeps_every_users_password(
     backup = tmp_path / "backup.json"
     assert shopctl("export", str(backup)) == 0
     catalogue = tmp_path / "more.json"
-    catalogue.write_text('[{"name": "Mug", "price": "5", "quantity_in_stock": 1}]')
+    catalogue.write_text('[{"name": "Mug", "price": "5", "quantity": 1}]')
     assert shopctl("load-products", str(catalogue)) == 0
     capsys.readouterr()
     assert shopctl("import", str(backup), "--replace", "--yes") == 0

@@ -51,7 +51,7 @@ def test_export_to_a_closed_pipe_ends_quietly(server: LocalServer) -> None:
 
 def test_load_products_into_a_closed_pipe_ends_quietly_and_keeps_what_it_wrote(server: LocalServer, tmp_path: Path) -> None:
     catalogue = tmp_path / "catalogue.csv"
-    catalogue.write_text("sku,name,price,quantity_in_stock\nPIPE-1,Pipe cleaner,1.00,3\n")
+    catalogue.write_text("sku,name,price,quantity\nPIPE-1,Pipe cleaner,1.00,3\n")
     before = server.request("GET", "/api/products?limit=1").json()["count"]
     assert_ended_quietly(into_a_closed_pipe("load-products", str(catalogue), db_port=server.db_port))
     assert server.request("GET", "/api/products?limit=1").json()["count"] == before + 1

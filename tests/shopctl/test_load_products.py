@@ -18,11 +18,11 @@ from shoplocal.template import table_definition
 
 pytestmark = pytest.mark.usefixtures("restore_environment")
 
-HEADER = "sku,name,description,price,quantity_in_stock\n"
+HEADER = "sku,name,description,price,quantity\n"
 
 
-def products(api: LocalApi) -> list[tuple[int, str, str, int]]:
-    return [(p["id"], p["name"], p["price"], p["quantity_in_stock"]) for p in listing(api)["results"]]
+def products(api: LocalApi) -> list[tuple[int, str, float, int]]:
+    return [(p["id"], p["name"], p["price"], p["quantity"]) for p in listing(api)["results"]]
 
 
 def test_a_file_with_bad_rows_writes_nothing_and_names_each_bad_row_by_its_line(
@@ -30,7 +30,7 @@ def test_a_file_with_bad_rows_writes_nothing_and_names_each_bad_row_by_its_line(
 ) -> None:
     catalogue = tmp_path / "catalogue.csv"
     catalogue.write_text(
-        "name,description,price,quantity_in_stock\n"  # line 1
+        "name,description,price,quantity\n"  # line 1
         "Teapot,Blue,19.99,5\n"  # line 2
         ",No name,1.00,1\n"  # line 3
         "\n"  # line 4: blank, skipped
@@ -41,8 +41,8 @@ def test_a_file_with_bad_rows_writes_nothing_and_names_each_bad_row_by_its_line(
     assert shopctl("load-products", str(catalogue)) == 1
     err = capsys.readouterr().err
     assert "catalogue.csv line 3: name:" in err
-    assert re.search(r"catalogue.csv line 5: price: .*; quantity_in_stock: ", err)
-    assert "catalogue.csv line 7: quantity_in_stock:" in err
+    assert re.search(r"catalogue.csv line 5: price: .*; quantity: ", err)
+    assert "catalogue.csv line 7: quantity:" in err
     assert "catalogue.csv line 8: 3 cells for 4 columns" in err
     assert "line 2" not in err
     assert "4 rows of 5 rejected, so nothing was written (a file is loaded all or nothing)" in err
@@ -54,10 +54,10 @@ def test_json_rows_are_named_by_their_position_counted_from_one(
 ) -> None:
     catalogue = tmp_path / "catalogue.json"
     rows: list[Any] = [
-        {"name": "Teapot", "price": "19.99", "quantity_in_stock": 5},
-        {"name": "Mug", "price": "1", "quantity_in_stock": 1, "colour": "red"},
+        {"name": "Teapot", "price": "19.99", "quantity": 5},
+        {"name": "Mug", "price": "1", "quantity": 1, "colour": "red"},
         "not an object",
-        {"id": 7, "name": "Scarf", "price": "1", "quantity_in_stock": 1},
+        {"id": 7, "name": "Scarf", "price": "1", "quantity": 1},
     ]
     catalogue.write_text(json.dumps(rows))
     assert shopctl("load-products", str(catalogue)) == 1
@@ -73,10 +73,32 @@ def test_a_good_file_is_added_with_names_trimmed_and_an_exact_summary(
     api: LocalApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     catalogue = tmp_path / "catalogue.csv"
-    catalogue.write_text("name,description,price,quantity_in_stock\n  Teapot ,Blue,19.99,5\nScarf,Wool, 12.5 ,0\n")
+    catalogue.write_text("name,description,price,quantity\n  Teapot ,Blue,19.99,5\nScarf,Wool, 12.5 ,0\n")
     assert shopctl("load-products", str(catalogue)) == 0
     assert "2 rows: 2 products added (ids 1-2), 0 updated, 0 unchanged, 0 rejected" in capsys.readouterr().out
-    assert products(api) == [(1, "Teapot", "19.99", 5), (2, "Scarf", "12.50", 0)]
+    assert products(api) == [(1, "Teapot", 19.99, 5), (2, "Scarf", 12.5, 0)]
+
+
+def test_files_naming_the_stock_by_its_old_name_still_load(api: LocalApi, tmp_path: Path) -> None:
+    old_csv, old_json = tmp_path / "old.csv", tmp_path / "old.json"
+    old_csv.write_text("name,price,quantity_in_stock\nTeapot,19.99,5\n")
+    old_json.write_text(json.dumps([{"name": "Mug", "price": 4.5, "quantity_in_stock": 2}]))
+    assert shopctl("load-products", str(old_csv)) == 0
+    assert shopctl("load-products", str(old_json)) == 0
+    assert products(api) == [(1, "Teapot", 19.99, 5), (2, "Mug", 4.5, 2)]
+
+
+def test_a_row_giving_the_stock_under_both_names_is_rejected(
+    api: LocalApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    both_csv, both_json = tmp_path / "both.csv", tmp_path / "both.json"
+    both_csv.write_text("name,price,quantity,quantity_in_stock\nTeapot,1,5,5\n")
+    both_json.write_text(json.dumps([{"name": "Mug", "price": 1, "quantity": 2, "quantity_in_stock": 2}]))
+    assert shopctl("load-products", str(both_csv)) != 0
+    assert "columns named twice in the header: quantity" in capsys.readouterr().err
+    assert shopctl("load-products", str(both_json)) != 0
+    assert "item 1: the stock is given twice" in capsys.readouterr().err
+    assert products(api) == []
 
 
 def test_reloading_a_file_with_skus_updates_instead_of_doubling(
@@ -90,11 +112,11 @@ def test_reloading_a_file_with_skus_updates_instead_of_doubling(
     assert shopctl("load-products", str(catalogue)) == 0
     assert "4 rows: 2 products added (ids 4-5), 1 updated, 1 unchanged, 0 rejected" in capsys.readouterr().out
     assert products(api) == [
-        (1, "Teapot", "19.99", 5),
-        (2, "Big mug", "5.00", 8),
-        (3, "Gift card", "10.00", 100),
-        (4, "Scarf", "12.00", 1),
-        (5, "Gift card", "10.00", 100),  # no SKU: added again, as documented
+        (1, "Teapot", 19.99, 5),
+        (2, "Big mug", 5.0, 8),
+        (3, "Gift card", 10.0, 100),
+        (4, "Scarf", 12.0, 1),
+        (5, "Gift card", 10.0, 100),  # no SKU: added again, as documented
     ]
 
 
@@ -120,7 +142,7 @@ def test_a_deleted_product_frees_its_sku(api: LocalApi, tmp_path: Path) -> None:
     remove_product(1)
     assert products_by_sku(["TP-1"]) == {}
     assert shopctl("load-products", str(catalogue)) == 0
-    assert products(api) == [(2, "Teapot", "19.99", 5)]
+    assert products(api) == [(2, "Teapot", 19.99, 5)]
 
 
 def test_an_update_does_not_touch_a_product_that_lost_its_sku_meanwhile() -> None:
@@ -128,7 +150,7 @@ def test_an_update_does_not_touch_a_product_that_lost_its_sku_meanwhile() -> Non
     from shop_common.catalog_writes import CatalogChanged, update_products
     from shop_common.models import NewProduct, Product
 
-    (teapot,) = add_products([NewProduct(name="Teapot", price=Decimal(1), quantity_in_stock=1, sku="TP-1")])
+    (teapot,) = add_products([NewProduct(name="Teapot", price=Decimal(1), quantity=1, sku="TP-1")])
     remove_product(teapot.id)
     with pytest.raises(CatalogChanged):
         update_products([Product(**{**teapot.model_dump(), "name": "Changed"})])
@@ -140,8 +162,8 @@ def test_a_sku_taken_between_planning_and_writing_stops_the_load_saying_how_far_
     from shop_common.models import NewProduct
     from shopctl.catalog_load import LoadInterrupted, apply_load, plan_load
 
-    plan = plan_load([NewProduct(name="Teapot", price=Decimal(1), quantity_in_stock=1, sku="TP-1")])
-    add_products([NewProduct(name="Other teapot", price=Decimal(2), quantity_in_stock=2, sku="TP-1")])
+    plan = plan_load([NewProduct(name="Teapot", price=Decimal(1), quantity=1, sku="TP-1")])
+    add_products([NewProduct(name="Other teapot", price=Decimal(2), quantity=2, sku="TP-1")])
     with pytest.raises(LoadInterrupted, match="adding 0 of the file's products: a SKU of the file was given to another"):
         apply_load(plan, lambda _count: None)
     assert products_by_sku(["TP-1"])["TP-1"].name == "Other teapot"
@@ -155,10 +177,10 @@ def test_a_sku_taken_between_planning_and_writing_stops_the_load_saying_how_far_
         ("broken.json", "[{", "not valid JSON"),
         ("deep.json", "[" * 100_000, "not valid JSON"),
         ("object.json", '{"name": "x"}', "must be a list of products"),
-        ("header.csv", "title,cost\nTeapot,1\n", "missing: name, price, quantity_in_stock"),
-        ("twice.csv", "name,name,price,quantity_in_stock\n", "columns named twice in the header: name"),
-        ("ids.csv", "id,name,price,quantity_in_stock\n1,Teapot,1,1\n", "has an id column: ids are assigned by the catalogue"),
-        ("quote.csv", 'name,price,quantity_in_stock\n"Teapot,1,1\n', "not valid CSV"),
+        ("header.csv", "title,cost\nTeapot,1\n", "missing: name, price, quantity"),
+        ("twice.csv", "name,name,price,quantity\n", "columns named twice in the header: name"),
+        ("ids.csv", "id,name,price,quantity\n1,Teapot,1,1\n", "has an id column: ids are assigned by the catalogue"),
+        ("quote.csv", 'name,price,quantity\n"Teapot,1,1\n', "not valid CSV"),
     ],
 )
 def test_a_file_that_cannot_be_read_is_refused_with_a_message_and_writes_nothing(
@@ -174,7 +196,7 @@ def test_a_file_that_cannot_be_read_is_refused_with_a_message_and_writes_nothing
 
 def test_many_rows_are_written_in_batches_with_exact_ids_and_count(api: LocalApi, tmp_path: Path) -> None:
     catalogue = tmp_path / "many.json"
-    catalogue.write_text(json.dumps([{"name": f"Item {n}", "price": "1.00", "quantity_in_stock": n} for n in range(250)]))
+    catalogue.write_text(json.dumps([{"name": f"Item {n}", "price": "1.00", "quantity": n} for n in range(250)]))
     assert shopctl("load-products", str(catalogue)) == 0
     assert shopctl("load-products", str(catalogue)) == 0
     body = listing(api, "page=5&limit=100")
@@ -238,5 +260,5 @@ def test_loads_match_the_upsert_rule(
         assert summary is not None
         assert tuple(map(int, summary.groups())) == (len(rows), added, updated, unchanged)
     found = products_by_sku(list(with_sku))
-    assert {sku: (p.name, p.price, p.quantity_in_stock) for sku, p in found.items()} == with_sku
+    assert {sku: (p.name, p.price, p.quantity) for sku, p in found.items()} == with_sku
     assert catalog_stats().product_count == len(with_sku) + without_sku

@@ -7,10 +7,12 @@ bounded by `shop_common.request_body` before powertools or a model sees them.
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
+import orjson
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -21,6 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from shop_common.errors import AuthenticationFailed, ServiceBusy, ShopError, TooManyAttempts
+from shop_common.money import decimal_token
 from shop_common.request_body import parse_json, with_json_body
 
 if TYPE_CHECKING:
@@ -43,11 +46,40 @@ CursorQuery = Annotated[
 ]
 
 
+def _exact_number(value: Any) -> orjson.Fragment:
+    if isinstance(value, Decimal):
+        return orjson.Fragment(decimal_token(value))
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def json_text(body: Any) -> str:
+    """A response body as JSON text (compact, UTF-8). Decimals (money) are written as the JSON
+    number of their exact value (shop_common.money), never through a float."""
+    return orjson.dumps(body, default=_exact_number).decode()
+
+
+# What a Lambda function may answer: 6 MB (6,291,456 bytes) for the whole response, in which
+# the body is a JSON string (quotes and backslashes escaped, non-ASCII as \uXXXX). Bodies are
+# kept under this, with room for the status and headers.
+MAX_ESCAPED_BODY = 6_000_000
+
+
+def escaped_size(text: str) -> int:
+    """The bytes a body takes inside the Lambda response (as a JSON string, escapes included)."""
+    return len(json.dumps(text))
+
+
+class JsonText(str):
+    """A body already written as JSON text (a replayed response): sent as it is."""
+
+    __slots__ = ()
+
+
 def json_response(status_code: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
     return Response(
         status_code=status_code,
         content_type=JSON,
-        body=json.dumps(body, separators=(",", ":")),
+        body=body if isinstance(body, JsonText) else json_text(body),
         headers=headers,
     )
 
@@ -64,7 +96,12 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return ".".join(path) if path else str(location[0] if location else "body")
 
 
-def _validation_error(error: RequestValidationError) -> Response[str]:
+# A route's translation of its validation problems (and the body they are about) into the
+# Django app's keys (shop_common.drf_errors).
+OriginalErrors = Callable[[list[dict[str, Any]], Any], dict[str, Any]]
+
+
+def _validation_error(error: RequestValidationError, original: Mapping[str, OriginalErrors]) -> Response[str]:
     problems = []
     for problem in error.errors():
         location = tuple(problem.get("loc", ()))
@@ -72,7 +109,12 @@ def _validation_error(error: RequestValidationError) -> Response[str]:
             problems.append({"field": "body", "message": "Request body is not valid JSON."})
             continue
         problems.append({"field": _field_name(location), "message": problem.get("msg", "Invalid value.")})
-    return json_response(400, {"detail": "Invalid request.", "errors": problems})
+    body: dict[str, Any] = {"detail": "Invalid request.", "errors": problems}
+    event: APIGatewayProxyEventV2 | None = getattr(_request, "event", None)
+    translate = original.get(str(event.raw_event.get("routeKey", "")).partition(" ")[2]) if event is not None else None
+    if translate is not None and event is not None:
+        body = {**translate(list(error.errors()), event.json_body), **body}
+    return json_response(400, body)
 
 
 def _shop_error(error: ShopError) -> Response[str]:
@@ -146,19 +188,29 @@ class ShopResolver(APIGatewayHttpResolver):
         _request.event = proxy
         return proxy
 
+    def __init__(self, form_paths: Collection[str] = (), **options: Any) -> None:
+        super().__init__(**options)
+        self.form_paths = frozenset(form_paths)
+
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         _request.context = context
         try:
-            event = with_json_body(event)
+            event = with_json_body(event, self.form_paths)
         except ShopError as error:
             logger.info("Rejected the request body", extra={"status": error.status_code, "reason": error.detail})
             return proxy_error_response(error)
         return super().resolve(event, context)
 
 
-def create_resolver() -> APIGatewayHttpResolver:
-    app = ShopResolver(enable_validation=True, json_body_deserializer=parse_json)
-    app.exception_handler(RequestValidationError)(_validation_error)
+def create_resolver(
+    form_paths: Collection[str] = (), original_errors: Mapping[str, OriginalErrors] | None = None
+) -> APIGatewayHttpResolver:
+    """The resolver of a function. `form_paths`: routes that also take form bodies (the Django
+    app's POST routes); `original_errors`: per route path, how its validation errors read in the
+    Django app's keys (added beside ours)."""
+    app = ShopResolver(form_paths, enable_validation=True, json_body_deserializer=parse_json)
+    translations = dict(original_errors or {})
+    app.exception_handler(RequestValidationError)(lambda error: _validation_error(error, translations))
     app.exception_handler(ShopError)(_shop_error)
     app.exception_handler(ClientError)(_aws_error)
     app.exception_handler(Exception)(_unexpected_error)

@@ -11,9 +11,11 @@ Items:
 Products live in their own partitions, so stock updates from orders spread over the table.
 The listing's links read GSI4, keys only: one partition holding every product's id, which only
 adds and deletes write (a stock change moves no key of it), so a page after or before any id
-is one Query of its keys and one BatchGetItem of its products with the catalogue counters.
-The listing index GSI1 groups products into buckets of BUCKET_SIZE consecutive ids, each its own
-partition; with the counts per bucket it serves `page=N` typed by hand, which needs an offset.
+is one Query of its keys and BatchGetItems of its products with the catalogue counters.
+A `page=N` typed by hand needs an offset: the counts per bucket of BUCKET_SIZE consecutive ids
+locate the bucket holding it, and the same index is read from that bucket's first id. (GSI1,
+the buckets as partitions, is still written with each product but no longer read: the typed
+pages it served read GSI4 since pages grew to 1,000 products.)
 """
 
 import time
@@ -37,7 +39,6 @@ if TYPE_CHECKING:
 BUCKET_SIZE = 1000
 CATALOG_PK = "CATALOG"
 META_SK = "META"
-LISTING_INDEX = "GSI1"
 # Every product, in id order, keys only: the listing's links (one Query, whatever the gaps).
 PRODUCTS_INDEX = "GSI4"
 ALL_PRODUCTS = "PRODUCTS"
@@ -88,7 +89,7 @@ def _product_from_item(item: dict[str, Any]) -> Product:
         name=values["name"],
         description=values.get("description", ""),
         price=values["price"],
-        quantity_in_stock=int(values["quantity_in_stock"]),
+        quantity=int(values["quantity_in_stock"]),
         sku=values.get("sku"),
         images=[ProductImage(**image) for image in values.get("images", [])],
     )
@@ -120,8 +121,8 @@ def _view_from_item(item: dict[str, Any]) -> ProductView:
             "id": product_id,
             "name": item["name"]["S"],
             "description": description["S"] if description is not None else "",
-            "price": str(Decimal(item["price"]["N"]).quantize(PRICE_QUANTUM)),
-            "quantity_in_stock": int(item["quantity_in_stock"]["N"]),
+            "price": Decimal(item["price"]["N"]).quantize(PRICE_QUANTUM),
+            "quantity": int(item["quantity_in_stock"]["N"]),
             "sku": sku["S"] if sku is not None else None,
             "images": images,
         },
@@ -189,38 +190,6 @@ def _query_all(**query: Any) -> Iterator[dict[str, Any]]:
         query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def _query_bucket(bucket: int, limit: int, *, after: int | None = None, before: int | None = None) -> list[ProductView]:
-    """Up to `limit` products of one bucket in id order (descending when `before` is given)."""
-    condition = "GSI1PK = :bucket"
-    values: dict[str, Any] = {":bucket": f"{CATALOG_PK}#{bucket}"}
-    if after is not None:
-        condition += " AND GSI1SK > :edge"
-        values[":edge"] = _listing_sk(after)
-    if before is not None:
-        condition += " AND GSI1SK < :edge"
-        values[":edge"] = _listing_sk(before)
-    query: dict[str, Any] = {
-        "IndexName": LISTING_INDEX,
-        "KeyConditionExpression": condition,
-        "ExpressionAttributeValues": to_attributes(values),
-        # Only what a page shows: the index keys are 8 of a product's 13 attributes, and
-        # sending, decoding and converting them was a third of a page's CPU.
-        "ProjectionExpression": _PUBLIC_FIELDS,
-        "ExpressionAttributeNames": {"#name": "name"},
-        "ScanIndexForward": before is None,
-        "Limit": limit,
-    }
-    products: list[ProductView] = []
-    while len(products) < limit:
-        response = client().query(TableName=settings.table_name(), **query)
-        products.extend(map(_view_from_item, response.get("Items", [])))
-        if "LastEvaluatedKey" not in response:
-            break
-        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        query["Limit"] = limit - len(products)
-    return products[:limit]
-
-
 def product_ids_beyond(edge: int, count: int, *, forward: bool) -> list[int]:
     """Up to `count` product ids past `edge` (an id, present or not), nearest first: one Query
     of the keys-only index of every product (GSI4), whatever `edge` is and however many ids
@@ -248,49 +217,36 @@ def product_ids_beyond(edge: int, count: int, *, forward: bool) -> list[int]:
 
 def products_and_count(product_ids: Sequence[int]) -> tuple[list[ProductView], int]:
     """The products with these ids that exist, in the order given, and the exact product count
-    (CATALOG/META), read together: one BatchGetItem while they are at most 99 (BatchGetItem
-    takes 100 keys: a page of 100 takes a second call)."""
+    (CATALOG/META), read together: one BatchGetItem per 100 keys (a page of 50: one call; of
+    1,000: 11)."""
     keys = [*map(product_key, product_ids), to_attributes({"PK": CATALOG_PK, "SK": META_SK})]
     found: dict[int, ProductView] = {}
     product_count = 0
-    for start in range(0, len(keys), _BATCH_GET_KEYS):
-        for item in _batch_get(keys[start : start + _BATCH_GET_KEYS], _PUBLIC_FIELDS + ", product_count"):
-            if "id" in item:
-                product = _view_from_item(item)
-                found[product.id] = product
-            else:  # the catalogue counters item
-                product_count = int(from_attributes(item).get("product_count", 0))
+    for item in _batch_get(keys, _PUBLIC_FIELDS + ", product_count"):
+        if "id" in item:
+            product = _view_from_item(item)
+            found[product.id] = product
+        else:  # the catalogue counters item
+            product_count = int(from_attributes(item).get("product_count", 0))
     return [found[product_id] for product_id in product_ids if product_id in found], product_count
 
 
-def products_at_offset(offset: int, limit: int, stats: CatalogStats, buckets: dict[int, int]) -> list[ProductView]:
-    """The products at positions offset..offset+limit-1 of the id-ordered catalogue.
-
-    The bucket counts locate the bucket holding `offset`. Where that bucket has no gaps (no
-    product deleted from it), the id at the offset is computed and the read starts there, so a
-    page reads `limit` items; otherwise the bucket is read from its start (< BUCKET_SIZE extra).
-    The page goes on into the next non-empty buckets the counts name, one Query each.
-    """
-    ordered = iter(sorted(buckets))
+def product_ids_at_offset(offset: int, limit: int, buckets: dict[int, int]) -> tuple[list[int], bool]:
+    """The ids at positions offset..offset+limit-1 of the id-ordered catalogue, and whether more
+    follow. The bucket counts (catalog_stats_and_buckets) locate the bucket holding `offset`;
+    one Query of the keys-only index of every product (GSI4) then reads from that bucket's first
+    id: the ids before the offset within the bucket (at most BUCKET_SIZE - 1), the page's, and
+    one more. At most 2,000 keys of ~60 bytes: one call, however thinned the catalogue is."""
     passed = 0
-    for bucket in ordered:
+    for bucket in sorted(buckets):
         if passed + buckets[bucket] > offset:
             break
         passed += buckets[bucket]
     else:
-        return []
+        return [], False
     position = offset - passed
-    first_id = max(1, bucket * BUCKET_SIZE)
-    allocated = min(stats.last_id, (bucket + 1) * BUCKET_SIZE - 1) - first_id + 1
-    if buckets[bucket] == allocated:
-        products = _query_bucket(bucket, limit, after=first_id + position - 1)
-    else:
-        products = _query_bucket(bucket, position + limit, after=first_id - 1)[position:]
-    for later in ordered:  # the buckets after this one
-        if len(products) == limit:
-            break
-        products += _query_bucket(later, limit - len(products))
-    return products
+    found = product_ids_beyond(max(bucket * BUCKET_SIZE - 1, 0), position + limit + 1, forward=True)
+    return found[position : position + limit], len(found) > position + limit
 
 
 def get_products(product_ids: Sequence[int]) -> dict[int, Product]:
@@ -301,7 +257,7 @@ def get_products(product_ids: Sequence[int]) -> dict[int, Product]:
 
 
 def public_products(product_ids: Sequence[int]) -> dict[int, ProductView]:
-    """The products with these ids that exist, as the API shows them (BatchGetItem, at most 100 ids)."""
+    """The products with these ids that exist, as the API shows them (one BatchGetItem per 100 ids)."""
     items = _batch_get_products(product_ids, _PUBLIC_FIELDS)
     return {product.id: product for product in map(_view_from_item, items)}
 
@@ -328,7 +284,16 @@ def _batch_get_products(product_ids: Sequence[int], projection: str) -> list[dic
 
 
 def _batch_get(keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
-    """The items that exist among `keys` (at most 100), retrying throttled keys."""
+    """The items that exist among `keys`: one BatchGetItem per 100 keys (its limit)."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), _BATCH_GET_KEYS):
+        found += _batch_get_call(keys[start : start + _BATCH_GET_KEYS], projection)
+    return found
+
+
+def _batch_get_call(keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
+    """The items that exist among `keys` (at most 100), retrying unprocessed keys (throttled,
+    or past the 16 MB a call returns) at most 8 times."""
     request: dict[str, Any] = {
         settings.table_name(): {
             "Keys": keys,
@@ -392,7 +357,7 @@ def _counter_updates(products: Sequence[Product], sign: int) -> "list[TransactWr
     per_bucket: dict[int, int] = {}
     for product in products:
         per_bucket[bucket_of(product.id)] = per_bucket.get(bucket_of(product.id), 0) + 1
-    in_stock = sum(1 for product in products if product.quantity_in_stock > 0)
+    in_stock = sum(1 for product in products if product.quantity > 0)
     meta: TransactWriteItemTypeDef = {
         "Update": {
             "TableName": settings.table_name(),
@@ -430,14 +395,14 @@ def product_item(product: Product) -> dict[str, Any]:
         "GSI1PK": f"{CATALOG_PK}#{bucket_of(product.id)}",
         "GSI1SK": _listing_sk(product.id),
         **all_products_keys(product.id),
-        **state_keys(product.quantity_in_stock > 0),
+        **state_keys(product.quantity > 0),
         "GSI2SK": price_sort_key(cents(product), product.id),
         "GSI3SK": id_sort_key(product.id),
         "id": product.id,
         "name": product.name,
         "description": product.description,
         "price": product.price,
-        "quantity_in_stock": product.quantity_in_stock,
+        "quantity_in_stock": product.quantity,
     }
     if product.sku is not None:
         values["sku"] = product.sku
@@ -532,7 +497,7 @@ def remove_product(product_id: int, attempts: int = 5) -> bool:
         if "Item" not in found:
             return False
         product = _product_from_item(found["Item"])
-        in_stock = product.quantity_in_stock > 0
+        in_stock = product.quantity > 0
         # The condition keeps what was read and what the other writes derive from: the SKU (its
         # claim is deleted), the name (its word items) and the stock state (the count in stock).
         condition = [

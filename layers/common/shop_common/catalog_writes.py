@@ -92,13 +92,13 @@ def _index_writes(current: Product, updated: Product) -> "list[TransactWriteItem
 
 def _crossing(current: Product, updated: Product) -> int:
     """+1 when the edit restocks a sold-out product, -1 when it sells one out, else 0."""
-    return int(updated.quantity_in_stock > 0) - int(current.quantity_in_stock > 0)
+    return int(updated.quantity > 0) - int(current.quantity > 0)
 
 
 def _update(current: Product, updated: Product) -> "TransactWriteItemTypeDef":
     # Only the product that still holds the SKU it was found by, under the name (its word items)
     # and in the stock state (the count in stock) it was read with.
-    in_stock = "quantity_in_stock > :zero" if current.quantity_in_stock > 0 else "quantity_in_stock = :zero"
+    in_stock = "quantity_in_stock > :zero" if current.quantity > 0 else "quantity_in_stock = :zero"
     item = product_item(updated)
     return {
         "Update": {
@@ -114,7 +114,7 @@ def _update(current: Product, updated: Product) -> "TransactWriteItemTypeDef":
                         ":name": updated.name,
                         ":description": updated.description,
                         ":price": updated.price,
-                        ":stock": updated.quantity_in_stock,
+                        ":stock": updated.quantity,
                         ":sku": updated.sku,
                         ":old_name": current.name,
                         ":zero": 0,

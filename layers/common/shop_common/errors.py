@@ -1,7 +1,9 @@
 """Domain errors. Logic raises these; `shop_common.api` turns them into JSON responses.
 
 Every error body has a human-readable `detail`; errors about the request's content also list
-the offending fields in `errors`.
+the offending fields in `errors`. An error the Django app also answered carries that app's own
+keys too (`original`: `order_part`, `product_id`, `parts`, `non_field_errors`, per-field lists),
+so a client of either API finds what it reads; ours win where a name is shared.
 """
 
 from typing import Any
@@ -10,14 +12,22 @@ from typing import Any
 class ShopError(Exception):
     status_code = 400
 
-    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        code: str | None = None,
+        original: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
         self.code = code
+        self.original = original
 
     def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"detail": self.detail}
+        body: dict[str, Any] = {**(self.original or {}), "detail": self.detail}
         if self.code:
             body["code"] = self.code
         if self.errors is not None:

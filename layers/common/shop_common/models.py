@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AliasChoices, BaseModel, Field, StringConstraints
 
 from shop_common import settings
+from shop_common.money import CENT
 
-PRICE_QUANTUM = Decimal("0.01")
+PRICE_QUANTUM = CENT
 # A stock-keeping unit: the administrator's own key for a product, unique in the catalogue
 # (case-sensitive, no spaces), so reloading a catalogue file updates rather than duplicates.
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
@@ -20,7 +21,10 @@ class NewProduct(BaseModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     description: Annotated[str, Field(max_length=10_000)] = ""
     price: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
-    quantity_in_stock: Annotated[int, Field(ge=0)]
+    # The stock, `quantity` as the Django app named it (files written for earlier versions of
+    # `shopctl load-products` name it `quantity_in_stock`: still read). Stored in the table as
+    # `quantity_in_stock` (docs/data-model.md).
+    quantity: Annotated[int, Field(ge=0, validation_alias=AliasChoices("quantity", "quantity_in_stock"))]
     sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=SKU_PATTERN)] | None = None
 
 
@@ -57,9 +61,9 @@ class Product(NewProduct):
             "id": self.id,
             "name": self.name,
             "description": self.description,
-            # The Django app rendered its DecimalField as a string with two places ("19.99").
-            "price": str(self.price.quantize(PRICE_QUANTUM)),
-            "quantity_in_stock": self.quantity_in_stock,
+            # A JSON number, exactly the price (shop_common.api writes Decimals so): as the Django app.
+            "price": self.price.quantize(PRICE_QUANTUM),
+            "quantity": self.quantity,
             "sku": self.sku,
             "images": [image.to_json() for image in self.images],
         }

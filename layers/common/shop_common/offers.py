@@ -9,7 +9,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 # Products one offer may name in each of its lists: bounded so that pricing work stays bounded.
 MAX_OFFER_PRODUCTS = 50
@@ -18,17 +27,25 @@ MAX_OFFER_UNITS = 100
 
 ProductId = Annotated[int, Field(ge=1, le=2**53)]
 ProductIds = Annotated[list[ProductId], Field(min_length=1, max_length=MAX_OFFER_PRODUCTS)]
+# Amounts and percentages are JSON numbers written exactly (shop_common.money) or decimal
+# strings on the way in; the API writes them as numbers (offer_json), the table as strings.
+_WRITTEN_AS_A_NUMBER = WithJsonSchema({"type": "number"}, mode="serialization")
+
 # A percentage with at most two places: 12.5 is 12.5 %, 100 makes the units free.
-Percent = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
+Percent = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2), _WRITTEN_AS_A_NUMBER]
 
 
 def _two_places(amount: Decimal) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-# Amounts keep two places, as the API writes money ("5.00", not "5").
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), AfterValidator(_two_places)]
-PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2), AfterValidator(_two_places)]
+# Amounts keep two places (whole cents).
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), AfterValidator(_two_places), _WRITTEN_AS_A_NUMBER]
+PositiveMoney = Annotated[
+    Decimal, Field(gt=0, max_digits=12, decimal_places=2), AfterValidator(_two_places), _WRITTEN_AS_A_NUMBER
+]
+# The terms written as exact JSON numbers in the API's answers.
+EXACT_NUMBER_TERMS = frozenset({"amount", "min_subtotal", "percent", "get_percent"})
 Limit = Annotated[int, Field(ge=1, le=10**9)]
 
 

@@ -117,7 +117,7 @@ def test_kill_9_under_concurrent_orders_loses_no_acknowledged_order(tmp_path: Pa
     data = tmp_path / "data"
     server = start_server(data)
     catalogue = tmp_path / "stocked.csv"
-    catalogue.write_text("name,price,quantity_in_stock\n" + "".join(f"Durable {n},1.00,{STOCK}\n" for n in range(4)))
+    catalogue.write_text("name,price,quantity\n" + "".join(f"Durable {n},1.00,{STOCK}\n" for n in range(4)))
     assert shopctl("load-products", str(catalogue), db_port=server.db_port).returncode == 0
     headers = server.sign_in(DEMO.username, DEMO.password)
     products = [int(i["id"]["N"]) for i in table_items(server) if i.get("name", {}).get("S", "").startswith("Durable ")]
@@ -150,7 +150,7 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("saved") / "data"
     server = start_server(data)
     headers = server.sign_in(DEMO.username, DEMO.password)
-    product = next(p for p in server.request("GET", "/api/products?limit=50").json()["results"] if p["quantity_in_stock"] > 1)
+    product = next(p for p in server.request("GET", "/api/products?limit=50").json()["results"] if p["quantity"] > 1)
     for _ in range(2):
         order = {"parts": [{"product": product["id"], "quantity_in_order": 1}]}
         assert server.request("POST", "/api/order", order, headers).status == 201
