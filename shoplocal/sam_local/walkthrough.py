@@ -168,7 +168,7 @@ class Walkthrough:
             raise WalkthroughError(f"products: expected products with ids, got {json.dumps(listing)[:300]}")
         staff_tokens, _ = self._step("staff sign-in", "POST", "/api/auth", 200, DEMO_STAFF)
         staff = bearer(staff_tokens["access"])
-        product = {"name": f"SAM local mug {username}", "price": "4.50", "quantity_in_stock": 5}
+        product = {"name": f"SAM local mug {username}", "price": "4.50", "quantity": 5}
         created, _ = self._step("staff product create", "POST", "/api/products", 201, product, staff)
         product_id = created["id"]
         order_body = {"parts": [{"product": product_id, "quantity_in_order": 2}]}

@@ -56,7 +56,7 @@ def bearer(headers: Headers) -> str:
 def world(api: LocalApi, signed_in: Any) -> dict[str, Any]:
     """A staff member, a product and an order of it: ids for every path parameter."""
     staff_id, staff = signed_in(is_staff=True)
-    (product,) = add_products([NewProduct(name="Mug", price=Decimal("2.50"), quantity_in_stock=50)])
+    (product,) = add_products([NewProduct(name="Mug", price=Decimal("2.50"), quantity=50)])
     placed = api.request(
         "POST", "/api/order", json_body={"parts": [{"product": product.id, "quantity_in_order": 1}]}, headers=staff
     )
