@@ -284,8 +284,7 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
     import sign_outs
 
     other_sign_ins = [
-        api.request("POST", "/api/auth", json_body={"username": "iam-user", "password": "pw-iam-check"}).json()
-        for _ in range(2)
+        api.request("POST", "/api/auth", json_body={"username": "iam-user", "password": "pw-iam-check"}).json() for _ in range(2)
     ]
     monkeypatch.setattr(sign_outs, "MAX_SIGNED_OUT", 1)
     monkeypatch.setenv("ROTATE_REFRESH_TOKENS", "true")  # refresh revokes the token it rotates
