@@ -24,6 +24,7 @@ LOG_KB_PER_REQUEST = 1.0
 
 ORDER_KB = 0.3  # an order item of a few parts; grows ~60 bytes a part
 GUARD_KB = 0.1
+PROFILE_KB = 3.0  # a profile with a full map of 50 signed-out sign-ins (~0.3 KB without)
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,15 @@ def transactional_write_units(kilobytes: float) -> float:
 
 def endpoints(item_kb: float) -> list[Endpoint]:
     page = 50
+    # Every signed-in request first reads the caller's profile, strongly consistent (the account
+    # check: revoked tokens stop at the next request): one item below 4 KB.
+    account_check = read_units(PROFILE_KB, consistent=True)
     # A link: a Query of 51 keys on the keys-only index of every product (~70 bytes each), then
     # one BatchGetItem of the 50 products and the counters item, each item rounded up to 4 KB.
     products = read_units(51 * 0.07, consistent=False) + (page + 1) * read_units(item_kb, consistent=False)
 
     def order(lines: int) -> Endpoint:
-        advisory_reads = lines * read_units(item_kb, consistent=False)  # BatchGetItem rounds per item
+        advisory_reads = account_check + lines * read_units(item_kb, consistent=False)  # BatchGetItem rounds per item
         writes = (
             transactional_write_units(0.2)  # condition check on the customer's profile
             + lines * transactional_write_units(item_kb)  # each product's stock, conditionally
@@ -66,7 +70,7 @@ def endpoints(item_kb: float) -> list[Endpoint]:
         Endpoint("GET /api/products (50)", 512, 12, products, 0),
         order(1),
         order(10),
-        Endpoint("GET /api/my-orders (10 orders)", 512, 8, read_units(10 * ORDER_KB, consistent=False), 0),
+        Endpoint("GET /api/my-orders (10 orders)", 512, 8, account_check + read_units(10 * ORDER_KB, consistent=False), 0),
         Endpoint("POST /api/auth (sign-in)", 1024, 360, 2 * read_units(0.3, consistent=True), 0),
         Endpoint("POST /api/refresh", 1024, 6, read_units(0.3, consistent=True), 0),
     ]

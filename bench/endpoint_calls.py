@@ -75,7 +75,13 @@ def main() -> None:
         measure("PATCH /api/me", "PATCH", "/api/me", json_body={"first_name": "Bench"}, headers=headers)
         change = {"current_password": "bench-password", "new_password": "another bench passphrase 9"}
         measure("POST /api/me/password", "POST", "/api/me/password", json_body=change, headers=headers)
-        measure("POST /api/logout", "POST", "/api/logout", json_body={"refresh": tokens["refresh"]})
+        measure("GET /api/me (a revoked token: 401)", "GET", "/api/me", headers=headers)
+        credentials = {"username": "bench", "password": change["new_password"]}
+        measure("POST /api/logout (the account's first)", "POST", "/api/logout", json_body={"refresh": tokens["refresh"]})
+        tokens = api.request("POST", "/api/auth", json_body=credentials).json()
+        measure("POST /api/logout (later ones)", "POST", "/api/logout", json_body={"refresh": tokens["refresh"]})
+        tokens = api.request("POST", "/api/auth", json_body=credentials).json()
+        headers = {"Authorization": f"Bearer {tokens['access']}"}
         first = measure("GET /api/products (page 1, limit 50)", "GET", "/api/products")
         second = measure("GET next link (page 2)", "GET", "/api/products", query_string=urlsplit(first["next"]).query)
         third = measure("GET next link (page 3)", "GET", "/api/products", query_string=urlsplit(second["next"]).query)

@@ -1,9 +1,10 @@
 """`shopctl deactivate-user`, `activate-user` and `delete-user`.
 
-A deactivated account keeps its data but loses access: sign-in, refresh and placing an order
-are refused at once; an access token it already holds still reads its orders until it expires
-(5 minutes by default). `is_active` is written on the login and the profile item in one
-transaction (see functions/auth/accounts.py).
+A deactivated account keeps its data but loses access: sign-in, refresh and every signed-in
+request are refused from the next request on (they read the profile). `is_active` is written
+on the login and the profile item in one transaction (see functions/auth/accounts.py), and a
+deactivation moves both to the next token generation, so tokens issued before stay revoked
+after a reactivation.
 
 Deleting an account removes its login, profile and email claim, so its tokens stop working as
 for a deactivated one. Its orders are kept by default: they are the shop's sales records, under
@@ -66,17 +67,23 @@ def _transact(writes: "list[TransactWriteItemTypeDef]", username: str) -> None:
 
 
 def set_active(username: str, active: bool) -> Account:
-    """Set `is_active` on the login and the profile item together; return the account."""
+    """Set `is_active` on the login and the profile item together (deactivating: with the next
+    token generation, which revokes every token issued before); return the account."""
     account = find_account(username)
     table = settings.table_name()
+    values: dict[str, bool | int]
+    if active:
+        update, values = "SET is_active = :active", {":active": True}
+    else:
+        update, values = "SET is_active = :active ADD token_generation :one", {":active": False, ":one": 1}
     writes: list[TransactWriteItemTypeDef] = [
         {
             "Update": {
                 "TableName": table,
                 "Key": to_attributes(key),
-                "UpdateExpression": "SET is_active = :active",
+                "UpdateExpression": update,
                 "ConditionExpression": "attribute_exists(PK)",
-                "ExpressionAttributeValues": to_attributes({":active": active}),
+                "ExpressionAttributeValues": to_attributes(values),
             }
         }
         for key in (login_key(username), profile_key(account.user_id))
@@ -236,8 +243,8 @@ def _set_active_command(args: argparse.Namespace) -> int:
         print(f"activated user {account.username} (id {account.user_id}): it can sign in again")
     else:
         print(
-            f"deactivated user {account.username} (id {account.user_id}): sign-in, refresh and new orders are refused; "
-            "access tokens already issued still read its orders until they expire"
+            f"deactivated user {account.username} (id {account.user_id}): sign-in and refresh are refused, "
+            "and the tokens it holds stop working at their next request"
         )
     return EXIT_OK
 

@@ -74,7 +74,13 @@ WITH_BODY: Statuses = {
     "413": ("The body is larger than the API accepts.", EITHER_ERROR),
     "415": ("The body is not `application/json` (UTF-8).", ERROR),
 }
-SIGNED_IN: Statuses = {"401": ("Missing, malformed, expired, forged or wrong-type access token.", ERROR)}
+SIGNED_IN: Statuses = {
+    "401": (
+        "Missing, malformed, expired, forged or wrong-type access token; a revoked one (logout, password change: "
+        "`token_not_valid`); a deactivated or deleted account (`user_inactive`).",
+        ERROR,
+    )
+}
 
 RETRY_AFTER = {
     "description": "Seconds to wait before retrying (when our code, not API Gateway, answered).",

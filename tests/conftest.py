@@ -164,6 +164,11 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(passwords, "ITERATIONS", 1_000)
 
 
+# The call every signed-in request makes first: the caller's account and token state
+# (shop_common.account_state), in call counts.
+ACCOUNT_CHECK = "GetItem"
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

@@ -293,6 +293,15 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
     customer_id, headers = signed_in()
     _, staff = signed_in(is_staff=True)
     tokens = api.request("POST", "/api/auth", json_body={"username": "iam-user", "password": "pw-iam-check"}).json()
+    # Two more sign-ins to log out: the first creates the map of signed-out sign-ins, the second
+    # finds it full (a bound of 1 here) and signs the account out everywhere.
+    import sign_outs
+
+    other_sign_ins = [
+        api.request("POST", "/api/auth", json_body={"username": "iam-user", "password": "pw-iam-check"}).json() for _ in range(2)
+    ]
+    monkeypatch.setattr(sign_outs, "MAX_SIGNED_OUT", 1)
+    monkeypatch.setenv("ROTATE_REFRESH_TOKENS", "true")  # refresh revokes the token it rotates
     order = {"parts": [{"product": product.id, "quantity_in_order": 1}]}
     own = {"Authorization": f"Bearer {tokens['access']}"}
     regular_id, _ = signed_in()
@@ -316,7 +325,7 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
             ("GET", "/api/me", {"headers": own}),
             ("PATCH", "/api/me", {"json_body": {"first_name": "Ima", "email": "ima@example.com"}, "headers": own}),
             ("PATCH", "/api/me", {"json_body": {"email": "ima.user@example.com"}, "headers": own}),
-            ("POST", "/api/logout", {"json_body": {"refresh": tokens["refresh"]}}),
+            ("POST", "/api/logout", {"json_body": {"refresh": other_sign_ins[0]["refresh"]}}),
             ("GET", "/api/users", {"query_string": "prefix=i&limit=1", "headers": staff}),
             ("PATCH", f"/api/users/{regular_id}", {"json_body": {"is_active": False, "is_staff": True}, "headers": staff}),
             (
@@ -329,6 +338,7 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
                 "/api/me/password",
                 {"json_body": {"current_password": "pw-iam-check", "new_password": "a brand new passphrase"}, "headers": own},
             ),
+            ("POST", "/api/logout", {"json_body": {"refresh": other_sign_ins[1]["refresh"]}}),
         ],
         "ProductsFunction": [
             ("GET", "/api/products", {"query_string": "limit=5"}),

@@ -57,7 +57,7 @@ class RefreshedTokens(BaseModel):
     "/api/auth",
     summary="Sign in: an access and a refresh token",
     responses={
-        200: documented("Access (5 min) and refresh (1 day) JWTs", TokenPair),
+        200: documented("Access (1 day) and refresh (1 week) JWTs, by default", TokenPair),
         401: {"description": "Wrong username or password, or an inactive account"},
     },
 )
@@ -95,9 +95,9 @@ def sign_up(registration: Registration) -> Response[str]:
 
 @app.post(
     "/api/logout",
-    summary="Sign out: the refresh token stops working",
+    summary="Sign out: the refresh token and every access token of its sign-in stop working",
     responses={
-        204: {"description": "Signed out (also when the token was already revoked)"},
+        204: {"description": "Signed out (also when the token was already revoked); the user's other sign-ins keep working"},
         401: {"description": "Invalid, expired, forged or non-refresh token"},
     },
 )
@@ -131,7 +131,7 @@ def edit_me(update: ProfileUpdate) -> Response[str]:
 
 @app.post(
     "/api/me/password",
-    summary="Change the password; every refresh token issued before stops working",
+    summary="Change the password; every token issued before (this one too) stops working",
     security=SIGNED_IN,
     responses={
         204: {"description": "Changed"},

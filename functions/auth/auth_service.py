@@ -1,4 +1,7 @@
-"""Signing in and refreshing tokens: the rules, independent of HTTP."""
+"""Signing in, refreshing tokens and signing out: the rules, independent of HTTP."""
+
+import math
+import time
 
 from aws_lambda_powertools import Logger
 
@@ -6,16 +9,17 @@ from accounts import find_credentials, normalize_username
 from passwords import hash_password, needs_rehash, verify_password
 from profile_store import replace_password_hash
 from shop_common import settings
+from shop_common.account_state import INACTIVE_MESSAGE, REVOKED_MESSAGE
 from shop_common.errors import AuthenticationFailed, TooManyAttempts
-from shop_common.tokens import decode_token, issue_token
+from shop_common.tokens import decode_token, issue_token, new_sign_in
 from sign_in_throttle import MAX_FAILURES, Window, clear_failures, count_failure, counter_key
-from token_store import refresh_state, revoke, revoke_family, revoke_once
+from sign_outs import sign_out as record_sign_out
+from token_store import refresh_state, revoke_once
 
 logger = Logger(child=True)
 
 # The Django app's (simplejwt's) wording, kept for clients that match on it.
 _BAD_CREDENTIALS = "No active account found with the given credentials"
-_NO_ACTIVE_USER = "User not found or inactive."
 
 
 def sign_in(username: str, password: str) -> dict[str, str]:
@@ -41,14 +45,16 @@ def sign_in(username: str, password: str) -> dict[str, str]:
         replace_password_hash(username, account.user_id, account.password_hash, hash_password(password))
         logger.info("Password re-hashed at today's work factor", extra={"user_id": account.user_id})
     logger.info("Signed in", extra={"user_id": account.user_id})
+    # Both tokens belong to this sign-in (their `fam`), which logout signs out as a whole.
+    generation, sign_in_id = account.token_generation, new_sign_in()
     return {
-        "access": issue_token(account.user_id, "access"),
-        "refresh": issue_token(account.user_id, "refresh", generation=account.token_generation),
+        "access": issue_token(account.user_id, "access", generation=generation, family=sign_in_id),
+        "refresh": issue_token(account.user_id, "refresh", generation=generation, family=sign_in_id),
     }
 
 
 def _blacklisted() -> AuthenticationFailed:
-    return AuthenticationFailed("Token is blacklisted.", code="token_not_valid")
+    return AuthenticationFailed(REVOKED_MESSAGE, code="token_not_valid")
 
 
 def refresh_access(refresh_token: str) -> dict[str, str]:
@@ -60,14 +66,14 @@ def refresh_access(refresh_token: str) -> dict[str, str]:
     state = refresh_state(user_id, token.jti, token.family)
     if not state.is_active:
         logger.info("Refresh rejected: no active account", extra={"user_id": user_id})
-        raise AuthenticationFailed(_NO_ACTIVE_USER, code="user_inactive")
+        raise AuthenticationFailed(INACTIVE_MESSAGE, code="user_inactive")
     rotating = settings.rotate_refresh_tokens()
     if state.revoked and rotating and not state.family_revoked:
         _revoke_stolen_family(user_id, token.family)
     if state.revoked or state.family_revoked or token.generation != state.token_generation:
         logger.info("Refresh rejected: token revoked", extra={"user_id": user_id})
         raise _blacklisted()
-    access = issue_token(user_id, "access")
+    access = issue_token(user_id, "access", generation=state.token_generation, family=token.family)
     if not rotating:
         logger.info("Access token refreshed", extra={"user_id": user_id})
         return {"access": access}
@@ -81,13 +87,23 @@ def refresh_access(refresh_token: str) -> dict[str, str]:
 
 def _revoke_stolen_family(user_id: int, family: str) -> None:
     # simplejwt's rotation treats a rotated token presented again as stolen: every token of
-    # its sign-in stops working, the thief's and the owner's, who signs in again.
+    # its sign-in stops working, the thief's and the owner's (access tokens too), who signs in again.
     logger.warning("Rotated refresh token reused: revoking its family", extra={"user_id": user_id})
-    revoke_family(family)
+    now = time.time()
+    record_sign_out(user_id, family, _last_expiry(now), now)
+
+
+def _last_expiry(now: float, expires_at: float = 0) -> int:
+    """When every token of a sign-in issued until `now` has expired (`expires_at`: a token of it
+    known to live longer, issued under a longer lifetime)."""
+    longest = max(settings.access_token_lifetime(), settings.refresh_token_lifetime())
+    return max(math.ceil(expires_at), math.ceil(now) + longest)
 
 
 def sign_out(refresh_token: str) -> None:
-    """Revoke this refresh token (logout); its revocation expires with it."""
+    """Logout: sign out the refresh token's sign-in, i.e. that refresh token and every access
+    token issued with it (other sign-ins of the account keep working)."""
     token = decode_token(refresh_token, "refresh")
-    revoke(token.jti, token.expires_at)
+    now = time.time()
+    record_sign_out(token.user_id, token.family, _last_expiry(now, token.expires_at), now)
     logger.info("Signed out", extra={"user_id": token.user_id})

@@ -2,7 +2,8 @@
 
 Profiles carry `GSI1PK = USERS`, `GSI1SK = <username>`, so one Query of that index partition
 lists users in username order, by prefix. `is_active` changes on the profile and the login item
-together (one transaction), as everywhere else.
+together (one transaction), as everywhere else; a deactivation also moves both to the next token
+generation, so the account's tokens stay revoked after a reactivation.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -39,18 +40,21 @@ def users_page(prefix: str, limit: int, after: Profile | None) -> tuple[list[Pro
 
 
 def save_flags(profile: Profile, is_active: bool, is_staff: bool) -> None:
-    """Write both flags on the profile, and `is_active` on the login item too, all or nothing.
-    Raises AccountChanged if the account was deleted or its username changed meanwhile."""
+    """Write both flags on the profile, and `is_active` on the login item too, all or nothing
+    (deactivating: with the next token generation on both). Raises AccountChanged if the
+    account was deleted or its username changed meanwhile."""
     table = settings.table_name()
+    revoke = " ADD token_generation :one" if not is_active else ""
+    one = {":one": 1} if not is_active else {}
     writes: list[TransactWriteItemTypeDef] = [
         {
             "Update": {
                 "TableName": table,
                 "Key": to_attributes(profile_key(profile.id)),
-                "UpdateExpression": "SET is_active = :active, is_staff = :staff",
+                "UpdateExpression": f"SET is_active = :active, is_staff = :staff{revoke}",
                 "ConditionExpression": "username = :username",
                 "ExpressionAttributeValues": to_attributes(
-                    {":active": is_active, ":staff": is_staff, ":username": profile.username}
+                    {":active": is_active, ":staff": is_staff, ":username": profile.username, **one}
                 ),
             }
         },
@@ -58,9 +62,9 @@ def save_flags(profile: Profile, is_active: bool, is_staff: bool) -> None:
             "Update": {
                 "TableName": table,
                 "Key": to_attributes(login_key(profile.username)),
-                "UpdateExpression": "SET is_active = :active",
+                "UpdateExpression": f"SET is_active = :active{revoke}",
                 "ConditionExpression": "user_id = :id",
-                "ExpressionAttributeValues": to_attributes({":active": is_active, ":id": profile.id}),
+                "ExpressionAttributeValues": to_attributes({":active": is_active, ":id": profile.id, **one}),
             }
         },
     ]

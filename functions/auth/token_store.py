@@ -1,15 +1,18 @@
 """DynamoDB access for refresh: the account's state and the revocation of refresh tokens.
 
 Items:
-- revoked token   PK=REVOKED#<jti>     SK=REVOKED  expires_at  (logout, rotation; TTL: the token's
-                                                                own expiry, when it is useless anyway)
-- revoked family  PK=REVOKED#<family>  SK=FAMILY   expires_at  (reuse of a rotated token; TTL: now +
-                                                                the refresh lifetime, when every token
-                                                                of the family has expired)
+- revoked token   PK=REVOKED#<jti>     SK=REVOKED  expires_at  (rotation; TTL: the token's own
+                                                                expiry, when it is useless anyway)
+- revoked family  PK=REVOKED#<family>  SK=FAMILY   expires_at  (reuse of a rotated token, before
+                                                                the profile's `signed_out` map;
+                                                                read, no longer written; TTL: the
+                                                                refresh lifetime)
+A logout, or the reuse of a rotated token, now marks the sign-in in the profile's `signed_out`
+map (sign_outs.py), where every signed-in request sees it too.
 
-Refresh reads the profile and both revocation items in one strongly consistent BatchGetItem:
-one call, up to three small items, so a logout, a deactivation, a password change or a theft
-detected counts from the very next refresh.
+Refresh reads the profile (with its sign-in's `signed_out` entry) and both revocation items in
+one strongly consistent BatchGetItem: one call, up to three small items, so a logout, a
+deactivation, a password change or a theft detected counts from the very next refresh.
 """
 
 import math
@@ -20,6 +23,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shop_common import settings
+from shop_common.account_state import SIGNED_OUT
 from shop_common.dynamo import client, from_attributes, to_attributes
 from shop_common.errors import ServiceBusy
 from shop_common.profiles import profile_key
@@ -32,6 +36,7 @@ class RefreshState:
     is_active: bool
     token_generation: int
     revoked: bool
+    # The token's sign-in is signed out (logout) or revoked (reuse of a rotated token).
     family_revoked: bool
 
 
@@ -54,7 +59,8 @@ def refresh_state(user_id: int, jti: str, family: str) -> RefreshState:
     request: dict[str, Any] = {
         table: {
             "Keys": [to_attributes(key) for key in (profile_key(user_id), _revoked_key(jti), _family_key(family))],
-            "ProjectionExpression": "PK, SK, is_active, token_generation",
+            "ProjectionExpression": f"PK, SK, is_active, token_generation, {SIGNED_OUT}.#family",
+            "ExpressionAttributeNames": {"#family": family},
             "ConsistentRead": True,
         }
     }
@@ -71,23 +77,15 @@ def refresh_state(user_id: int, jti: str, family: str) -> RefreshState:
                 is_active=profile.get("is_active") is True,
                 token_generation=int(profile.get("token_generation", 0)),
                 revoked=_name(_revoked_key(jti)) in found,
-                family_revoked=_name(_family_key(family)) in found,
+                family_revoked=_name(_family_key(family)) in found or family in (profile.get(SIGNED_OUT) or {}),
             )
         time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
     raise ServiceBusy("DynamoDB kept throttling BatchGetItem for refresh")
 
 
-def revoke(jti: str, expires_at: float) -> None:
-    """Revoke one refresh token until it expires (idempotent)."""
-    client().put_item(
-        TableName=settings.table_name(),
-        Item=to_attributes({**_revoked_key(jti), "expires_at": math.ceil(expires_at)}),
-    )
-
-
 def revoke_once(jti: str, expires_at: float) -> bool:
     """Revoke a refresh token being rotated; False if it was already revoked (another refresh
-    with the same token won the race, or it was signed out): the caller treats that as reuse."""
+    with the same token won the race): the caller treats that as reuse."""
     try:
         client().put_item(
             TableName=settings.table_name(),
@@ -99,9 +97,3 @@ def revoke_once(jti: str, expires_at: float) -> bool:
             return False
         raise
     return True
-
-
-def revoke_family(family: str) -> None:
-    """Revoke every refresh token rotated from one sign-in, issued now or before."""
-    expires_at = math.ceil(time.time()) + settings.refresh_token_lifetime()
-    client().put_item(TableName=settings.table_name(), Item=to_attributes({**_family_key(family), "expires_at": expires_at}))

@@ -31,8 +31,9 @@ def test_sign_in_returns_an_access_and_a_refresh_token(api: LocalApi, new_user: 
     access, refresh = claims_of(tokens["access"]), claims_of(tokens["refresh"])
     assert (access["token_type"], access["user_id"]) == ("access", user_id)
     assert (refresh["token_type"], refresh["user_id"]) == ("refresh", user_id)
-    assert access["exp"] - access["iat"] == 300
-    assert refresh["exp"] - refresh["iat"] == 86_400
+    # The Django app's lifetimes: access 1 day, refresh 1 week.
+    assert access["exp"] - access["iat"] == 86_400
+    assert refresh["exp"] - refresh["iat"] == 604_800
     assert access["jti"] != refresh["jti"]
     assert jwt.get_unverified_header(tokens["access"])["alg"] == "HS256"
 
@@ -273,18 +274,22 @@ def test_refresh_checks_the_account_and_the_tokens_revocation_in_one_consistent_
     (call,) = dynamodb_calls.calls
     assert call.operation == "BatchGetItem"
     (request,) = call.params["RequestItems"].values()
-    jti = claims_of(tokens["refresh"])["jti"]
+    claims = claims_of(tokens["refresh"])
     assert request["Keys"] == [
         {"PK": {"S": f"USER#{user_id}"}, "SK": {"S": "PROFILE"}},
-        {"PK": {"S": f"REVOKED#{jti}"}, "SK": {"S": "REVOKED"}},
-        {"PK": {"S": f"REVOKED#{jti}"}, "SK": {"S": "FAMILY"}},  # a sign-in's token starts its family
+        {"PK": {"S": f"REVOKED#{claims['jti']}"}, "SK": {"S": "REVOKED"}},
+        {"PK": {"S": f"REVOKED#{claims['fam']}"}, "SK": {"S": "FAMILY"}},  # the sign-in's
     ]
     assert request["ConsistentRead"] is True
+    # The profile's entry for this sign-in in its map of signed-out sign-ins (logout).
+    assert request["ProjectionExpression"].endswith("signed_out.#family")
+    assert request["ExpressionAttributeNames"] == {"#family": claims["fam"]}
 
 
-def test_refresh_is_refused_once_the_account_is_deactivated_and_works_again_after_reactivation(
+def test_refresh_is_refused_once_the_account_is_deactivated_and_stays_refused_after_reactivation(
     api: LocalApi, new_user: Any
 ) -> None:
+    """A deactivation revokes every token (the next token generation): a reactivated user signs in again."""
     from shopctl.accounts import set_active
 
     _, username, password = new_user()
@@ -295,7 +300,9 @@ def test_refresh_is_refused_once_the_account_is_deactivated_and_works_again_afte
     assert response.json() == {"detail": "User not found or inactive.", "code": "user_inactive"}
     assert response.headers["www-authenticate"].startswith("Bearer")
     set_active(username, True)
-    assert refresh(api, tokens["refresh"]).status == 200
+    assert refresh(api, tokens["refresh"]).json() == {"detail": "Token is blacklisted.", "code": "token_not_valid"}
+    again = sign_in(api, {"username": username, "password": password}).json()
+    assert refresh(api, again["refresh"]).status == 200
 
 
 def test_refresh_is_refused_for_a_deleted_account(api: LocalApi, new_user: Any) -> None:
@@ -362,17 +369,20 @@ def test_logout_revokes_that_refresh_token_only(api: LocalApi, new_user: Any) ->
     assert logout(api, phone["refresh"]).status == 204  # again: still signed out, no error
 
 
-def test_the_revocation_expires_with_the_token(api: LocalApi, new_user: Any) -> None:
-    """Its TTL (`expires_at`) is the token's own `exp`: kept exactly as long as it matters."""
+def test_a_logout_is_kept_until_every_token_of_its_sign_in_has_expired(api: LocalApi, new_user: Any) -> None:
+    """The profile's entry for the sign-in lasts until the last token that a refresh could have
+    issued until now expires (now + the longer lifetime), and no longer matters after that."""
     from shop_common.dynamo import client, from_attributes
     from shop_common.settings import table_name
 
-    _, tokens = tokens_for(api, new_user)
+    user_id, tokens = tokens_for(api, new_user)
     claims = claims_of(tokens["refresh"])
+    before = int(time.time())
     logout(api, tokens["refresh"])
-    key = {"PK": {"S": f"REVOKED#{claims['jti']}"}, "SK": {"S": "REVOKED"}}
+    after = int(time.time()) + 1
+    key = {"PK": {"S": f"USER#{user_id}"}, "SK": {"S": "PROFILE"}}
     stored = from_attributes(client().get_item(TableName=table_name(), Key=key)["Item"])
-    assert stored["expires_at"] == claims["exp"]
+    assert before + 604_800 <= stored["signed_out"][claims["fam"]] <= after + 604_800
 
 
 @pytest.mark.parametrize(

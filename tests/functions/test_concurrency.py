@@ -71,9 +71,9 @@ def test_concurrent_multi_product_orders_are_all_or_nothing(api: LocalApi, signe
 def test_orders_racing_a_deactivation_are_each_all_or_nothing(api: LocalApi, new_user: Any) -> None:
     """Orders in flight while the account is deactivated: each is placed (before) or refused
     with a 401 (after), never half-written, and none is placed once deactivation returned."""
-    from shopctl.accounts import set_active
+    from shopctl.accounts import order_count, set_active
 
-    _, username, password = new_user()
+    user_id, username, password = new_user()
     tokens = api.request("POST", "/api/auth", json_body={"username": username, "password": password}).json()
     headers = {"Authorization": f"Bearer {tokens['access']}"}
     (product,) = add_products([NewProduct(name="Popular", price=Decimal("5.00"), quantity=1000)])
@@ -85,7 +85,7 @@ def test_orders_racing_a_deactivation_are_each_all_or_nothing(api: LocalApi, new
     counts = Counter(statuses)
     assert set(counts) <= {201, 401}
     assert get_products([product.id])[product.id].quantity == 1000 - 2 * counts[201]
-    assert len(api.request("GET", "/api/my-orders", headers=headers).json()) == counts[201]
+    assert order_count(user_id) == counts[201]
     assert api.request("POST", "/api/order", json_body=body, headers=headers).status == 401
 
 

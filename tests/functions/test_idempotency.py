@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import fresh_handler
+from conftest import ACCOUNT_CHECK, fresh_handler
 from shop_common.catalog import add_products, get_products
 from shop_common.models import NewProduct, Product
 from shoplocal.gateway.invoke import LocalApi
@@ -152,7 +152,8 @@ def test_keyed_order_costs_two_calls_more_and_a_replay_one_call(
     keyed = {**customer, "Idempotency-Key": "count-me"}
     dynamodb_calls.clear()
     api.request("POST", "/api/order", json_body=order_body((mug.id, 1)), headers=keyed)
-    assert dynamodb_calls.operations == ["PutItem", "BatchGetItem", "TransactWriteItems", "UpdateItem"]
+    assert dynamodb_calls.operations == [ACCOUNT_CHECK, "PutItem", "BatchGetItem", "TransactWriteItems", "UpdateItem"]
     dynamodb_calls.clear()
     api.request("POST", "/api/order", json_body=order_body((mug.id, 1)), headers=keyed)
-    assert dynamodb_calls.operations == ["PutItem"]  # refused by its condition, the first answer returned with it
+    # refused by its condition, the first answer returned with it
+    assert dynamodb_calls.operations == [ACCOUNT_CHECK, "PutItem"]

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import fresh_handler
+from conftest import ACCOUNT_CHECK, fresh_handler
 from shop_common.catalog import add_products, get_products, remove_product
 from shop_common.models import NewProduct, Product
 from shoplocal.gateway.invoke import LocalApi
@@ -64,17 +64,17 @@ def test_the_owner_and_staff_see_an_order_and_nobody_else_does(api: LocalApi, si
 
 
 @pytest.mark.parametrize("order_id", ["abc", "0", "-1", str(2**53), "1.5"])
-def test_an_order_id_that_is_not_an_id_is_a_400_without_a_call(
+def test_an_order_id_that_is_not_an_id_is_a_400_without_a_call_but_the_account_check(
     api: LocalApi, signed_in: Any, dynamodb_calls: Any, order_id: str
 ) -> None:
     _, headers = signed_in()
     dynamodb_calls.clear()
     response = api.request("GET", f"/api/orders/{order_id}", headers=headers)
     assert response.status == 400
-    assert dynamodb_calls.operations == []
+    assert dynamodb_calls.operations == [ACCOUNT_CHECK]  # authentication comes first, as in DRF
 
 
-def test_detail_costs_two_reads_for_the_owner_and_three_for_staff(
+def test_detail_costs_two_reads_after_the_account_check_for_the_owner_and_for_staff(
     api: LocalApi, signed_in: Any, staff: Headers, dynamodb_calls: Any
 ) -> None:
     _, owner = signed_in()
@@ -82,10 +82,11 @@ def test_detail_costs_two_reads_for_the_owner_and_three_for_staff(
     placed = place(api, owner, (mug.id, 1))
     dynamodb_calls.clear()
     api.request("GET", f"/api/orders/{placed['id']}", headers=owner)
-    assert dynamodb_calls.operations == ["GetItem", "GetItem"]  # the id guard, the order
+    assert dynamodb_calls.operations == [ACCOUNT_CHECK, "GetItem", "GetItem"]  # the id guard, the order
     dynamodb_calls.clear()
     api.request("GET", f"/api/orders/{placed['id']}", headers=staff)
-    assert dynamodb_calls.operations == ["GetItem", "GetItem", "GetItem"]  # + the staff flag
+    # The staff flag comes with the account check: no read more.
+    assert dynamodb_calls.operations == [ACCOUNT_CHECK, "GetItem", "GetItem"]
 
 
 # --- cancellation -----------------------------------------------------------------------------
@@ -100,8 +101,8 @@ def test_the_owner_cancels_and_the_stock_comes_back_once(api: LocalApi, signed_i
     response = cancel(api, owner, placed["id"])
     assert response.status == 200, response.body
     assert response.json() == {**placed, "status": "cancelled"}
-    # id guard, order, the products' stock, then one transaction
-    assert dynamodb_calls.operations == ["GetItem", "GetItem", "BatchGetItem", "TransactWriteItems"]
+    # the account, the id guard, the order, the products' stock, then one transaction
+    assert dynamodb_calls.operations == [ACCOUNT_CHECK, "GetItem", "GetItem", "BatchGetItem", "TransactWriteItems"]
     assert stock_of(mug.id, tea.id) == [5, 3]
     assert api.request("GET", "/api/my-orders", headers=owner).json()[0]["status"] == "cancelled"
     again = cancel(api, owner, placed["id"])

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import fresh_handler
+from conftest import ACCOUNT_CHECK, fresh_handler
 from shop_common import settings as shop_settings
 from shop_common.catalog import add_products
 from shop_common.catalog_writes import read_product, update_product
@@ -105,7 +105,7 @@ def test_a_quote_writes_nothing_and_costs_one_read(
     response = api.request("POST", "/api/order/quote", json_body=body((mug.id, 5)), headers=customer)
     assert response.status == 200
     assert response.json()["total"] == 15.0
-    assert dynamodb_calls.operations == ["BatchGetItem"]
+    assert dynamodb_calls.operations == [ACCOUNT_CHECK, "BatchGetItem"]
     assert stock_of(mug) == 5
     assert api.request("GET", "/api/my-orders", headers=customer).json() == []
     short = api.request("POST", "/api/order/quote", json_body=body((mug.id, 6)), headers=customer)
@@ -199,10 +199,10 @@ def test_an_order_with_offers_is_one_read_round_and_one_transaction(
     assert response.json()["total"] == 6.6  # 4.00 - 10 %, and one tea free
     # The products and the customer's uses of the limited offer in one read; the offer's
     # counters in the order's own transaction.
-    assert dynamodb_calls.operations == ["BatchGetItem", "TransactWriteItems"]
-    keys = dynamodb_calls.calls[0].params["RequestItems"][shop_settings.table_name()]["Keys"]
+    assert dynamodb_calls.operations == [ACCOUNT_CHECK, "BatchGetItem", "TransactWriteItems"]
+    keys = dynamodb_calls.calls[1].params["RequestItems"][shop_settings.table_name()]["Keys"]
     assert {key["PK"]["S"] for key in keys} == {f"PRODUCT#{mug.id}", f"PRODUCT#{tea.id}", f"OFFER#{loyal}"}
-    writes = dynamodb_calls.calls[1].params["TransactItems"]
+    writes = dynamodb_calls.calls[2].params["TransactItems"]
     counted = [
         w["Update"]["Key"]["PK"]["S"] for w in writes if "Update" in w and w["Update"]["Key"]["PK"]["S"].startswith("OFFER#")
     ]

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from conftest import ACCOUNT_CHECK
 from shop_common import catalog
 from shop_common.catalog import add_products, remove_product
 from shop_common.cursors import encode_cursor
@@ -353,8 +354,8 @@ def place(api: LocalApi, headers: Headers, parts: list[tuple[int, int]]) -> Any:
 
 
 def assert_one_read_and_one_transaction(dynamodb_calls: Any, distinct: int) -> None:
-    read, write = dynamodb_calls.calls
-    assert (read.operation, write.operation) == ("BatchGetItem", "TransactWriteItems")
+    account, read, write = dynamodb_calls.calls
+    assert (account.operation, read.operation, write.operation) == (ACCOUNT_CHECK, "BatchGetItem", "TransactWriteItems")
     assert read.items_read == distinct
     # one item per product, the order, its id guard, the account check
     assert len(write.params["TransactItems"]) <= distinct + 3
@@ -381,10 +382,10 @@ def test_an_order_is_one_read_and_one_transaction(
 @pytest.mark.parametrize(
     ("parts", "calls"),
     [
-        ([(10**9 + n, 1) for n in range(50)], ["BatchGetItem"]),  # 50 unknown products
-        ([(1, 10**6)] * 200, ["BatchGetItem"]),  # far more than the stock
-        ([(n + 1, 1) for n in range(51)], []),  # 51 distinct products: refused before any read
-        ([(n + 1, 1) for n in range(201)], []),  # 201 parts
+        ([(10**9 + n, 1) for n in range(50)], [ACCOUNT_CHECK, "BatchGetItem"]),  # 50 unknown products
+        ([(1, 10**6)] * 200, [ACCOUNT_CHECK, "BatchGetItem"]),  # far more than the stock
+        ([(n + 1, 1) for n in range(51)], [ACCOUNT_CHECK]),  # 51 distinct products: refused before the basket
+        ([(n + 1, 1) for n in range(201)], [ACCOUNT_CHECK]),  # 201 parts
     ],
 )
 def test_a_refused_order_costs_one_read_at_most(
@@ -395,7 +396,7 @@ def test_a_refused_order_costs_one_read_at_most(
     dynamodb_calls.clear()
     assert place(api, headers, parts).status == 400
     assert dynamodb_calls.operations == calls
-    assert dynamodb_calls.items_read <= 50
+    assert dynamodb_calls.items_read <= 1 + 50
 
 
 def test_an_anonymous_order_costs_nothing(api: LocalApi, dynamodb_calls: Any) -> None:
@@ -427,10 +428,10 @@ def test_my_orders_is_one_query_of_at_most_limit_plus_one_items(
     dynamodb_calls.clear()
     response = api.request("GET", "/api/my-orders", headers=headers, query_string=query)
     assert response.status == status, response.body
-    assert dynamodb_calls.operations == ["Query"] * calls
+    assert dynamodb_calls.operations == [ACCOUNT_CHECK] + ["Query"] * calls
     if calls:  # without `limit`: up to 1,000 orders (the Django app listed them all)
-        assert dynamodb_calls.calls[0].params["Limit"] <= (101 if "limit=100" in query else 1001)
-    assert dynamodb_calls.items_read <= 3
+        assert dynamodb_calls.calls[1].params["Limit"] <= (101 if "limit=100" in query else 1001)
+    assert dynamodb_calls.items_read <= 1 + 3
 
 
 # --- the signed-in user's own account: /api/me, /api/me/password, /api/logout -----------------
@@ -440,8 +441,8 @@ def test_reading_my_profile_is_one_item(api: LocalApi, dynamodb_calls: Any, sign
     _, headers = signed_in()
     dynamodb_calls.clear()
     assert api.request("GET", "/api/me", headers=headers).status == 200
-    assert dynamodb_calls.operations == ["GetItem"]
-    assert dynamodb_calls.items_read == 1
+    assert dynamodb_calls.operations == [ACCOUNT_CHECK, "GetItem"]
+    assert dynamodb_calls.items_read == 2
     dynamodb_calls.clear()
     assert api.request("GET", "/api/me", headers={"Authorization": "Bearer " + "x" * 5000}).status == 401
     assert dynamodb_calls.calls == []
@@ -465,8 +466,8 @@ def test_editing_my_profile_is_a_read_and_a_transaction_per_attempt(
     dynamodb_calls.clear()
     assert api.request("PATCH", "/api/me", json_body=body, headers=headers).status == status
     # at most 3 attempts of GetItem + TransactWriteItems when the profile keeps changing; 1 here
-    assert dynamodb_calls.operations in ([], ["GetItem", "TransactWriteItems"])
-    assert dynamodb_calls.items_read <= 1
+    assert dynamodb_calls.operations in ([ACCOUNT_CHECK], [ACCOUNT_CHECK, "GetItem", "TransactWriteItems"])
+    assert dynamodb_calls.items_read <= 2
 
 
 @pytest.mark.parametrize(("current", "status", "calls"), [("correct horse battery", 204, 3), ("wrong", 400, 2)])
@@ -477,16 +478,23 @@ def test_changing_my_password_is_two_reads_and_a_transaction(
     body = {"current_password": current, "new_password": "an entirely new passphrase 7"}
     dynamodb_calls.clear()
     assert api.request("POST", "/api/me/password", json_body=body, headers=headers).status == status
-    assert dynamodb_calls.operations == ["GetItem", "GetItem", "TransactWriteItems"][:calls]
-    assert dynamodb_calls.items_read == 2
+    assert dynamodb_calls.operations == [ACCOUNT_CHECK, "GetItem", "GetItem", "TransactWriteItems"][: 1 + calls]
+    assert dynamodb_calls.items_read == 3
 
 
 def test_signing_out_is_one_write_and_a_bad_token_nothing(api: LocalApi, dynamodb_calls: Any, new_user: Any) -> None:
+    """The account's first logout creates its map of signed-out sign-ins (3 calls, 1 item read);
+    every later one is one UpdateItem."""
     _, username, password = new_user()
     tokens = api.request("POST", "/api/auth", json_body={"username": username, "password": password}).json()
     dynamodb_calls.clear()
     assert api.request("POST", "/api/logout", json_body={"refresh": tokens["refresh"]}).status == 204
-    assert len(dynamodb_calls.calls) == 1
+    assert dynamodb_calls.operations == ["UpdateItem", "GetItem", "UpdateItem"]
+    assert dynamodb_calls.items_read == 1
+    tokens = api.request("POST", "/api/auth", json_body={"username": username, "password": password}).json()
+    dynamodb_calls.clear()
+    assert api.request("POST", "/api/logout", json_body={"refresh": tokens["refresh"]}).status == 204
+    assert dynamodb_calls.operations == ["UpdateItem"]
     assert dynamodb_calls.items_read == 0
     dynamodb_calls.clear()
     assert api.request("POST", "/api/logout", json_body={"refresh": tokens["access"]}).status == 401

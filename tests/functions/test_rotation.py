@@ -60,7 +60,7 @@ def test_rotation_answers_a_new_refresh_token_of_the_same_family_and_revokes_the
     assert set(rotated) == {"access", "refresh"}
     old, new = claims(tokens["refresh"]), claims(rotated["refresh"])
     assert new["jti"] != old["jti"]
-    assert new["fam"] == old["fam"] == old["jti"]
+    assert new["fam"] == old["fam"] == claims(rotated["access"])["fam"] == claims(tokens["access"])["fam"]
     assert (new["token_type"], new["user_id"]) == ("refresh", old["user_id"])
     assert refresh(api, rotated["refresh"]).status == 200  # the new one works (once)
 
@@ -69,13 +69,19 @@ def test_rotation_answers_a_new_refresh_token_of_the_same_family_and_revokes_the
 def test_a_rotated_token_presented_again_is_theft_and_revokes_the_whole_family(api: LocalApi, new_user: Any) -> None:
     tokens = sign_in(api, new_user)
     other_device = sign_in(api, new_user)  # another sign-in: another family, untouched
-    second = refresh(api, tokens["refresh"]).json()["refresh"]
+    first_refresh = refresh(api, tokens["refresh"]).json()
+    second = first_refresh["refresh"]
     third = refresh(api, second).json()["refresh"]
     reused = refresh(api, tokens["refresh"])
     assert reused.status == 401
     assert reused.json() == {"detail": "Token is blacklisted.", "code": "token_not_valid"}
     assert refresh(api, third).status == 401  # the owner's newest token died with the family
+    # Its access tokens too, every one of them, and nothing of the other sign-in.
+    for access in (tokens["access"], first_refresh["access"]):
+        response = api.request("GET", "/api/my-orders", headers={"Authorization": f"Bearer {access}"})
+        assert (response.status, response.json()["code"]) == (401, "token_not_valid")
     assert refresh(api, other_device["refresh"]).status == 200
+    assert api.request("GET", "/api/my-orders", headers={"Authorization": f"Bearer {other_device['access']}"}).status == 200
 
 
 @pytest.mark.usefixtures("rotating")

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import order_service
-from conftest import TABLE_NAME
+from conftest import ACCOUNT_CHECK, TABLE_NAME
 from order_models import OrderRequest
 from shop_common import stock
 from shop_common.catalog import add_products
@@ -92,12 +92,12 @@ def test_an_order_leaving_stock_touches_no_index_key_nor_the_count(
 def test_an_order_costs_one_read_and_one_transaction_with_one_count_update_for_all_sell_outs(
     api: LocalApi, customer: Headers, offers_cache_warm: None, dynamodb_calls: Any
 ) -> None:
-    """Calls per order unchanged (1 BatchGetItem + 1 TransactWriteItems): two sell-outs and a
+    """Calls per order unchanged (the account check, 1 BatchGetItem + 1 TransactWriteItems): two sell-outs and a
     decrement are 1 check + 3 products + 1 count update + order + id guard = 7 items."""
     mug, tea, jam = make_products(2, 3, 10)
     dynamodb_calls.clear()
     assert order(api, customer, (mug.id, 2), (tea.id, 3), (jam.id, 1)).status == 201
-    assert dynamodb_calls.operations == ["BatchGetItem", "TransactWriteItems"]
+    assert dynamodb_calls.operations == [ACCOUNT_CHECK, "BatchGetItem", "TransactWriteItems"]
     items = transaction_items(dynamodb_calls)
     assert len(items) == 7
     assert count_updates(items) == [-2]
@@ -135,7 +135,14 @@ def test_a_sell_out_chosen_from_a_stale_read_is_retried_as_a_decrement(
     _changing_stock_after_the_read(monkeypatch, mug.id, +2)
     dynamodb_calls.clear()
     assert order(api, customer, (mug.id, 3)).status == 201
-    assert dynamodb_calls.operations == ["BatchGetItem", "UpdateItem", "TransactWriteItems", "BatchGetItem", "TransactWriteItems"]
+    assert dynamodb_calls.operations == [
+        ACCOUNT_CHECK,
+        "BatchGetItem",
+        "UpdateItem",
+        "TransactWriteItems",
+        "BatchGetItem",
+        "TransactWriteItems",
+    ]
     assert_indexes_follow({mug.id: 2}, others_in_stock=0)
 
 
@@ -148,7 +155,14 @@ def test_a_decrement_chosen_from_a_stale_read_is_retried_as_a_sell_out(
     _changing_stock_after_the_read(monkeypatch, mug.id, -2)
     dynamodb_calls.clear()
     assert order(api, customer, (mug.id, 3)).status == 201
-    assert dynamodb_calls.operations == ["BatchGetItem", "UpdateItem", "TransactWriteItems", "BatchGetItem", "TransactWriteItems"]
+    assert dynamodb_calls.operations == [
+        ACCOUNT_CHECK,
+        "BatchGetItem",
+        "UpdateItem",
+        "TransactWriteItems",
+        "BatchGetItem",
+        "TransactWriteItems",
+    ]
     assert count_updates(transaction_items(dynamodb_calls)) == [-1]
     assert_indexes_follow({mug.id: 0}, others_in_stock=0)
 
@@ -190,7 +204,7 @@ def test_a_product_not_yet_migrated_sells_out_comes_back_and_is_migrated_right(
     assert in_stock_count() == 1
     dynamodb_calls.clear()
     assert order(api, customer, (old.id, 2)).status == 201
-    assert dynamodb_calls.operations == ["BatchGetItem", "TransactWriteItems"]
+    assert dynamodb_calls.operations == [ACCOUNT_CHECK, "BatchGetItem", "TransactWriteItems"]
     assert restock(api, staff, old.id, 4).json() == {"id": old.id, "quantity": 4}
     assert order(api, customer, (old.id, 1)).status == 201
     assert restock(api, staff, old.id, -3).json() == {"id": old.id, "quantity": 0}

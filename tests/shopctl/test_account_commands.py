@@ -57,7 +57,7 @@ def no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- deactivate-user / activate-user ----------------------------------------------------------
 
 
-def test_deactivate_user_refuses_sign_in_refresh_and_orders_at_once_and_activate_undoes_it(
+def test_deactivate_user_refuses_sign_in_refresh_and_every_token_at_once_and_activate_lets_the_user_sign_in_again(
     api: LocalApi, new_user: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     user_id, username, password = new_user("alice")
@@ -66,16 +66,20 @@ def test_deactivate_user_refuses_sign_in_refresh_and_orders_at_once_and_activate
     assert shopctl("deactivate-user", "alice") == 0
     out = capsys.readouterr().out
     assert f"deactivated user alice (id {user_id})" in out
-    assert "until they expire" in out
+    assert "the tokens it holds stop working at their next request" in out
     assert sign_in(api, username, password).status == 401
     assert api.request("POST", "/api/refresh", json_body={"refresh": tokens["refresh"]}).status == 401
     assert place_order(api, tokens["access"], product).status == 401
+    assert api.request("GET", "/api/my-orders", headers=bearer(tokens["access"])).status == 401
     assert shopctl("deactivate-user", "alice") == 0  # repeating it is harmless
     assert shopctl("activate-user", "alice") == 0
     assert "activated user alice" in capsys.readouterr().out
-    assert sign_in(api, username, password).status == 200
-    assert api.request("POST", "/api/refresh", json_body={"refresh": tokens["refresh"]}).status == 200
-    assert place_order(api, tokens["access"], product).status == 201
+    # The tokens from before stay revoked; signing in again gives working ones.
+    assert api.request("POST", "/api/refresh", json_body={"refresh": tokens["refresh"]}).status == 401
+    assert place_order(api, tokens["access"], product).status == 401
+    fresh = sign_in(api, username, password).json()
+    assert api.request("POST", "/api/refresh", json_body={"refresh": fresh["refresh"]}).status == 200
+    assert place_order(api, fresh["access"], product).status == 201
 
 
 # --- set-password --------------------------------------------------------------------------

@@ -22,13 +22,13 @@ def jwt_secret_id() -> str:
 
 
 def access_token_lifetime() -> int:
-    """Seconds an access token stays valid (default 5 minutes)."""
-    return _int_env("ACCESS_TOKEN_LIFETIME_SECONDS", 300)
+    """Seconds an access token stays valid (default 1 day, as the Django app's)."""
+    return _int_env("ACCESS_TOKEN_LIFETIME_SECONDS", 86_400)
 
 
 def refresh_token_lifetime() -> int:
-    """Seconds a refresh token stays valid (default 1 day)."""
-    return _int_env("REFRESH_TOKEN_LIFETIME_SECONDS", 86_400)
+    """Seconds a refresh token stays valid (default 1 week, as the Django app's)."""
+    return _int_env("REFRESH_TOKEN_LIFETIME_SECONDS", 604_800)
 
 
 def sign_up_enabled() -> bool:

@@ -6,8 +6,9 @@ algorithm, requires every claim with the type RFC 7519 gives it, and never accep
 type for the other.
 
 A valid token proves who the caller was when it was issued, not that the account is still
-active: refresh and placing an order check the account in DynamoDB as well; read-only requests
-trust an access token for its lifetime (see docs/architecture.md, Security).
+active nor the token still wanted: every signed-in request checks the account too
+(`shop_common.account_state`: active, the token's generation, its sign-in not signed out), and
+so does refresh (see docs/architecture.md, Security).
 """
 
 import math
@@ -50,17 +51,24 @@ class VerifiedToken:
     user_id: int
     jti: str
     expires_at: float
-    # Refresh tokens only: the account's token generation when it was issued. Changing the
-    # password moves the account to the next generation, which revokes every older token.
+    # The account's token generation when the token was issued. Changing the password or
+    # deactivating the account moves it to the next generation, which revokes every older token.
     generation: int
-    # Refresh tokens only: the jti of the sign-in's refresh token, shared by every token rotated
-    # from it, so reuse of a rotated token can revoke them all.
+    # The sign-in the token belongs to, shared by its refresh token, every access token refreshed
+    # with it and every refresh token rotated from it: logout signs out the whole sign-in, and
+    # reuse of a rotated token revokes it.
     family: str
 
 
-# A claim of our own (simplejwt had none like it); tokens issued before it existed are generation 0.
+# Claims of our own (simplejwt had none like them), in both token types: tokens issued before
+# they existed are generation 0 and their own family (their jti).
 _GENERATION = "gen"
 _FAMILY = "fam"
+
+
+def new_sign_in() -> str:
+    """The family of a new sign-in's tokens."""
+    return uuid.uuid4().hex
 
 
 def issue_token(
@@ -69,23 +77,18 @@ def issue_token(
     issued_at = int(time.time() if now is None else now)
     lifetimes = {"access": settings.access_token_lifetime, "refresh": settings.refresh_token_lifetime}
     lifetime = lifetimes[token_type]()
+    jti = uuid.uuid4().hex
     claims = {
         "token_type": token_type,
         "user_id": user_id,
         "iat": issued_at,
         "exp": issued_at + lifetime,
-        "jti": uuid.uuid4().hex,
+        "jti": jti,
+        _GENERATION: generation,
+        _FAMILY: family or jti,
     }
-    if token_type == "refresh":  # noqa: S105 - a token type, not a password
-        claims[_GENERATION] = generation
-        claims[_FAMILY] = family or claims["jti"]
     keys = signing_keys()
     return jwt.encode(claims, keys.current, algorithm=ALGORITHM, headers={"kid": keys.current_id})
-
-
-def verify_token(token: str, token_type: TokenType) -> int:
-    """Return the user id of a valid token of the given type; raise AuthenticationFailed otherwise."""
-    return decode_token(token, token_type).user_id
 
 
 def decode_token(token: str, token_type: TokenType) -> VerifiedToken:
@@ -130,11 +133,12 @@ def _verified_claims(token: str) -> dict[str, Any]:
     raise AuthenticationFailed("Token is invalid.", code="token_not_valid")  # unreachable: keys is not empty
 
 
-def user_id_from_authorization(header: str | None) -> int:
-    """The caller's user id from an `Authorization: Bearer <access token>` header."""
+def access_token_from_authorization(header: str | None) -> VerifiedToken:
+    """The caller's verified access token from an `Authorization: Bearer <access token>` header
+    (not yet checked against the account: `shop_common.account_state`)."""
     if not header:
         raise AuthenticationFailed("Authentication credentials were not provided.", code="not_authenticated")
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("Authorization header must be 'Bearer <access token>'.", code="not_authenticated")
-    return verify_token(token.strip(), "access")
+    return decode_token(token.strip(), "access")
