@@ -490,9 +490,31 @@ def add_products(new_products: Sequence[NewProduct]) -> list[Product]:
         return []
     first_id = _allocate_ids(len(new_products))
     products = [Product(id=first_id + index, **new.model_dump()) for index, new in enumerate(new_products)]
-    for chunk in _transaction_chunks(products):
-        client().transact_write_items(TransactItems=new_product_writes(chunk))
+    write_new_products(products)
     return products
+
+
+def write_new_products(products: Sequence[Product]) -> None:
+    """Write products whose ids are allocated (or reserved: `reserve_ids`) and free, in runs that
+    fit one transaction each with their counters (`new_product_writes`)."""
+    for chunk in _transaction_chunks(list(products)):
+        client().transact_write_items(TransactItems=new_product_writes(chunk))
+
+
+def reserve_ids(last_id: int) -> None:
+    """Move the id counter to at least `last_id`, so that no product added later gets an id up
+    to it (products imported with their own ids). Never moves it back."""
+    try:
+        client().update_item(
+            TableName=settings.table_name(),
+            Key=to_attributes({"PK": CATALOG_PK, "SK": META_SK}),
+            UpdateExpression="SET next_id = :last",
+            ConditionExpression="attribute_not_exists(next_id) OR next_id < :last",
+            ExpressionAttributeValues=to_attributes({":last": last_id}),
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
 
 
 def new_product_writes(products: Sequence[Product]) -> "list[TransactWriteItemTypeDef]":
