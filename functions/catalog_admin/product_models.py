@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
-from shop_common.models import SKU_PATTERN
+from shop_common.models import NAME_MAX_LENGTH, SKU_PATTERN
 
 # Far above any shop's stock of one product, far below what DynamoDB or JavaScript would round.
 MAX_STOCK = 1_000_000_000
@@ -33,7 +33,7 @@ def _json_decimal(value: Any) -> Any:
 JsonInteger = BeforeValidator(_json_integer)
 JsonDecimal = BeforeValidator(_json_decimal)
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)]
 Description = Annotated[str, Field(max_length=10_000)]
 Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), JsonDecimal]
 Stock = Annotated[int, Field(ge=0, le=MAX_STOCK), JsonInteger]
