@@ -31,3 +31,19 @@ def test_help_shows_ports_given_on_the_command_line() -> None:
     text = make_help("API_PORT=3001", "DB_PORT=8001")
     assert "http://127.0.0.1:3001" in text
     assert "port 8001" in text
+
+
+
+def commands_of(*arguments: str) -> str:
+    """What make would run (-n), counting the virtualenv and the docs page as built (-o)."""
+    make = shutil.which("make")
+    assert make is not None
+    built = ["-o", ".venv/.installed", "-o", "functions/docs/assets/index.html.gz"]
+    command = [make, "--no-print-directory", "-n", *built, *arguments]
+    return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
+
+
+def test_run_and_reset_pass_the_django_database_on() -> None:
+    for target in ("run", "reset"):
+        assert '--django-db "backups/db.sqlite3"' in commands_of(target, "DJANGO_DB=backups/db.sqlite3")
+        assert "--django-db" not in commands_of(target)
