@@ -203,8 +203,10 @@ def _plan_orders(plan: ImportPlan) -> None:
     orphan_orders: list[str] = []
     empty: list[str] = []
     for record in plan.data.orders:
-        if record.user_id not in users:
-            orphan_orders.append(f"order {record.id} of user {record.user_id}")
+        if record.user_id is None or record.user_id not in users:
+            orphan_orders.append(
+                f"order {record.id} of {'a user not in the file' if record.user_id is None else f'user {record.user_id}'}"
+            )
             continue
         parts: list[OrderPart] = []
         try:

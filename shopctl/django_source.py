@@ -84,7 +84,7 @@ class DjangoProduct:
 @dataclass(frozen=True)
 class DjangoOrder:
     id: int
-    user_id: int
+    user_id: int | None  # None: a username (natural key) of no user in the file
     created: datetime  # UTC
 
 
@@ -341,12 +341,7 @@ def _records(kind: str, rows: Mapping[str, Iterable[Mapping[str, Any]]], source:
     orders = []
     for row in each(ORDERS[0]):
         user = row.values.get("user_id")
-        if isinstance(user, tuple):  # a natural key: the username
-            user_id = by_username.get(str(user[1]))
-            if user_id is None:
-                raise row.fail("user_id", "the username of a user in the file")
-        else:
-            user_id = row.integer("user_id")
+        user_id = by_username.get(str(user[1])) if isinstance(user, tuple) else row.integer("user_id")  # tuple: a username
         orders.append(DjangoOrder(id=row.integer("id"), user_id=user_id, created=row.moment("created")))
     parts = [
         DjangoOrderPart(

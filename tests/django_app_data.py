@@ -4,8 +4,9 @@ it, with password hashes made by Django's own hasher.
 
 The shop in them has what real data has: a deleted product (a part with a null product, its
 name kept), an order part whose order is gone, an order without parts, prices that are not
-whole cents as floats (0.1 + 0.2), a shared email, an inactive user, a name of Django's
-maximum length.
+whole cents as floats (0.1 + 0.2), a shared email, an inactive user with an unusable password,
+a name of Django's maximum length, a zero quantity, a product twice in one order, an order whose
+user is gone.
 """
 
 import json
@@ -49,7 +50,7 @@ class User:
     last_name: str = ""
     is_staff: bool = False
     is_active: bool = True
-    date_joined: datetime = datetime(2022, 3, 20, 21, 5, 25, 236750)
+    date_joined: datetime = datetime(2022, 3, 20, 21, 5, 25, 236750)  # naive UTC, as Django stores it
 
 
 @dataclass(frozen=True)
@@ -103,18 +104,24 @@ def sample_shop() -> DjangoShop:
     ]
     orders = [
         Order(5, 3, datetime(2022, 3, 24, 7, 17, 41, 610959)),
-        Order(6, 3, datetime(2022, 3, 25, 10, 0, 0)),
+        Order(6, 3, datetime(2022, 3, 25, 10, 0, 0)),  # no microseconds: stored without them
         Order(8, 7, datetime(2022, 3, 26, 12, 30, 0, 5)),
-        Order(11, 3, datetime(2022, 3, 27, 9, 0, 0, 1)),
+        Order(11, 3, datetime(2022, 3, 27, 9, 0, 0, 1)),  # its parts were deleted
+        Order(12, 99, datetime(2022, 3, 28, 9, 0, 0, 1)),  # its user is gone
     ]
     parts = [
         Part(1, 5, 1, "Teapot", 2),
-        Part(2, 5, None, "Deleted kettle", 1),
+        Part(2, 5, None, "Deleted kettle", 1),  # the product was deleted: SET_NULL
         Part(3, 6, 2, "Mug", 1),
         Part(4, 8, 4, LONG_NAME, 1),
+        Part(5, 8, 10, "Kettle", 0),  # the Django app accepted zero quantities
+        Part(6, 5, 1, "Teapot", 1),  # the same product twice in one order
+        Part(7, 6, 3, "Old lamp", 1),  # a product id that no longer exists (not set to null)
         Part(99, 42, 1, "Teapot", 10),  # its order is gone
     ]
-    hashes = {user.id: django_hash(user.password) for user in users}
+    # carol has Django's unusable password (set_unusable_password): she cannot sign in anywhere.
+    hashes = {user.id: django_hash(user.password) for user in users if user.id != 9}
+    hashes[9] = "!Tx5w2hD8kq3VnJ9yR4cL1mZpB6sG0aE"
     return DjangoShop(users, products, orders, parts, hashes)
 
 

@@ -33,7 +33,6 @@ def test_help_shows_ports_given_on_the_command_line() -> None:
     assert "port 8001" in text
 
 
-
 def commands_of(*arguments: str) -> str:
     """What make would run (-n), counting the virtualenv and the docs page as built (-o)."""
     make = shutil.which("make")

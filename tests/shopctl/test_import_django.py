@@ -54,6 +54,11 @@ def sign_in(api: LocalApi, username: str, password: str) -> dict[str, str]:
     return bearer(reply.json()["access"])
 
 
+def check_lines(out: str) -> set[str]:
+    """The lines of the import's self-check, spaces collapsed."""
+    return {" ".join(line.split()) for line in out.splitlines() if line.startswith("  ")}
+
+
 def original_parts(order: dict[str, Any]) -> list[dict[str, Any]]:
     """An order's parts with the keys the Django app showed."""
     return [{key: part[key] for key in ("product", "quantity_in_order", "product_name")} for part in order["parts"]]
@@ -66,18 +71,27 @@ def test_imported_users_sign_in_with_their_old_passwords_and_see_their_orders(
     api: LocalApi, django_db: Path, shop: DjangoShop, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert shopctl("import-django", str(django_db)) == 0
-    out = capsys.readouterr().out
-    assert "read db.sqlite3 (SQLite database): 3 users, 4 products, 4 orders of 5 parts" in out
-    assert "imported 3 users, 4 products (stock 100), 4 orders of 4 parts" in out
+    out, err = capsys.readouterr()
+    assert "read db.sqlite3 (SQLite database): 3 users, 4 products, 5 orders of 8 parts" in out
+    assert f"importing [{'#' * 30}] 11/11 (100%)" in err
+    assert "imported 3 users, 4 products (stock 100), 4 orders of 7 parts" in out
     assert "note: skipped 1 order part whose order no longer exists: part 99 of order 42 (Teapot x 10)" in out
+    assert "note: skipped 1 order whose user no longer exists: order 12 of user 99" in out
+    assert "note: 1 order part named a product that no longer exists: imported with a null product" in out
+    assert "note: 1 order without parts imported as they are (orders 11)" in out
     assert "note: 1 user imported without an email, which another user has (emails are unique here): bob" in out
-    assert "note: 2 prices had more than two decimal places" in out
+    assert "note: 1 user cannot sign in until given a password (`shopctl set-password`)" in out
+    assert "note: 2 prices had more than two decimal places and were rounded half to even to cents: " in out
+    assert "product 1 0.30000000000000004 -> 0.30; product 2 2.675 -> 2.68" in out
     assert "DIFFERS" not in out
+    assert "units ordered 7 ok" in check_lines(out)
     assert "new product ids start at 11, new user ids at 10" in out
 
     alice = sign_in(api, "alice", "alice-old-password")
     assert not can_sign_in(api, "alice", "alice-new-password")
-    assert not can_sign_in(api, "carol", "carol-old-password")  # inactive in Django: inactive here
+    bob = sign_in(api, "bob", "bob-old-password")  # staff in Django: staff here
+    carol = api.request("GET", "/api/users", query_string="prefix=carol", headers=bob).json()["results"]
+    assert [(user["id"], user["is_active"]) for user in carol] == [(9, False)]  # inactive in Django: inactive here
     me = api.request("GET", "/api/me", headers=alice).json()
     assert {key: me[key] for key in ("id", "username", "email", "first_name", "last_name", "is_staff")} == {
         "id": 3,
@@ -108,16 +122,30 @@ def test_imported_users_sign_in_with_their_old_passwords_and_see_their_orders(
     assert original_parts(by_id[5]) == [
         {"product": 1, "quantity_in_order": 2, "product_name": "Teapot"},
         {"product": None, "quantity_in_order": 1, "product_name": "Deleted kettle"},
+        {"product": 1, "quantity_in_order": 1, "product_name": "Teapot"},
     ]
     assert by_id[6]["created"] == "2022-03-25T10:00:00.000000Z"
-    assert original_parts(by_id[6]) == [{"product": 2, "quantity_in_order": 1, "product_name": "Mug"}]
+    assert original_parts(by_id[6]) == [
+        {"product": 2, "quantity_in_order": 1, "product_name": "Mug"},
+        {"product": None, "quantity_in_order": 1, "product_name": "Old lamp"},
+    ]
     assert by_id[11]["parts"] == []
     assert api.request("GET", "/api/orders/5", headers=alice).json() == by_id[5]
+    bobs = api.request("GET", "/api/my-orders", headers=bob).json()
+    assert [(order["id"], original_parts(order)) for order in bobs] == [
+        (
+            8,
+            [
+                {"product": 4, "quantity_in_order": 1, "product_name": LONG_NAME},
+                {"product": 10, "quantity_in_order": 0, "product_name": "Kettle"},
+            ],
+        )
+    ]
 
 
 def test_the_shop_carries_on_after_the_import_without_id_collisions(api: LocalApi, django_db: Path) -> None:
     assert shopctl("import-django", str(django_db)) == 0
-    bob = sign_in(api, "bob", "bob-old-password")  # staff in Django: staff here
+    bob = sign_in(api, "bob", "bob-old-password")
     created = api.request(
         "POST", "/api/products", json_body={"name": "Cup", "price": "3.00", "quantity_in_stock": 4}, headers=bob
     )
@@ -141,13 +169,15 @@ def test_the_shop_carries_on_after_the_import_without_id_collisions(api: LocalAp
     staff_view = api.request("GET", "/api/orders", query_string="user=3&limit=10", headers=bob).json()
     assert [order["id"] for order in staff_view] == [placed.json()["id"], 11, 6, 5]
 
-    # Staff cancel an imported order: the part whose product was deleted gives nothing back.
+    # Staff cancel imported orders: a product's parts come back together, a deleted product's
+    # part gives nothing back, nor does a part of 0 or an order without parts.
     cancelled = api.request("POST", "/api/orders/5/cancel", headers=bob)
     assert cancelled.status == 200
     assert cancelled.json()["status"] == "cancelled"
-    teapot = api.request("GET", "/api/products/1").json()
-    assert stock_of(teapot) == 5 - 1 + 2
-    assert api.request("POST", "/api/orders/11/cancel", headers=bob).status == 200  # no parts, nothing to give back
+    assert stock_of(api.request("GET", "/api/products/1").json()) == 5 - 1 + 2 + 1
+    assert api.request("POST", "/api/orders/8/cancel", headers=bob).status == 200
+    assert [stock_of(api.request("GET", f"/api/products/{n}").json()) for n in (4, 10)] == [3 + 1, 92]
+    assert api.request("POST", "/api/orders/11/cancel", headers=bob).status == 200
 
 
 def test_an_old_hash_is_upgraded_at_the_first_sign_in(
@@ -187,18 +217,24 @@ def test_a_dumpdata_file_imports_the_same_shop(api: LocalApi, tmp_path: Path, sh
         (6, "2022-03-25T10:00:00.000000Z"),
         (5, "2022-03-24T07:17:41.610000Z"),
     ]
+    assert [
+        order["id"] for order in api.request("GET", "/api/my-orders", headers=sign_in(api, "bob", "bob-old-password")).json()
+    ] == [8]
     assert original_parts(mine[2])[1] == {"product": None, "quantity_in_order": 1, "product_name": "Deleted kettle"}
 
 
-def test_usernames_in_orders_of_a_natural_key_dump_are_resolved(api: LocalApi, tmp_path: Path, shop: DjangoShop) -> None:
+def test_usernames_in_orders_of_a_natural_key_dump_are_resolved(
+    api: LocalApi, tmp_path: Path, shop: DjangoShop, capsys: pytest.CaptureFixture[str]
+) -> None:
     from django_app_data import dumpdata
 
     fixtures = dumpdata(shop)
     for fixture in fixtures:
         if fixture["model"] == "assignment_orders.order":
-            fixture["fields"]["user"] = [{3: "alice", 7: "bob"}[fixture["fields"]["user"]]]  # --natural-foreign
+            fixture["fields"]["user"] = [{3: "alice", 7: "bob"}.get(fixture["fields"]["user"], "ghost")]  # --natural-foreign
     (tmp_path / "natural.json").write_text(json.dumps(fixtures))
     assert shopctl("import-django", str(tmp_path / "natural.json")) == 0
+    assert "note: skipped 1 order whose user no longer exists: order 12 of a user not in the file" in capsys.readouterr().out
     mine = api.request("GET", "/api/my-orders", headers=sign_in(api, "bob", "bob-old-password")).json()
     assert [order["id"] for order in mine] == [8]
 
@@ -220,7 +256,7 @@ def test_running_it_again_changes_nothing(django_db: Path, capsys: pytest.Captur
 def test_a_dry_run_says_what_it_would_do_and_writes_nothing(django_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert shopctl("import-django", str(django_db), "--dry-run") == 0
     out = capsys.readouterr().out
-    assert "dry run: would import 3 users, 4 products (stock 100), 4 orders of 4 parts; product ids would continue from 11" in out
+    assert "dry run: would import 3 users, 4 products (stock 100), 4 orders of 7 parts; product ids would continue from 11" in out
     assert "note: skipped 1 order part whose order no longer exists" in out
     assert table_items() == []
 
@@ -262,6 +298,25 @@ def test_an_interrupted_import_is_finished_by_running_it_again(
     capsys.readouterr()
     assert shopctl("import-django", str(db)) == 0
     assert "nothing to do" in capsys.readouterr().out
+
+
+def test_a_check_that_finds_a_difference_fails_and_the_next_run_finishes(
+    api: LocalApi, django_db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shop_common.catalog import write_new_products
+    from shopctl import django_import
+
+    monkeypatch.setattr(django_import, "write_new_products", lambda products: write_new_products(products[:-1]))
+    assert shopctl("import-django", str(django_db)) == 1
+    out, err = capsys.readouterr()
+    assert {"products 3 DIFFERS: the file has 4", "units in stock 8 DIFFERS: the file has 100"} <= check_lines(out)
+    assert "the table does not hold what the file does (above); run the command again to finish" in err
+    monkeypatch.undo()
+    assert shopctl("import-django", str(django_db)) == 0
+    out = capsys.readouterr().out
+    assert "(10 were there from an interrupted run)" in out  # 3 users, 3 products, 4 orders
+    assert "DIFFERS" not in out
+    assert stock_of(api.request("GET", "/api/products/10").json()) == 92
 
 
 # --- refusals ----------------------------------------------------------------------------------

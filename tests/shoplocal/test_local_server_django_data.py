@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from django_app_data import DjangoShop, sample_shop, write_sqlite
-from local_server import free_port, start_server
+from local_server import free_port, shopctl, start_server
 from shoplocal.template import PROJECT_ROOT
 
 
@@ -23,7 +23,7 @@ def test_the_local_server_starts_on_the_django_apps_data_and_keeps_it(tmp_path: 
     first = start_server(data, "--django-db", str(db))
     try:
         log = first.log()
-        assert "created the table; imported 3 users, 4 products (stock 100), 4 orders of 4 parts from db.sqlite3" in log
+        assert "created the table; imported 3 users, 4 products (stock 100), 4 orders of 7 parts from db.sqlite3" in log
         assert "Users:      those of db.sqlite3, with their passwords from the Django app" in log
         assert "demo-password" not in log
         assert "note: skipped 1 order part whose order no longer exists" in log
@@ -31,6 +31,10 @@ def test_the_local_server_starts_on_the_django_apps_data_and_keeps_it(tmp_path: 
         assert [product["id"] for product in first.request("GET", "/api/products").json()["results"]] == [1, 2, 4, 10]
         placed = first.request("POST", "/api/order", {"parts": [{"product": 10, "quantity_in_order": 2}]}, alice)
         assert placed.status == 201
+        again = shopctl("import-django", str(db), db_port=first.db_port)  # the CLI on the local store
+        assert again.returncode == 0
+        assert "the local store at http://127.0.0.1:" in again.stdout
+        assert again.stdout.rstrip().endswith(": nothing to do")
     finally:
         assert first.stop() == 0
 
