@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 Progress = Callable[[int], None]
 MARKER_KEY = {"PK": "IMPORT#DJANGO", "SK": "IMPORT"}
 _TRANSACTION_ITEMS = 100  # DynamoDB's limit
-_PRODUCTS_PER_STEP = 100  # products per progress step (write_new_products makes the transactions)
 
 
 class ImportFailed(Exception):
@@ -161,15 +160,12 @@ def write_import(plan: ImportPlan, source: str, *, resume: bool, on_progress: Pr
     already = len(plan.accounts) - len(accounts) + len(plan.products) - len(products) + len(plan.orders) - len(orders)
     on_progress(already)
     _transact_groups([account_writes(account) for account in accounts], on_progress, "users")
-    for start in range(0, len(products), _PRODUCTS_PER_STEP):
-        step = products[start : start + _PRODUCTS_PER_STEP]
-        try:
-            write_new_products(step)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            raise ImportFailed("writing products was refused: the table changed during the import") from error
-        on_progress(len(step))
+    try:
+        write_new_products(products, on_progress)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            raise
+        raise ImportFailed("writing products was refused: the table changed during the import") from error
     _transact_groups([order_record_writes(order) for order in orders], on_progress, "orders")
     return already
 

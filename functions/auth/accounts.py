@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 
 from passwords import hash_password
 from shop_common import settings
-from shop_common.dynamo import client, from_attributes, to_attributes
+from shop_common.dynamo import client, from_attributes, set_at_least, to_attributes
 from shop_common.errors import ServiceBusy
 from shop_common.profiles import profile_key
 
@@ -116,17 +116,7 @@ def _next_user_id() -> int:
 def reserve_user_ids(last_id: int) -> None:
     """Move the user id counter to at least `last_id`, so that sign-up never hands out an id
     up to it (users imported with their own ids). Never moves it back."""
-    try:
-        client().update_item(
-            TableName=settings.table_name(),
-            Key=to_attributes(USER_COUNTER_KEY),
-            UpdateExpression="SET last_id = :last",
-            ConditionExpression="attribute_not_exists(last_id) OR last_id < :last",
-            ExpressionAttributeValues=to_attributes({":last": last_id}),
-        )
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-            raise
+    set_at_least(settings.table_name(), USER_COUNTER_KEY, "last_id", last_id)
 
 
 @dataclass(frozen=True)

@@ -264,6 +264,7 @@ def test_a_dry_run_says_what_it_would_do_and_writes_nothing(django_db: Path, cap
 def test_an_interrupted_import_is_finished_by_running_it_again(
     api: LocalApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from shop_common.catalog import write_new_products
     from shopctl import django_import
 
     shop = sample_shop()
@@ -271,27 +272,33 @@ def test_an_interrupted_import_is_finished_by_running_it_again(
         **{**vars(shop), "products": [*shop.products, *(type(shop.products[0])(n, f"Item {n}", 1.5, n) for n in range(20, 260))]}
     )
     db = write_sqlite(tmp_path / "db.sqlite3", many)
-    calls = 0
-    from shop_common.catalog import write_new_products as original
+    written = 0
 
-    def fail_on_the_third_step(products: Any) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 3:
-            raise KeyboardInterrupt
-        original(products)
+    def interrupted_after_three_transactions(products: Any, on_written: Any) -> None:
+        transactions = 0
 
-    monkeypatch.setattr(django_import, "write_new_products", fail_on_the_third_step)
+        def count(products_written: int) -> None:
+            nonlocal transactions, written
+            on_written(products_written)
+            written += products_written
+            transactions += 1
+            if transactions == 3:
+                raise KeyboardInterrupt
+
+        write_new_products(products, count)
+
+    monkeypatch.setattr(django_import, "write_new_products", interrupted_after_three_transactions)
     assert shopctl("import-django", str(db)) == 130
-    monkeypatch.setattr(django_import, "write_new_products", original)
-    assert listing(api)["count"] == 200
+    monkeypatch.undo()
+    assert 0 < written < 244
+    assert listing(api)["count"] == written
     capsys.readouterr()
     assert shopctl("import-django", str(db), "--dry-run") == 0
     assert "an import of it was interrupted: would write what is missing" in capsys.readouterr().out
 
     assert shopctl("import-django", str(db)) == 0
     out = capsys.readouterr().out
-    assert "(203 were there from an interrupted run)" in out  # 3 users, 200 products
+    assert f"({3 + written} were there from an interrupted run)" in out  # the users, the products written
     assert "DIFFERS" not in out
     assert listing(api)["count"] == 244
     assert stock_of(api.request("GET", "/api/products/259").json()) == 259
@@ -306,7 +313,7 @@ def test_a_check_that_finds_a_difference_fails_and_the_next_run_finishes(
     from shop_common.catalog import write_new_products
     from shopctl import django_import
 
-    monkeypatch.setattr(django_import, "write_new_products", lambda products: write_new_products(products[:-1]))
+    monkeypatch.setattr(django_import, "write_new_products", lambda products, on_written: write_new_products(products[:-1]))
     assert shopctl("import-django", str(django_db)) == 1
     out, err = capsys.readouterr()
     assert {"products 3 DIFFERS: the file has 4", "units in stock 8 DIFFERS: the file has 100"} <= check_lines(out)
@@ -414,3 +421,18 @@ def test_prices_round_as_documented(price: float, cents: str) -> None:
     from shopctl.django_plan import price_in_cents
 
     assert str(price_in_cents(Decimal(repr(price)))) == cents
+
+
+def test_id_counters_move_up_to_the_imported_ids_and_never_back(new_user: Any) -> None:
+    from accounts import reserve_user_ids
+    from shop_common.catalog import add_products, catalog_stats, reserve_ids
+    from shop_common.models import NewProduct
+
+    add_products([NewProduct(name=f"P{n}", price=Decimal("1.00"), quantity_in_stock=1) for n in range(3)])
+    reserve_ids(10)
+    reserve_ids(5)
+    assert catalog_stats().last_id == 10
+    assert [p.id for p in add_products([NewProduct(name="Next", price=Decimal("1.00"), quantity_in_stock=1)])] == [11]
+    reserve_user_ids(7)
+    reserve_user_ids(2)
+    assert new_user()[0] == 8
