@@ -239,6 +239,18 @@ def test_usernames_in_orders_of_a_natural_key_dump_are_resolved(
     assert [order["id"] for order in mine] == [8]
 
 
+def test_descriptions_of_a_later_version_of_the_app_are_kept(api: LocalApi, django_db: Path) -> None:
+    # The original's author later added `description` and `photo` to products.
+    with sqlite3.connect(django_db) as connection:
+        connection.execute('ALTER TABLE "assignment_orders_product" ADD COLUMN "description" text NOT NULL DEFAULT \'\'')
+        connection.execute('ALTER TABLE "assignment_orders_product" ADD COLUMN "photo" varchar(100) NULL')
+        connection.execute("UPDATE assignment_orders_product SET description = 'Holds a litre.', photo = 'p/1.jpg' WHERE id = 1")
+    connection.close()
+    assert shopctl("import-django", str(django_db)) == 0
+    assert api.request("GET", "/api/products/1").json()["description"] == "Holds a litre."
+    assert api.request("GET", "/api/products/2").json()["description"] == ""
+
+
 # --- re-running, dry runs, interruptions -----------------------------------------------------
 
 
