@@ -13,6 +13,10 @@ export SAM_CLI_TELEMETRY := 0
 # Template parameters for `make run` on top of samconfig.toml's development stack, e.g.
 # make run PARAMETERS='AllowedOrigins=http://localhost:8080'
 PARAMETERS ?=
+# The Django app's data to start from instead of the demo data, e.g. make run DJANGO_DB=db.sqlite3
+# (its SQLite file, or `manage.py dumpdata auth.user assignment_orders` output)
+DJANGO_DB ?=
+RUN_OPTIONS = --api-port $(API_PORT) --db-port $(DB_PORT) --parameter-overrides "$(PARAMETERS)" $(if $(DJANGO_DB),--django-db "$(DJANGO_DB)")
 
 .DEFAULT_GOAL := help
 .PHONY: help install run reset test lint typecheck unit validate build bench openapi scan loadtest clean browser \
@@ -62,11 +66,11 @@ browser:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 		else echo "The docs page's browser test needs Chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-run: $(VENV)/.installed $(DOCS_ASSETS) ## The API on http://127.0.0.1:$(API_PORT) with an embedded DynamoDB on port $(DB_PORT), demo data kept between runs
-	@$(BIN)/python -m shoplocal.run --api-port $(API_PORT) --db-port $(DB_PORT) --parameter-overrides "$(PARAMETERS)"
+run: $(VENV)/.installed $(DOCS_ASSETS) ## The API on http://127.0.0.1:$(API_PORT) with an embedded DynamoDB on port $(DB_PORT), demo data (or DJANGO_DB=db.sqlite3) kept between runs
+	@$(BIN)/python -m shoplocal.run $(RUN_OPTIONS)
 
-reset: $(VENV)/.installed $(DOCS_ASSETS) ## As run, but from fresh demo data (forgets the local data)
-	@$(BIN)/python -m shoplocal.run --reset --api-port $(API_PORT) --db-port $(DB_PORT) --parameter-overrides "$(PARAMETERS)"
+reset: $(VENV)/.installed $(DOCS_ASSETS) ## As run, but from fresh demo data or DJANGO_DB's (forgets the local data)
+	@$(BIN)/python -m shoplocal.run --reset $(RUN_OPTIONS)
 
 test: install lint typecheck unit ## Lint, type-check and run every test (template validation and sam build included)
 

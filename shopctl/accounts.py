@@ -22,7 +22,7 @@ from shoplocal.template import put_code_on_path
 
 put_code_on_path()
 from accounts import login_key  # noqa: E402 - importable only after the line above
-from order_store import orders_partition  # noqa: E402
+from order_store import order_guard_key, orders_partition  # noqa: E402
 from shop_common import settings  # noqa: E402
 from shop_common.dynamo import client, from_attributes, to_attributes  # noqa: E402
 from shop_common.profiles import profile_key  # noqa: E402
@@ -112,7 +112,7 @@ def _order_keys(user_id: int) -> Iterator[dict[str, Any]]:
     for page in _orders_pages(user_id, ProjectionExpression="PK, SK, id", ConsistentRead=True):
         for item in page.get("Items", []):
             yield {"PK": item["PK"], "SK": item["SK"]}
-            yield to_attributes({"PK": f"ORDER#{from_attributes(item)['id']}", "SK": "ORDER"})
+            yield order_guard_key(int(from_attributes(item)["id"]))
 
 
 def _delete_keys(keys: list[dict[str, Any]]) -> None:

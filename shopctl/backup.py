@@ -118,7 +118,7 @@ def estimated_item_count() -> int:
     return int(client().describe_table(TableName=settings.table_name())["Table"].get("ItemCount", 0))
 
 
-def scan(**options: Any) -> Iterator[list[dict[str, Any]]]:
+def scan_pages(**options: Any) -> Iterator[list[dict[str, Any]]]:
     """The table page by page, following LastEvaluatedKey (TableName= reads another table)."""
     request: dict[str, Any] = {"TableName": settings.table_name(), "ConsistentRead": True, **options}
     if SCAN_PAGE_ITEMS is not None:
@@ -133,7 +133,7 @@ def scan(**options: Any) -> Iterator[list[dict[str, Any]]]:
 
 def export_table(*, include_password_hashes: bool, on_progress: Progress) -> dict[str, Any]:
     groups: dict[str, list[dict[str, Any]]] = {group: [] for group in GROUPS}
-    for page in scan():
+    for page in scan_pages():
         for item in page:
             if "password_hash" in item and not include_password_hashes:
                 item = {**item, "password_hash": {"S": UNUSABLE_PASSWORD}}
@@ -203,7 +203,7 @@ class TableContents:
 
 def read_keys_and_logins(on_progress: Progress) -> TableContents:
     contents = TableContents()
-    for page in scan(ProjectionExpression="PK, SK, user_id, password_hash"):
+    for page in scan_pages(ProjectionExpression="PK, SK, user_id, password_hash"):
         for item in page:
             contents.keys.append({"PK": item["PK"], "SK": item["SK"]})
             if is_login(item):

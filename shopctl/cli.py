@@ -28,12 +28,15 @@ examples:
   shopctl import backup.json --table shop-prod --profile prod --region eu-west-1
   shopctl restore-point-in-time --to 2026-12-07T09:30:00Z --table shop-prod   # a copy as of then
   shopctl copy-table shop-prod-restored-20261207T093000Z --table shop-prod    # write it back
+  shopctl import-django db.sqlite3 --dry-run   # the Django app's data: what would be imported
 
 exit status:
   0    done
   1    the command failed and says why: no store, a DynamoDB error, rejected rows (nothing
-       written), an import that would lock users out (nothing written), a name already taken
-  2    bad arguments or an unreadable file (nothing written)
+       written), an import that would lock users out (nothing written), a name already taken,
+       an import whose check found differences
+  2    bad arguments, an unreadable file or not the expected kind of file, an import into a
+       table holding data without --replace (nothing written)
   130  interrupted (Ctrl-C)
   141  the output was closed early (`shopctl export - | head`); the work done is not undone
 """
@@ -137,12 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="import users that have no password hash anywhere; they cannot sign in afterwards",
     )
-    from shopctl import accounts, migrations  # they import this module's CommandError
+    from shopctl import accounts, django_import, migrations  # they import this module's CommandError
     from shopctl import restore as point_in_time
 
     accounts.add_commands(commands, common)
     migrations.add_commands(commands, common)
     point_in_time.add_commands(commands, common)
+    django_import.add_commands(commands, common)
     return parser
 
 

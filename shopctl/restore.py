@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shopctl.backup import Counts, Progress, client, delete_items, import_items, scan
+from shopctl.backup import Counts, Progress, client, delete_items, import_items, scan_pages
 from shopctl.progress import ProgressBar
 
 POLL_SECONDS = 20.0  # how often to ask whether the restored table can be read yet
@@ -85,7 +85,7 @@ def copy_table(source: str, on_copied: Progress, on_deleted: Progress) -> CopyRe
     """Make the chosen table (settings.table_name()) hold exactly the items of `source`."""
     keys: set[tuple[str, str]] = set()
     copied: list[dict[str, Any]] = []
-    for page in scan(TableName=source):
+    for page in scan_pages(TableName=source):
         import_items(page, on_copied)
         keys.update((item["PK"]["S"], item["SK"]["S"]) for item in page)
         # What Counts needs to tell products, users and orders apart, not the whole item.
@@ -96,7 +96,7 @@ def copy_table(source: str, on_copied: Progress, on_deleted: Progress) -> CopyRe
         )
     stale = [
         {"PK": item["PK"], "SK": item["SK"]}
-        for page in scan(ProjectionExpression="PK, SK")
+        for page in scan_pages(ProjectionExpression="PK, SK")
         for item in page
         if (item["PK"]["S"], item["SK"]["S"]) not in keys
     ]

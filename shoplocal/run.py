@@ -2,8 +2,10 @@
 
 Starts the embedded DynamoDB (loading the last snapshot, or creating the table from
 `template.yaml` and the demo data on the first start), then the local API Gateway, and reloads
-the code when it changes. Ctrl-C stops both and saves the store. With `--table` it serves the
-API from a deployed stack's table instead, through your AWS credentials.
+the code when it changes. Ctrl-C stops both and saves the store. With `--django-db` the first
+start imports the Django app's data instead of the demo data (`shopctl import-django`), so a
+team sees its own shop on this stack. With `--table` it serves the API from a deployed stack's
+table instead, through your AWS credentials.
 """
 
 import argparse
@@ -25,6 +27,7 @@ from shoplocal.store import local_store
 from shoplocal.template import TEMPLATE_PATH, put_code_on_path
 
 if TYPE_CHECKING:
+    from shopctl.django_plan import ImportPlan
     from shoplocal.store.embedded_store import EmbeddedStore
 
 log = logging.getLogger("shoplocal")
@@ -41,6 +44,7 @@ examples:
   make run                          # or: .venv/bin/python -m shoplocal.run
   make run API_PORT=3001 DB_PORT=8001
   make reset                        # start again from fresh demo data
+  make run DJANGO_DB=db.sqlite3     # the Django app's data instead (or a dumpdata JSON file)
   aws dynamodb scan --table-name shop-local --endpoint-url http://127.0.0.1:8000
   AWS_PROFILE=dev .venv/bin/python -m shoplocal.run --table shop-api-dev-ShopTable-XYZ \\
       --secret arn:aws:secretsmanager:...   # the API on a deployed stack's table
@@ -64,6 +68,13 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default=local_store.HOST, help="address to listen on (default %(default)s)")
     parser.add_argument("--data-dir", type=Path, default=local_store.data_dir(), help="where the store is kept")
     parser.add_argument("--reset", action="store_true", help="forget the stored data and start from fresh demo data")
+    parser.add_argument(
+        "--django-db",
+        type=Path,
+        metavar="FILE",
+        help="start from the Django app's data instead of the demo data: its db.sqlite3, or the output of "
+        "`manage.py dumpdata auth.user assignment_orders` (imported at the first start, kept afterwards)",
+    )
     parser.add_argument("--no-reload", dest="reload", action="store_false", help="do not reload code when it changes")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL") or "WARNING", help="the functions' log level")
     parser.add_argument(
@@ -90,6 +101,11 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if bool(args.table) != bool(args.secret):
         parser.error("--table and --secret go together")
+    if args.table and args.django_db:
+        parser.error(
+            "--django-db starts the local store from the Django data; import into a deployed table with "
+            "`shopctl --table <TableName> import-django FILE`"
+        )
     return args
 
 
@@ -126,9 +142,53 @@ def _create_table() -> None:
 class StoreState:
     store: "EmbeddedStore"
     description: str
+    django_source: Path | None = None  # the users are the Django app's, not the demo users
 
 
-def _start_store(args: argparse.Namespace) -> StoreState:
+def _read_django_data(path: Path) -> "ImportPlan":
+    """The Django app's data, read and checked before anything starts."""
+    from shopctl.django_import import read_plan
+    from shopctl.django_source import DjangoDataError
+
+    try:
+        plan = read_plan(path)
+    except DjangoDataError as error:
+        raise StartError(str(error)) from error
+    if plan.rejected:
+        raise StartError(
+            "\n".join([f"{path.name}: {problem}" for problem in plan.rejected] + ["these rows cannot be stored in this shop"])
+        )
+    return plan
+
+
+def _import_django_data(plan: "ImportPlan", path: Path) -> str:
+    """Import the plan into the local table (all of it, the rest of an interrupted import, or
+    nothing when it is there already); what was done, for the banner."""
+    from shopctl.django_import import TableState, check_import, finish_import, table_state, write_import
+    from shopctl.progress import ProgressBar
+
+    state, _ = table_state(plan.fingerprint)
+    if state is TableState.IMPORTED:
+        return f"the data of {path.name}, imported before"
+    if state is TableState.OTHER:
+        raise StartError(
+            f"the local data already holds other products, users or orders (the demo shop?), so {path.name} was not "
+            f"imported: `make reset DJANGO_DB={path}` starts from it (this deletes the local data)"
+        )
+    for note in plan.notes:
+        print(f"note: {note}", file=sys.stderr)
+    bar = ProgressBar(f"importing {path.name}", len(plan.accounts) + len(plan.products) + len(plan.orders))
+    write_import(plan, path.name, resume=state is TableState.INTERRUPTED, on_progress=bar.advance)
+    bar.finish()
+    differences = [check for check in check_import(plan) if not check.ok]
+    if differences:
+        found = ", ".join(f"{check.what}: {check.found} (the file: {check.expected})" for check in differences)
+        raise StartError(f"the import of {path.name} does not check out: {found}; start again to finish it")
+    finish_import(plan)
+    return f"imported {plan.describe()} from {path.name}"
+
+
+def _start_store(args: argparse.Namespace, plan: "ImportPlan | None" = None) -> StoreState:
     """The embedded store, serving, with the table, the secret and (first start) the demo data."""
     import boto3
 
@@ -156,11 +216,21 @@ def _start_store(args: argparse.Namespace) -> StoreState:
     )
     # With the photos kept from earlier runs; served to browsers as CloudFront serves the bucket.
     store.s3.create_bucket(local_store.IMAGES_BUCKET, served=True)
+    if restored is None:
+        _create_table()
+    if plan is not None:
+        try:
+            description = _import_django_data(plan, args.django_db)
+        except StartError:
+            store.stop()
+            raise
+        store.save()
+        restored_note = f"restored {restored.items} items; " if restored is not None else "created the table; "
+        return StoreState(store, restored_note + description, args.django_db)
     if restored is not None:
         return StoreState(store, f"restored {restored.items} items in {restored.seconds:.2f} s")
     from shopctl.demo import seed_demo
 
-    _create_table()
     seed_demo()
     store.save()
     return StoreState(store, "created the table and the demo data")
@@ -173,10 +243,14 @@ def _banner(api_url: str, routes: int, state: StoreState | None, args: argparse.
     if state is None:
         lines.append(f"DynamoDB:   table {args.table} in AWS (your credentials)")
     else:
+        reset_option = f" DJANGO_DB={args.django_db}" if state.django_source else ""
+        fresh = f"the data of {state.django_source.name} again" if state.django_source else "fresh demo data"
         lines += [
             f"DynamoDB:   {state.store.url}   (table {local_store.TABLE_NAME}; any DynamoDB client with --endpoint-url)",
-            f"Data:       {args.data_dir}   (saved as it changes; `make reset` starts from fresh demo data)",
-            "Demo users: " + ", ".join(f"{u.username} / {u.password}{' (staff)' if u.is_staff else ''}" for u in DEMO_USERS),
+            f"Data:       {args.data_dir}   (saved as it changes; `make reset{reset_option}` starts from {fresh})",
+            f"Users:      those of {state.django_source.name}, with their passwords from the Django app"
+            if state.django_source
+            else "Demo users: " + ", ".join(f"{u.username} / {u.password}{' (staff)' if u.is_staff else ''}" for u in DEMO_USERS),
         ]
     lines.append(f"Try:        curl -s '{api_url}/api/products?limit=3'")
     reload_note = "Code changes reload automatically. " if args.reload else ""
@@ -224,7 +298,8 @@ def serve(args: argparse.Namespace) -> None:
     containers.size_client_pools()
     containers.run_in_worker_processes(args.workers)
     parameters = _template_parameters(args)  # before the store starts: a bad value stops nothing
-    state = None if args.table else _start_store(args)
+    plan = _read_django_data(args.django_db) if args.django_db else None  # likewise a bad file
+    state = None if args.table else _start_store(args, plan)
     refs = {
         **parameters,
         "ShopTable": args.table or local_store.TABLE_NAME,

@@ -109,3 +109,18 @@ def test_make_validate_sends_no_telemetry(tmp_path: Path) -> None:
     result = make("validate", f"SAM_VENV={sam_venv}", env={"SAM_CLI_TELEMETRY": "1"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "telemetry=0 validate --lint"
+
+
+def commands_of(*arguments: str) -> str:
+    """What make would run (-n), counting the virtualenv and the docs page as built (-o)."""
+    make = shutil.which("make")
+    assert make is not None
+    built = ["-o", ".venv/.installed", "-o", "functions/docs/assets/index.html.gz"]
+    command = [make, "--no-print-directory", "-n", *built, *arguments]
+    return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
+
+
+def test_run_and_reset_pass_the_django_database_on() -> None:
+    for target in ("run", "reset"):
+        assert '--django-db "backups/db.sqlite3"' in commands_of(target, "DJANGO_DB=backups/db.sqlite3")
+        assert "--django-db" not in commands_of(target)

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 
 from passwords import hash_password
 from shop_common import settings
-from shop_common.dynamo import client, from_attributes, to_attributes
+from shop_common.dynamo import client, from_attributes, set_at_least, to_attributes
 from shop_common.errors import ServiceBusy
 from shop_common.profiles import profile_key
 
@@ -57,6 +57,9 @@ def directory_keys(username: str) -> dict[str, str]:
 def normalize_username(username: str) -> str:
     """NFKC, as Django normalises usernames: "Zoë" typed as e + combining diaeresis is "Zoë"."""
     return unicodedata.normalize("NFKC", username)
+
+
+USER_COUNTER_KEY = {"PK": "COUNTER", "SK": "USER"}
 
 
 def login_key(username: str) -> dict[str, str]:
@@ -102,12 +105,71 @@ def find_credentials(username: str, failures_key: dict[str, str]) -> tuple[Crede
 def _next_user_id() -> int:
     response = client().update_item(
         TableName=settings.table_name(),
-        Key=to_attributes({"PK": "COUNTER", "SK": "USER"}),
+        Key=to_attributes(USER_COUNTER_KEY),
         UpdateExpression="ADD last_id :one",
         ExpressionAttributeValues=to_attributes({":one": 1}),
         ReturnValues="UPDATED_NEW",
     )
     return int(from_attributes(response["Attributes"])["last_id"])
+
+
+def reserve_user_ids(last_id: int) -> None:
+    """Move the user id counter to at least `last_id`, so that sign-up never hands out an id
+    up to it (users imported with their own ids). Never moves it back."""
+    set_at_least(settings.table_name(), USER_COUNTER_KEY, "last_id", last_id)
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """An account as it is written: a new sign-up's, or one moved over with its own id, flags,
+    date and (Django) password hash."""
+
+    user_id: int
+    username: str  # normalised (normalize_username)
+    password_hash: str
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    is_staff: bool = False
+    is_active: bool = True
+    date_joined: str = ""  # ISO 8601; empty: now
+
+
+def account_writes(account: NewAccount) -> "list[TransactWriteItemTypeDef]":
+    """The puts creating an account, for one transaction: the login item, the profile and,
+    with an email, its claim, each on condition that its key is free (a taken username is the
+    first write's condition, a taken email the third's)."""
+    login = {
+        **login_key(account.username),
+        "user_id": account.user_id,
+        "password_hash": account.password_hash,
+        "is_active": account.is_active,
+    }
+    profile = {
+        **profile_key(account.user_id),
+        "id": account.user_id,
+        "username": account.username,
+        "email": account.email,
+        "first_name": account.first_name,
+        "last_name": account.last_name,
+        "is_staff": account.is_staff,
+        "is_active": account.is_active,
+        "date_joined": account.date_joined or datetime.now(UTC).isoformat(),
+        **directory_keys(account.username),
+    }
+    items = [login, profile]
+    if account.email:
+        items.append({"PK": f"EMAIL#{account.email.lower()}", "SK": "EMAIL", "user_id": account.user_id})
+    return [
+        {
+            "Put": {
+                "TableName": settings.table_name(),
+                "Item": to_attributes(item),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
+        for item in items
+    ]
 
 
 def create_user(
@@ -124,35 +186,17 @@ def create_user(
     if (password is None) == (password_hash is None):
         raise ValueError("give exactly one of password and password_hash")
     username = normalize_username(username)
-    user_id = _next_user_id()
-    table = settings.table_name()
-    login = {
-        **login_key(username),
-        "user_id": user_id,
-        "password_hash": password_hash or hash_password(password or ""),
-        "is_active": True,
-    }
-    profile = {
-        **profile_key(user_id),
-        "id": user_id,
-        "username": username,
-        "email": email,
-        "first_name": first_name,
-        "last_name": last_name,
-        "is_staff": is_staff,
-        "is_active": True,
-        "date_joined": datetime.now(UTC).isoformat(),
-        **directory_keys(username),
-    }
-    items = [login, profile]
-    if email:
-        items.append({"PK": f"EMAIL#{email.lower()}", "SK": "EMAIL", "user_id": user_id})
-    writes: list[TransactWriteItemTypeDef] = [
-        {"Put": {"TableName": table, "Item": to_attributes(item), "ConditionExpression": "attribute_not_exists(PK)"}}
-        for item in items
-    ]
+    account = NewAccount(
+        user_id=_next_user_id(),
+        username=username,
+        password_hash=password_hash or hash_password(password or ""),
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=is_staff,
+    )
     try:
-        client().transact_write_items(TransactItems=writes)
+        client().transact_write_items(TransactItems=account_writes(account))
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
             reasons: list[Any] = list(error.response.get("CancellationReasons", []))
@@ -160,4 +204,4 @@ def create_user(
                 raise AccountExists("username", f"username {username!r} is already taken") from error
             raise AccountExists("email", f"email {email!r} is already taken") from error
         raise
-    return user_id
+    return account.user_id

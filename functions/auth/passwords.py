@@ -34,15 +34,20 @@ def hash_password(password: str, *, iterations: int | None = None) -> str:
     return f"{ALGORITHM}${iterations}${salt}${digest}"
 
 
+def is_verifiable(encoded: str | None) -> bool:
+    """True for a hash sign-in can check a password against: one of the PBKDF2 formats above,
+    with a sane work factor (not Django's unusable "!...", nor its argon2 or bcrypt hashes)."""
+    parts = (encoded or "").split("$")
+    return len(parts) == 4 and parts[0] in _DIGESTS and parts[1].isdigit() and 0 < int(parts[1]) <= MAX_ITERATIONS
+
+
 def verify_password(password: str, encoded: str | None) -> bool:
     """True if `password` matches `encoded`. `None` (no such user) costs the same and is False."""
-    parts = (encoded or "").split("$")
-    well_formed = len(parts) == 4 and parts[0] in _DIGESTS and parts[1].isdigit() and 0 < int(parts[1]) <= MAX_ITERATIONS
-    if not well_formed:
+    if encoded is None or not is_verifiable(encoded):
         # Same work as a real check, against nothing that can match.
         _derive(password, secrets.token_hex(11), ITERATIONS)
         return False
-    algorithm, iterations, salt, expected = parts
+    algorithm, iterations, salt, expected = encoded.split("$")
     computed = base64.b64encode(_derive(password, salt, int(iterations), _DIGESTS[algorithm])).decode("ascii")
     return hmac.compare_digest(computed, expected)
 

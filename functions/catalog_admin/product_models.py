@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
-from shop_common.models import SKU_PATTERN
+from shop_common.models import NAME_MAX_LENGTH, SKU_PATTERN
 from shop_common.money import MoneyNumber, WholeCents, amount_input, amount_schema
 
 # Far above any shop's stock of one product, far below what DynamoDB or JavaScript would round.
@@ -27,7 +27,7 @@ def _json_integer(value: Any) -> Any:
 
 JsonInteger = BeforeValidator(_json_integer)
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)]
 Description = Annotated[str, Field(max_length=10_000)]
 # A JSON number (19.99) or a decimal string ("19.99"), at most two places, below 10^10.
 Price = Annotated[

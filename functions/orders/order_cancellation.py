@@ -75,12 +75,24 @@ def cancel_order(caller: int, order_id: int, now: datetime | None = None) -> Ord
     raise Conflict("The order could not be cancelled because of concurrent orders; please retry.", code="conflict")
 
 
+def returned_quantities(order: Order) -> dict[int, int]:
+    """What a cancellation gives back, per product: the sum of its parts (an order imported from
+    the Django app may list a product twice, or a part of 0), none for a part whose product was
+    deleted before the import (null)."""
+    quantities: dict[int, int] = {}
+    for part in order.parts:
+        if part.product is not None and part.quantity_in_order > 0:
+            quantities[part.product] = quantities.get(part.product, 0) + part.quantity_in_order
+    return quantities
+
+
 def _write_cancellation(caller: int, order: Order, counted: list[CountedUse], now: datetime) -> bool:
     """One attempt: True when written; False when a product's stock changed since it was read
     (worth another attempt). Raises for a cancel that can never succeed."""
     table = settings.table_name()
-    quantities = {part.product: part.quantity_in_order for part in order.parts}
-    products, _ = read_basket(list(quantities), [], consistent=True)  # products deleted since the order are absent
+    quantities = returned_quantities(order)
+    # Products deleted since the order are absent.
+    products = read_basket(list(quantities), [], consistent=True)[0] if quantities else {}
     stocks = {product_id: product.stock for product_id, product in products.items()}
     writes: list[TransactWriteItemTypeDef] = [
         {

@@ -15,7 +15,7 @@ from order_index import (
     user_status_partition,
 )
 from order_models import Order
-from order_store import counted_uses_of, order_from_item, orders_of, orders_partition
+from order_store import counted_uses_of, order_from_item, order_guard_key, orders_of, orders_partition
 from shop_common import settings
 from shop_common.dynamo import client, from_attributes, query_page, to_attributes
 from shop_common.errors import ServiceBusy
@@ -26,7 +26,7 @@ def order_owner(order_id: int) -> int | None:
     """The user who placed the order, from its id guard (one GetItem); None for no such order."""
     response = client().get_item(
         TableName=settings.table_name(),
-        Key=to_attributes({"PK": f"ORDER#{order_id}", "SK": "ORDER"}),
+        Key=order_guard_key(order_id),
         ConsistentRead=True,
     )
     return int(from_attributes(response["Item"])["user"]) if "Item" in response else None

@@ -94,8 +94,16 @@ class OrderRequest(QuoteRequest):
 
 
 class OrderPart(BaseModel):
-    product: Annotated[int, Field(ge=1)]
-    quantity_in_order: Annotated[int, Field(ge=1)]
+    # null where the product was deleted in the Django app before its data was imported (its
+    # foreign key was set to null; `product_name` still names it). Products deleted here keep
+    # their id in the orders.
+    product: Annotated[
+        Annotated[int, Field(ge=1)] | None,
+        Field(description="The product's id; null in orders imported from the Django app whose product was deleted there"),
+    ]
+    # At least 1 for every order placed here; 0 in a few orders imported from the Django app,
+    # which accepted zero quantities.
+    quantity_in_order: Annotated[int, Field(ge=0)]
     product_name: str
     # The price at the moment of the order; null for orders placed before prices were recorded.
     unit_price: MoneyNumber | None = None
@@ -111,7 +119,9 @@ class AppliedOfferJson(BaseModel):
 
 class Order(BaseModel):
     id: Annotated[int, Field(ge=1, lt=2**53)]  # exact in JavaScript
-    parts: Annotated[list[OrderPart], Field(min_length=1)]
+    # At least one for every order placed here; none in orders imported from the Django app
+    # whose parts were deleted there.
+    parts: list[OrderPart]
     # ISO 8601 in UTC, e.g. "2026-11-24T09:00:00.123456Z"
     created: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
     user: Annotated[int, Field(ge=1)]

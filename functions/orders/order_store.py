@@ -101,7 +101,7 @@ def order_from_item(item: Mapping[str, Any]) -> Order:
             ],
             "parts": [
                 OrderPart(
-                    product=int(p["product"]),
+                    product=int(p["product"]) if p.get("product") is not None else None,
                     quantity_in_order=int(p["quantity_in_order"]),
                     product_name=p["product_name"],
                     # None for orders placed before prices were recorded
@@ -113,6 +113,22 @@ def order_from_item(item: Mapping[str, Any]) -> Order:
             ],
         }
     )
+
+
+def order_guard_key(order_id: int) -> dict[str, Any]:
+    return to_attributes({"PK": f"ORDER#{order_id}", "SK": "ORDER"})
+
+
+def order_record_writes(order: Order, counted: Sequence[CountedUse] = ()) -> "list[TransactWriteItemTypeDef]":
+    """The puts recording an order, for its transaction: the order in its owner's partition and
+    its id guard, both on condition that they are new (an id taken cancels it). Placing an order
+    adds its stock updates; an import of past orders writes these alone."""
+    table = settings.table_name()
+    guard = {**order_guard_key(order.id), **to_attributes({"user": order.user})}
+    return [
+        {"Put": {"TableName": table, "Item": _order_item(order, counted), "ConditionExpression": "attribute_not_exists(PK)"}},
+        {"Put": {"TableName": table, "Item": guard, "ConditionExpression": "attribute_not_exists(PK)"}},
+    ]
 
 
 def counted_uses_of(item: Mapping[str, Any]) -> list[CountedUse]:
@@ -213,11 +229,7 @@ def write_order(
         writes.append(in_stock_count_update(count))
     usage_at = len(writes)
     writes += usage
-    writes.append(
-        {"Put": {"TableName": table, "Item": _order_item(order, counted), "ConditionExpression": "attribute_not_exists(PK)"}}
-    )
-    guard = to_attributes({"PK": f"ORDER#{order.id}", "SK": "ORDER", "user": order.user})
-    writes.append({"Put": {"TableName": table, "Item": guard, "ConditionExpression": "attribute_not_exists(PK)"}})
+    writes += order_record_writes(order, counted)
     try:
         client().transact_write_items(TransactItems=writes)
     except ClientError as error:

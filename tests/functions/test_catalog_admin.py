@@ -156,7 +156,7 @@ def test_a_product_without_description_or_sku_gets_their_defaults(api: LocalApi,
     [
         ({k: v for k, v in NEW.items() if k != "name"}, "name"),
         ({**NEW, "name": "   "}, "name"),
-        ({**NEW, "name": "x" * 201}, "name"),
+        ({**NEW, "name": "x" * 256}, "name"),
         ({**NEW, "price": "-1.00"}, "price"),
         ({**NEW, "price": "1.005"}, "price"),
         ({**NEW, "price": "NaN"}, "price"),

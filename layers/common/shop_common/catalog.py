@@ -19,7 +19,7 @@ pages it served read GSI4 since pages grew to 1,000 products.)
 """
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shop_common import settings
-from shop_common.dynamo import client, from_attributes, to_attributes
+from shop_common.dynamo import client, from_attributes, set_at_least, to_attributes
 from shop_common.errors import ServiceBusy
 from shop_common.models import PRICE_QUANTUM, NewProduct, Product, ProductImage, ProductView, image_url
 from shop_common.search_words import indexed_words, word_keys
@@ -455,9 +455,24 @@ def add_products(new_products: Sequence[NewProduct]) -> list[Product]:
         return []
     first_id = _allocate_ids(len(new_products))
     products = [Product(id=first_id + index, **new.model_dump()) for index, new in enumerate(new_products)]
-    for chunk in _transaction_chunks(products):
-        client().transact_write_items(TransactItems=new_product_writes(chunk))
+    write_new_products(products)
     return products
+
+
+def write_new_products(products: Sequence[Product], on_written: Callable[[int], None] | None = None) -> None:
+    """Write products whose ids are allocated (or reserved: `reserve_ids`) and free, in runs that
+    fit one transaction each with their counters (`new_product_writes`); `on_written` is told
+    how many each transaction wrote."""
+    for chunk in _transaction_chunks(list(products)):
+        client().transact_write_items(TransactItems=new_product_writes(chunk))
+        if on_written is not None:
+            on_written(len(chunk))
+
+
+def reserve_ids(last_id: int) -> None:
+    """Move the id counter to at least `last_id`, so that no product added later gets an id up
+    to it (products imported with their own ids). Never moves it back."""
+    set_at_least(settings.table_name(), {"PK": CATALOG_PK, "SK": META_SK}, "next_id", last_id)
 
 
 def new_product_writes(products: Sequence[Product]) -> "list[TransactWriteItemTypeDef]":

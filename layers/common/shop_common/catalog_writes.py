@@ -66,6 +66,12 @@ def _batch_get(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
     raise ServiceBusy("DynamoDB kept throttling BatchGetItem")
 
 
+def read_items(keys: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items that exist among `keys` (any number), read consistently: one BatchGetItem per 100
+    keys (administration: imports check what they wrote)."""
+    return [item for batch in _batches(keys, _BATCH_GET_LIMIT) for item in _batch_get(list(batch))]
+
+
 def products_by_sku(skus: Sequence[str]) -> dict[str, Product]:
     """The existing products holding these SKUs, by SKU: two BatchGetItem calls per 100 SKUs
     (the claims, then their products)."""

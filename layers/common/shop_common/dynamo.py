@@ -162,6 +162,26 @@ def query_page(query: dict[str, Any], limit: int) -> tuple[list[dict[str, Any]],
     return items[:limit], len(items) > limit
 
 
+def set_at_least(table: str, key: Mapping[str, str], attribute: str, value: int) -> None:
+    """Raise a number attribute of an item (created if missing) to `value`, unless it is at
+    least that already: one conditional UpdateItem. For id counters that must move past ids
+    written from elsewhere (an import), and never back."""
+    from botocore.exceptions import ClientError  # loaded already: the lean client raises it
+
+    try:
+        client().update_item(
+            TableName=table,
+            Key=to_attributes(key),
+            UpdateExpression="SET #counter = :value",
+            ConditionExpression="attribute_not_exists(#counter) OR #counter < :value",
+            ExpressionAttributeNames={"#counter": attribute},
+            ExpressionAttributeValues=to_attributes({":value": value}),
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+
+
 def to_attributes(values: Mapping[str, Any]) -> "dict[str, AttributeValueTypeDef]":
     """Python values -> DynamoDB attribute values (ints and Decimals become numbers)."""
     return {name: _serialize(value) for name, value in values.items()}

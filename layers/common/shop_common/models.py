@@ -13,12 +13,14 @@ PRICE_QUANTUM = CENT
 # A stock-keeping unit: the administrator's own key for a product, unique in the catalogue
 # (case-sensitive, no spaces), so reloading a catalogue file updates rather than duplicates.
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+# As the Django app's `Product.name` (max_length=255), so every product it held can move over.
+NAME_MAX_LENGTH = 255
 
 
 class NewProduct(BaseModel):
     """A product as an administrator supplies it; the catalogue assigns the id."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)]
     description: Annotated[str, Field(max_length=10_000)] = ""
     price: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
     # The stock, `quantity` as the Django app named it (files written for earlier versions of
