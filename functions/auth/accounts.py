@@ -17,6 +17,7 @@ refresh token issued before it (refresh tokens carry the generation they were is
 
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -63,14 +64,17 @@ def login_key(username: str) -> dict[str, str]:
     return {"PK": f"USERNAME#{username}", "SK": "USERNAME"}
 
 
-def find_credentials(username: str, failures_key: dict[str, str]) -> tuple[Credentials | None, int]:
-    """The login item of a (normalised) username and the failed sign-ins counted under
-    `failures_key`: one strongly consistent BatchGetItem, two items."""
+def find_credentials(
+    username: str, tries_key: dict[str, str], tries_attributes: Sequence[str]
+) -> tuple[Credentials | None, dict[str, Any]]:
+    """The login item of a (normalised) username and its sign-in tries item (`tries_key`, with
+    `tries_attributes`; empty when there is none): one strongly consistent BatchGetItem, two items."""
     table = settings.table_name()
+    wanted = ("PK", "user_id", "password_hash", "is_active", "token_generation", *tries_attributes)
     request: dict[str, Any] = {
         table: {
-            "Keys": [to_attributes(login_key(username)), to_attributes(failures_key)],
-            "ProjectionExpression": "PK, user_id, password_hash, is_active, token_generation, failures",
+            "Keys": [to_attributes(login_key(username)), to_attributes(tries_key)],
+            "ProjectionExpression": ", ".join(wanted),
             "ConsistentRead": True,
         }
     }
@@ -86,17 +90,17 @@ def find_credentials(username: str, failures_key: dict[str, str]) -> tuple[Crede
         time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
     else:
         raise ServiceBusy("DynamoDB kept throttling BatchGetItem for sign-in")
-    failures = int(found.get(failures_key["PK"], {}).get("failures", 0))
+    tries = found.get(tries_key["PK"], {})
     login = found.get(login_key(username)["PK"])
     if login is None:
-        return None, failures
+        return None, tries
     credentials = Credentials(
         int(login["user_id"]),
         login["password_hash"],
         bool(login.get("is_active", True)),
         int(login.get("token_generation", 0)),
     )
-    return credentials, failures
+    return credentials, tries
 
 
 def _next_user_id() -> int:
