@@ -18,6 +18,7 @@ from shop_common.api import CursorQuery, absolute_url, create_resolver, document
 from shop_common.errors import ShopError
 from shop_common.signed_in import SIGNED_IN, resolve_signed_in
 from shop_common.snapstart import register_hooks
+from shop_common.staff_access import require_staff
 from staff_orders import staff_order_page
 
 # A page of my-orders; the body stays a plain list (as the Django app returned) and further
@@ -168,7 +169,7 @@ def all_orders(
     user: Annotated[int | None, Query(ge=1, lt=2**53, description="Only this user's orders")] = None,
     status: Annotated[OrderStatus | None, Query(description="Only orders with this status")] = None,
 ) -> Response[str]:
-    orders, next_cursor = staff_order_page(app.context["user_id"], limit, cursor, user, status)
+    orders, next_cursor = staff_order_page(limit, cursor, user, status)
     headers = None
     if next_cursor:
         query: dict[str, Any] = {"limit": limit, "cursor": next_cursor}
@@ -180,4 +181,7 @@ def all_orders(
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     register_context(context)
-    return resolve_signed_in(app, event, context, logger)  # every route here needs a signed-in user
+    # Every route here needs a signed-in user; the staff listing checks the role before any
+    # parameter is parsed (a customer gets 403 whatever the query).
+    permission = require_staff if event.get("routeKey") == "GET /api/orders" else None
+    return resolve_signed_in(app, event, context, logger, permission=permission)

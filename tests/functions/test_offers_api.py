@@ -366,6 +366,23 @@ def test_staff_page_through_every_offer(api: LocalApi, staff: Headers, dynamodb_
     assert (seen, pages) == ([5, 4, 3, 2, 1], 3)
 
 
+@pytest.mark.parametrize("query", ["all=true&cursor=Zjk", "all=1&cursor=!!", "all=TRUE&limit=0", "all=yes&limit=101"])
+def test_a_customer_asking_for_every_offer_gets_403_whatever_the_query(
+    api: LocalApi, customer: Headers, query: str, dynamodb_calls: Any
+) -> None:
+    """The role is checked before any parameter is parsed: a malformed one is no 400 for a customer."""
+    response = api.request("GET", "/api/offers", query_string=query, headers=customer)
+    assert response.status == 403, response.body
+    assert dynamodb_calls.operations == ["GetItem"]
+    assert api.request("GET", "/api/offers", query_string=query).status == 401
+
+
+def test_the_public_list_needs_no_token_whatever_all_says_when_it_is_not_true(api: LocalApi) -> None:
+    for query in ("", "all=false", "all=0", "all=no"):
+        assert api.request("GET", "/api/offers", query_string=query).status == 200, query
+    assert api.request("GET", "/api/offers", query_string="all=maybe").status == 400
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [

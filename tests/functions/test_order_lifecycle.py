@@ -296,6 +296,15 @@ def test_a_customer_may_not_list_all_orders(api: LocalApi, signed_in: Any) -> No
     assert api.request("GET", "/api/orders").status == 401
 
 
+@pytest.mark.parametrize("query", ["cursor=xyz", "cursor=%%%", "limit=0", "status=shipped", "user=abc"])
+def test_a_customer_gets_403_on_the_staff_listing_whatever_the_query(api: LocalApi, signed_in: Any, query: str) -> None:
+    """The role is checked before any parameter is parsed: a malformed one is no 400 for a customer."""
+    _, customer = signed_in()
+    response = api.request("GET", "/api/orders", headers=customer, query_string=query)
+    assert response.status == 403, response.body
+    assert api.request("GET", "/api/orders", query_string=query).status == 401
+
+
 def test_cancelling_gives_a_product_not_yet_migrated_its_units_without_index_keys_or_count(api: LocalApi, signed_in: Any) -> None:
     """As an order does (shop_common.stock): until `shopctl migrate` indexes and counts it, an
     old product's stock changes alone, so the migration later counts it once."""

@@ -80,6 +80,16 @@ def test_non_staff_get_403_and_anonymous_401(api: LocalApi, new_user: Any) -> No
     assert sign_in(api, "regular").status == 200
 
 
+@pytest.mark.parametrize("query", ["limit=0", "limit=abc", "cursor=%%%", "cursor=YTE", f"prefix={'x' * 151}"])
+def test_a_customer_gets_403_on_the_user_listing_whatever_the_query(api: LocalApi, new_user: Any, query: str) -> None:
+    """The role is checked before any parameter is parsed: a malformed one is no 400 for a customer."""
+    _target, username, password = new_user("regular")
+    headers = bearer(sign_in(api, username, password).json()["access"])
+    assert users(api, headers, query).status == 403
+    assert patch(api, headers, "abc", {"is_staff": "yes"}).status == 403
+    assert users(api, {}, query).status == 401
+
+
 def test_staff_deactivate_a_user_who_then_loses_access_and_reactivate_them(
     api: LocalApi, new_user: Any, staff: tuple[int, Headers]
 ) -> None:
