@@ -11,9 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from shop_common.models import SKU_PATTERN
-
-# Far above any shop's stock of one product, far below what DynamoDB or JavaScript would round.
-MAX_STOCK = 1_000_000_000
+from shop_common.stock import MAX_STOCK
 
 
 def _json_integer(value: Any) -> Any:

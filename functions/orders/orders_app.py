@@ -139,7 +139,10 @@ def get_order(order_id: OrderId) -> Response[str]:
     responses={
         200: documented("The order, now cancelled", Order),
         404: {"description": "No such order, or another customer's"},
-        409: {"description": "Already cancelled, past the cancel window, concurrent orders, or the Idempotency-Key in use"},
+        409: {
+            "description": "Already cancelled, past the cancel window, a product's stock would pass its ceiling, "
+            "concurrent orders, or the Idempotency-Key in use"
+        },
         422: {"description": "The Idempotency-Key was used before with another request"},
     },
 )
