@@ -3,6 +3,7 @@ validates and builds with the SAM CLI."""
 
 import fnmatch
 import importlib
+import json
 import os
 import re
 import subprocess
@@ -107,6 +108,27 @@ def test_a_deployed_stack_has_no_endpoint_override() -> None:
 def test_cors_origins_are_a_parameter() -> None:
     api = load_template()["Resources"]["ShopHttpApi"]["Properties"]
     assert api["CorsConfiguration"]["AllowOrigins"] == {"Ref": "AllowedOrigins"}
+
+
+# Response headers a browser lets a script read without their being exposed (the Fetch
+# standard's CORS-safelisted response header names).
+_SAFELISTED_RESPONSE_HEADERS = {
+    "cache-control", "content-language", "content-length", "content-type", "expires", "last-modified", "pragma",
+}  # fmt: skip
+
+
+def test_cors_allows_every_request_header_and_exposes_every_response_header_the_api_documents() -> None:
+    """A browser can send `Idempotency-Key` and read `Link`, `Retry-After`, `Idempotent-Replayed`
+    (and the `Allow` of a 405) only if CORS says so."""
+    cors = load_template()["Resources"]["ShopHttpApi"]["Properties"]["CorsConfiguration"]
+    document = json.loads((PROJECT_ROOT / "docs" / "openapi.json").read_text())
+    operations = [operation for path in document["paths"].values() for operation in path.values()]
+    sent = {p["name"].lower() for o in operations for p in o.get("parameters", []) if p["in"] == "header"}
+    answered = {name.lower() for o in operations for r in o["responses"].values() for name in r.get("headers", {})}
+    assert sent >= {"idempotency-key"}
+    assert answered >= {"link", "retry-after", "idempotent-replayed"}
+    assert set(cors["AllowHeaders"]) == sent | {"authorization", "content-type"}
+    assert set(cors["ExposeHeaders"]) == (answered | {"allow"}) - _SAFELISTED_RESPONSE_HEADERS
 
 
 # --- least privilege: each function is granted exactly the DynamoDB calls it makes ------------
