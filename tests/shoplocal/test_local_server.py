@@ -127,10 +127,15 @@ def test_orders_reject_bad_tokens_and_bad_input_and_change_nothing(server: Local
     assert after["quantity_in_stock"] == product["quantity_in_stock"]
 
 
-def test_unknown_routes_get_api_gateways_json_404(server: LocalServer) -> None:
-    for method, path in (("GET", "/"), ("GET", "/api/nothing"), ("GET", "/api/order"), ("DELETE", "/api/products")):
+def test_unknown_routes_are_a_json_404_wrong_methods_a_405_and_the_root_points_to_the_docs(server: LocalServer) -> None:
+    """The template's `$default` route, as in AWS."""
+    assert server.request("GET", "/api/nothing").status == 404
+    assert server.request("GET", "/api/nothing").json() == {"detail": "Not found."}
+    for method, path, allow in (("GET", "/api/order", "POST"), ("DELETE", "/api/products", "GET, POST")):
         reply = server.request(method, path)
-        assert (reply.status, reply.json()) == (404, {"message": "Not Found"}), (method, path)
+        assert (reply.status, reply.headers["allow"]) == (405, allow), (method, path)
+        assert reply.json() == {"detail": f'Method "{method}" not allowed.'}
+    assert server.request("GET", "/").json()["docs"] == "/api/docs"
 
 
 def test_each_request_logs_one_line_with_status_duration_and_function(server: LocalServer) -> None:
