@@ -14,7 +14,7 @@ from order_cancellation import cancel_order, visible_order
 from order_index import OrderStatus
 from order_models import Order, OrderRequest, QuoteJson, QuoteRequest
 from order_service import list_orders, place_order, quote_order
-from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response
+from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response, json_text_response
 from shop_common.errors import ShopError
 from shop_common.signed_in import SIGNED_IN, resolve_signed_in
 from shop_common.snapstart import register_hooks
@@ -87,7 +87,7 @@ def quote(request: QuoteRequest) -> Response[str]:
 
 
 def _answer(status: int, outcome: Outcome) -> Response[str]:
-    return json_response(status, outcome.body, {"Idempotent-Replayed": "true"} if outcome.replayed else None)
+    return json_text_response(status, outcome.body, {"Idempotent-Replayed": "true"} if outcome.replayed else None)
 
 
 def _publish_order_metrics(counts: dict[str, int]) -> None:

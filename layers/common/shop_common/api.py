@@ -43,13 +43,18 @@ CursorQuery = Annotated[
 ]
 
 
+def json_text(body: Any) -> str:
+    """A response body as the API writes it: compact JSON, keys in the order given."""
+    return json.dumps(body, separators=(",", ":"))
+
+
 def json_response(status_code: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
-    return Response(
-        status_code=status_code,
-        content_type=JSON,
-        body=json.dumps(body, separators=(",", ":")),
-        headers=headers,
-    )
+    return json_text_response(status_code, json_text(body), headers)
+
+
+def json_text_response(status_code: int, text: str, headers: dict[str, str] | None = None) -> Response[str]:
+    """A response whose JSON body is already written (a replayed response, byte for byte)."""
+    return Response(status_code=status_code, content_type=JSON, body=text, headers=headers)
 
 
 def documented(description: str, model: Any) -> "OpenAPIResponse":
