@@ -50,6 +50,8 @@ CONTRACT_ROUTES = {
     ("GET", "/api/docs"): "DocsFunction",
     ("GET", "/api/docs/{file}"): "DocsFunction",
     ("GET", "/api/openapi.json"): "DocsFunction",
+    # Every request no other route takes: a JSON 404, or a 405 with Allow.
+    ("ANY", "$default"): "DocsFunction",
 }
 
 
@@ -318,6 +320,12 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
     photo = upload_photo(api, staff, scarce.id, checked=True)  # a checked photo, for the staff photo routes
     scenarios: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
         "AuthFunction": [
+            # Ten failures take all ten slots of the sign-in throttle; the eleventh try is a 429.
+            *[
+                ("POST", "/api/auth", {"json_body": {"username": "guessed", "password": "a wrong guess"}, "expect": 401})
+                for _ in range(10)
+            ],
+            ("POST", "/api/auth", {"json_body": {"username": "guessed", "password": "a wrong guess"}, "expect": 429}),
             ("POST", "/api/auth", {"json_body": {"username": "iam-user", "password": "a wrong guess"}, "expect": 401}),
             ("POST", "/api/auth", {"json_body": {"username": "iam-user", "password": "pw-iam-check"}}),
             ("POST", "/api/refresh", {"json_body": {"refresh": tokens["refresh"]}}),
