@@ -6,9 +6,11 @@ One server (with fresh demo data) serves most tests; the restart tests start the
 import math
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -260,6 +262,39 @@ def test_data_survives_a_restart_and_a_kill(tmp_path: Path) -> None:
     fresh_headers = fresh.sign_in(DEMO.username, DEMO.password)
     assert fresh.request("GET", "/api/my-orders", headers=fresh_headers).json() == []
     assert fresh.stop() == 0
+
+
+def _accepts_connections(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_signal_as_the_server_comes_up_or_while_it_starts_stops_it_and_saves(tmp_path: Path) -> None:
+    """SIGINT or SIGTERM just as the server is up (the moment it starts waiting for one: a stop
+    signal there used to be ignored for good), or while it is still starting (its DynamoDB port
+    open, the API not yet): it stops and saves. tests/shoplocal/test_run_signals.py sends
+    thousands of signals at that moment without a server. Bounded waits with generous limits:
+    the verdict does not depend on timing."""
+    data_dir = tmp_path / "data"
+    rounds = [(signal.SIGINT, False), (signal.SIGTERM, True), (signal.SIGTERM, False), (signal.SIGINT, True)]
+    for round_number, (how, starting) in enumerate(rounds):  # the first creates the demo data, the others restore it
+        server = start_server(data_dir, wait=not starting)
+        try:
+            if starting:
+                deadline = time.monotonic() + 60
+                while not _accepts_connections(server.db_port):
+                    assert server.process.poll() is None, server.log()
+                    assert time.monotonic() < deadline, server.log()
+                    time.sleep(0.01)
+            server.process.send_signal(how)
+            assert server.process.wait(timeout=60) == 0, server.log()
+        finally:
+            if server.process.poll() is None:
+                server.process.kill()
+                server.process.wait(timeout=60)
+        assert "Stopped; the data is saved." in server.log(), (round_number, server.log())
+        assert "Traceback" not in server.log()
 
 
 def test_a_taken_port_is_a_clear_message(server: LocalServer, tmp_path: Path) -> None:
