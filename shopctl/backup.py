@@ -63,7 +63,7 @@ def group_of(item: dict[str, Any]) -> str:
         return "products"
     if partition.startswith("ORDER") or sort.startswith("ORDER"):
         return "orders"
-    if partition.startswith(("USER#", "USERNAME#", "EMAIL#")):
+    if partition.startswith(("USER#", "USERNAME#", "USERFOLD#", "EMAIL#")):
         return "users"
     if partition in ("CATALOG", "COUNTER"):
         return "counters"

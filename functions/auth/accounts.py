@@ -5,9 +5,15 @@ Items:
 - profile    PK=USER#<user id>       SK=PROFILE   id, username, email, first_name, last_name, is_staff, is_active,
                                                   token_generation, date_joined
 - email      PK=EMAIL#<email>        SK=EMAIL     user_id    (unique emails; "user by email")
+- folded     PK=USERFOLD#<casefolded username>  SK=USERFOLD  user_id  (no two usernames differing only in case)
 - counter    PK=COUNTER              SK=USER      last_id    (integer user ids, as the Django app had)
 
-Login reads one item. Usernames are case-sensitive, as in Django, so migrated users keep theirs.
+Login reads one item. Usernames are case-sensitive, as in Django, so migrated users keep theirs;
+but, as Django 4.2+ does at sign-up, a new username may not differ from an existing one only in
+case (`Admin` beside `admin`): the folded claim, put with the account, refuses it. The profile
+keeps the folded form it claimed (`folded_username`): `shopctl migrate` claims it for accounts
+made before (Django apps older than 4.2 allowed case-only duplicates: the first account keeps
+the claim, the others keep their usernames).
 `is_active` is kept on both the login item (sign-in reads it by username) and the profile item
 (refresh reads it by user id, the only thing a token names; the orders function checks it inside
 the order's transaction). Both are written in one transaction, never one without the other;
@@ -62,6 +68,15 @@ def normalize_username(username: str) -> str:
 
 def login_key(username: str) -> dict[str, str]:
     return {"PK": f"USERNAME#{username}", "SK": "USERNAME"}
+
+
+def folded_username(username: str) -> str:
+    """The form two usernames differing only in case share (after Django's NFKC)."""
+    return normalize_username(username).casefold()
+
+
+def folded_claim_key(username: str) -> dict[str, str]:
+    return {"PK": f"USERFOLD#{folded_username(username)}", "SK": "USERFOLD"}
 
 
 def find_credentials(
@@ -146,9 +161,10 @@ def create_user(
         "is_staff": is_staff,
         "is_active": True,
         "date_joined": datetime.now(UTC).isoformat(),
+        "folded_username": folded_username(username),
         **directory_keys(username),
     }
-    items = [login, profile]
+    items = [login, profile, {**folded_claim_key(username), "user_id": user_id}]
     if email:
         items.append({"PK": f"EMAIL#{email.lower()}", "SK": "EMAIL", "user_id": user_id})
     writes: list[TransactWriteItemTypeDef] = [
@@ -160,7 +176,7 @@ def create_user(
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
             reasons: list[Any] = list(error.response.get("CancellationReasons", []))
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons[:3]):  # login or folded claim
                 raise AccountExists("username", f"username {username!r} is already taken") from error
             raise AccountExists("email", f"email {email!r} is already taken") from error
         raise
