@@ -76,8 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
         "create-user",
         parents=[common],
         help="create an account (prompts for the password)",
-        description="Create an account. The password is prompted for twice, unechoed; in scripts, pipe it in "
-        "with --password-stdin (--password shows it to `ps` and the shell's history).",
+        description="Create an account, with the rules of sign-up (POST /api/register): the username, the email and "
+        "the password rules (--allow-weak-password bypasses the last). The password is prompted for twice, unechoed; "
+        "in scripts, pipe it in with --password-stdin (--password shows it to `ps` and the shell's history).",
     )
     create.add_argument("username")
     password = create.add_mutually_exclusive_group()
@@ -85,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     password.add_argument("--password-stdin", action="store_true", help="read the password from the first line of standard input")
     create.add_argument("--email", default="", help="the account's email address (unique)")
     create.add_argument("--staff", action="store_true", help="make the account a staff account")
+    create.add_argument(
+        "--allow-weak-password",
+        action="store_true",
+        help="create the account even if the password breaks sign-up's password rules (too common, too similar "
+        "to the username, entirely numeric), as Django's createsuperuser lets you bypass them",
+    )
 
     load = commands.add_parser(
         "load-products",
@@ -181,16 +188,35 @@ def new_password(args: argparse.Namespace) -> str:
     return password
 
 
+def _account_fields(username: str, email: str) -> tuple[str, str]:
+    """The username and email as sign-up reads them (NFKC; the email's domain lower-cased), or
+    the rule they break, in sign-up's words."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from account_models import Email, Username
+
+    fields = []
+    for name, model, value in (("username", Username, username), ("email", Email, email)):
+        try:
+            fields.append(TypeAdapter(model).validate_python(value))
+        except ValidationError as error:
+            raise CommandError(f"{name} {value!r}: {error.errors()[0]['msg']}") from error
+    return fields[0], fields[1]
+
+
 def create_user(args: argparse.Namespace) -> int:
+    username, email = _account_fields(args.username, args.email)
     password = new_password(args)
-    username = args.username.strip()
-    if not username or len(username) > 150:
-        raise CommandError("the username must be 1 to 150 characters")
     from accounts import AccountExists
     from accounts import create_user as create_account
+    from password_rules import password_problems
+
+    problems = password_problems(password, {"username": username, "email": email, "first_name": "", "last_name": ""})
+    if problems and not args.allow_weak_password:
+        raise CommandError(" ".join(problems) + " (--allow-weak-password creates the account anyway)")
 
     try:
-        user_id = create_account(username, password, email=args.email, is_staff=args.staff)
+        user_id = create_account(username, password, email=email, is_staff=args.staff)
     except AccountExists as error:
         raise CommandError(str(error), EXIT_FAILED) from error
     kind = "staff user" if args.staff else "user"
