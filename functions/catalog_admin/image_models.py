@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from product_models import JsonInteger
+from shop_common.json_types import JsonInteger
 from shop_common.product_images import MAX_BYTES, MAX_IMAGES
 
 ImageType = Literal["image/png", "image/jpeg", "image/gif", "image/webp"]

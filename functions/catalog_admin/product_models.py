@@ -8,28 +8,11 @@ decimal strings or numbers with at most two places, unknown fields (`id` among t
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from shop_common.json_types import JsonDecimal, JsonInteger
 from shop_common.models import SKU_PATTERN
 from shop_common.stock import MAX_STOCK
-
-
-def _json_integer(value: Any) -> Any:
-    # pydantic's lax mode would take "5", "5_0" or true as integers.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("must be an integer")
-    return value
-
-
-def _json_decimal(value: Any) -> Any:
-    # A price as a decimal string ("19.99", as the API writes it) or a JSON number; not a boolean.
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError("must be a decimal number or a string of one")
-    return value
-
-
-JsonInteger = BeforeValidator(_json_integer)
-JsonDecimal = BeforeValidator(_json_decimal)
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=10_000)]

@@ -1,8 +1,10 @@
 """Request and response shapes of the orders API (the Django app's, field for field)."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
+
+from shop_common.json_types import JsonInteger
 
 # Distinct products one order may hold. A DynamoDB transaction holds at most 100 items and an
 # order uses two of its own (the order and its id guard), so 98 would fit; 50 leaves headroom
@@ -11,19 +13,6 @@ MAX_DISTINCT_PRODUCTS = 50
 # Parts listed in one request (a product may appear more than once; totals are what count).
 MAX_PARTS = 200
 MAX_QUANTITY = 1_000_000
-
-
-def _json_integer(value: Any) -> Any:
-    # JSON Schema's `integer`, exactly: a JSON number without a fraction (1, 1.0), never a string
-    # or a boolean, which pydantic's lax mode would take ("5", "05", even "5_0" as 50, true as 1).
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("must be an integer")
-    return value
-
-
-# The validator comes after the bounds so that they stay JSON Schema's `minimum`/`maximum` in the
-# OpenAPI document (after it, pydantic would write its own `ge`/`le` there).
-JsonInteger = BeforeValidator(_json_integer)
 
 
 class OrderPartRequest(BaseModel):
