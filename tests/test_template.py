@@ -34,6 +34,7 @@ CONTRACT_ROUTES = {
     ("PATCH", "/api/products/{product_id}"): "CatalogAdminFunction",
     ("DELETE", "/api/products/{product_id}"): "CatalogAdminFunction",
     ("POST", "/api/products/{product_id}/stock"): "CatalogAdminFunction",
+    ("GET", "/api/products/{product_id}/images"): "CatalogAdminFunction",
     ("POST", "/api/products/{product_id}/images"): "CatalogAdminFunction",
     ("PATCH", "/api/products/{product_id}/images"): "CatalogAdminFunction",
     ("DELETE", "/api/products/{product_id}/images/{image_id}"): "CatalogAdminFunction",
@@ -634,7 +635,7 @@ def test_sam_build_ships_the_docs_page_with_its_assets_and_the_current_document(
 def test_photo_grants_name_only_the_uploads_prefix_and_only_what_each_function_does() -> None:
     """The staff API signs upload forms (S3 accepts an upload only if the signer may put it) and
     deletes photos; the checker reads and deletes uploads; nobody else touches the bucket."""
-    from shop_common.product_images import object_key
+    from shop_common.product_images import object_key, photo_file_key
 
     s3_grants = {
         name: [
@@ -651,13 +652,22 @@ def test_photo_grants_name_only_the_uploads_prefix_and_only_what_each_function_d
     assert bucket_resource == {"Fn::GetAtt": ["ImagesBucket", "Arn"]}
     (listing,) = [s for s in functions()["CatalogAdminFunction"].policy_statements if s["Action"] == "s3:ListBucket"]
     assert listing["Condition"] == {"StringLike": {"s3:prefix": "products/*"}}
-    ((checker_actions, checker_resource),) = s3_grants["ImageCheckFunction"]
+    (checker_actions, checker_resource), (write_action, photo_files) = s3_grants["ImageCheckFunction"]
     assert checker_actions == {"s3:GetObject", "s3:DeleteObject"}
     # The checker names the bucket as the bucket names itself (a reference would be a cycle).
     bucket = load_template()["Resources"]["ImagesBucket"]["Properties"]
     name_pattern, variables = bucket["BucketName"]["Fn::Sub"]
     assert checker_resource == {"Fn::Sub": [f"arn:${{AWS::Partition}}:s3:::{name_pattern}/products/*", variables]}
     assert fnmatch.fnmatchcase(object_key(12, "0123456789abcdef"), "products/*")
+    # It writes accepted photos' own files, and no upload's key (what a form writes).
+    assert write_action == {"s3:PutObject"}
+    prefix = f"arn:${{AWS::Partition}}:s3:::{name_pattern}/"
+    patterns = [resource["Fn::Sub"][0].removeprefix(prefix) for resource in photo_files]
+    assert all(resource["Fn::Sub"][1] == variables for resource in photo_files)
+    for content_type in ("image/png", "image/jpeg", "image/gif", "image/webp"):
+        photo_file = photo_file_key(12, "0123456789abcdef", "89abcdef", content_type)
+        assert [fnmatch.fnmatchcase(photo_file, pattern) for pattern in patterns].count(True) == 1, photo_file
+    assert not any(fnmatch.fnmatchcase(object_key(12, "0123456789abcdef"), pattern) for pattern in patterns)
     (event,) = load_template()["Resources"]["ImageCheckFunction"]["Properties"]["Events"].values()
     assert event["Type"] == "S3"
     assert event["Properties"]["Bucket"] == {"Ref": "ImagesBucket"}
