@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from shoplocal.store import local_store
 
@@ -35,6 +36,12 @@ exit status:
   130  interrupted (Ctrl-C)
   141  the output was closed early (`shopctl export - | head`); the work done is not undone
 """
+
+
+_BUCKET_HELP = (
+    "the deployed stack's images bucket (its ImagesBucket output), for the photo files with --table "
+    "(default: the local store's bucket; with --table and no --bucket the photo files are left out)"
+)
 
 
 class CommandError(Exception):
@@ -112,8 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export",
         parents=[common],
-        help="write every product, user and order to a JSON file",
-        description="Write the whole table to a JSON file. By default password hashes are left out, so the file "
+        help="write every product, user and order, and the products' photo files, to a JSON file",
+        description="Write the whole table, and the files of the products' photos, to a JSON file (with --table, "
+        "the photo files need --bucket; without it the file says they are left out). By default password hashes "
+        "are left out, so the file "
         "can be shared; such a file cannot restore sign-ins (import keeps the passwords of users the "
         "target table already has, and refuses to create users who could not sign in). For a backup "
         "that restores everything, add --include-password-hashes and keep the file secret (it is "
@@ -123,17 +132,20 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--include-password-hashes", action="store_true", help="keep password hashes: a full backup (treat the file as a secret)"
     )
+    export.add_argument("--bucket", help=_BUCKET_HELP)
 
     restore = commands.add_parser(
         "import",
         parents=[common],
         help="load a file written by `shopctl export`",
-        description="Load an export into an empty table, or replace a table's data with --replace. A user the "
+        description="Load an export into an empty table, or replace a table's data with --replace, and write its "
+        "photo files back to the images bucket (with --table, name it with --bucket). A user the "
         "file has no password hash for keeps the target table's hash when the table has that user "
         "(same username and id); if any user would be left unable to sign in, nothing is written "
         "unless --allow-locked-out-users is given.",
     )
     restore.add_argument("file", type=Path)
+    restore.add_argument("--bucket", help=_BUCKET_HELP)
     restore.add_argument("--replace", action="store_true", help="delete everything in the table first (asks unless --yes)")
     restore.add_argument("--yes", action="store_true", help="do not ask before --replace deletes")
     restore.add_argument(
@@ -300,13 +312,14 @@ def export(args: argparse.Namespace) -> int:
     bar = ProgressBar("reading the table", estimated_item_count())
     document = export_table(include_password_hashes=args.include_password_hashes, on_progress=bar.advance)
     bar.finish()
+    photos = _export_photo_files(args, document)
     text = json.dumps(document, indent=1) + "\n"
     if args.file == "-":
         sys.stdout.write(text)
     else:
         _write_export(Path(args.file), text, secret=args.include_password_hashes)
     counts = Counts(**document["counts"])
-    print(f"exported {counts.describe()} from {args.where}", file=sys.stderr)
+    print(f"exported {counts.describe()}{photos} from {args.where}", file=sys.stderr)
     if counts.users and not args.include_password_hashes:
         print(
             f"WARNING: password hashes were left out: restoring this file cannot restore the sign-ins of its "
@@ -318,6 +331,69 @@ def export(args: argparse.Namespace) -> int:
     elif counts.users_who_cannot_sign_in:
         print(f"note: {_counted(counts.users_who_cannot_sign_in, 'user')} had no usable password already", file=sys.stderr)
     return EXIT_OK
+
+
+def _images_bucket(args: argparse.Namespace) -> str | None:
+    """The bucket of the photo files: --bucket, else the local store's; None with --table alone."""
+    if args.bucket:
+        return str(args.bucket)
+    return None if args.table else local_store.IMAGES_BUCKET
+
+
+def _export_photo_files(args: argparse.Namespace, document: dict[str, Any]) -> str:
+    """Put the products' photo files in the export; what to add to the summary line."""
+    from shopctl.photo_backup import photo_keys, read_files
+    from shopctl.progress import ProgressBar
+
+    keys = photo_keys([item for items in document["items"].values() for item in items])
+    bucket = _images_bucket(args)
+    if not keys:
+        return ""
+    if bucket is None:
+        print(
+            f"WARNING: the files of {_counted(len(keys), 'photo')} are not in this export (the products keep their "
+            "keys only): give --bucket <the stack's ImagesBucket output> to include them.",
+            file=sys.stderr,
+        )
+        return f" (without the files of {_counted(len(keys), 'photo')})"
+    bar = ProgressBar("reading photo files", len(keys))
+    files, missing = read_files(bucket, keys, bar.advance)
+    bar.finish()
+    document["files"] = files
+    if missing:
+        print(f"note: {_counted(len(missing), 'photo file')} missing from {bucket}: {_names(missing)}", file=sys.stderr)
+    return f" and {_counted(len(files), 'photo file')}"
+
+
+def _import_photo_files(args: argparse.Namespace, items: list[dict[str, Any]], files: dict[str, Any] | None) -> str:
+    """Write the export's photo files back; what to add to the summary line. Says what is left out."""
+    from shopctl.photo_backup import photo_keys, write_files
+    from shopctl.progress import ProgressBar
+
+    keys = photo_keys(items)
+    if files is None:
+        if keys:
+            print(
+                f"WARNING: {args.file} has no photo files: {_counted(len(keys), 'photo')} of its products will not be "
+                "served until their files are uploaded again (export with a bucket to include them).",
+                file=sys.stderr,
+            )
+        return ""
+    bucket = _images_bucket(args)
+    if bucket is None:
+        print(
+            f"WARNING: the {_counted(len(files), 'photo file')} of {args.file} were not restored: give --bucket <the "
+            "stack's ImagesBucket output>.",
+            file=sys.stderr,
+        )
+        return ""
+    bar = ProgressBar("writing photo files", len(files))
+    write_files(bucket, files, bar.advance)
+    bar.finish()
+    absent = [key for key in keys if key not in files]
+    if absent:
+        print(f"note: {_counted(len(absent), 'photo')} had no file in the export: {_names(absent)}", file=sys.stderr)
+    return f" and {_counted(len(files), 'photo file')}"
 
 
 def _names(usernames: list[str], shown: int = 10) -> str:
@@ -343,15 +419,15 @@ def import_(args: argparse.Namespace) -> int:
         delete_items,
         estimated_item_count,
         import_items,
-        items_of_export,
         keep_existing_password_hashes,
+        read_export,
         read_keys_and_logins,
         table_is_empty,
     )
     from shopctl.progress import ProgressBar
 
     try:
-        items = items_of_export(args.file.read_text(encoding="utf-8"))
+        items, files = read_export(args.file.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise CommandError(f"no such file: {args.file}") from error
     except (OSError, UnicodeDecodeError) as error:
@@ -361,7 +437,9 @@ def import_(args: argparse.Namespace) -> int:
     table = TableContents()
     if not table_is_empty():
         if not args.replace:
-            raise CommandError("the table is not empty: import into an empty table, or add --replace to delete its data first")
+            raise CommandError(
+                "the table is not empty: import into an empty table, or add --replace to delete its data first", EXIT_FAILED
+            )
         bar = ProgressBar("reading the table", estimated_item_count())
         table = read_keys_and_logins(bar.advance)
         bar.finish()
@@ -385,7 +463,8 @@ def import_(args: argparse.Namespace) -> int:
     except BackupError as error:
         raise CommandError(str(error), EXIT_FAILED) from error
     bar.finish()
-    print(f"imported {Counts.of(items).describe()} into {args.where}")
+    photos = _import_photo_files(args, items, files)
+    print(f"imported {Counts.of(items).describe()}{photos} into {args.where}")
     if sign_in.kept:
         print(
             f"kept the table's password for {_counted(len(sign_in.kept), 'user')} the file has no hash for: "
