@@ -31,7 +31,8 @@ examples:
 exit status:
   0    done
   1    the command failed and says why: no store, a DynamoDB error, rejected rows (nothing
-       written), an import that would lock users out (nothing written), a name already taken
+       written), an import into a table that is not empty or that would lock users out
+       (nothing written), a name already taken
   2    bad arguments or an unreadable file (nothing written)
   130  interrupted (Ctrl-C)
   141  the output was closed early (`shopctl export - | head`); the work done is not undone
@@ -109,8 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
         "A row with a sku updates the product that has that sku, or adds it, so loading the same file "
         "again is safe; a row without one always adds a product. Every row is checked first: if any "
         "is bad, each bad row is reported (a CSV row by its line number in the file, the header being "
-        "line 1; a JSON row as `item N`, counted from 1) and nothing is written: a file is loaded all or nothing. "
-        "Names are trimmed.",
+        "line 1; a JSON row as `item N`, counted from 1) and nothing is written. The checked rows are then written "
+        "in batches of 100: a load stopped part-way (Ctrl-C, a failure) says what it wrote and how to finish without "
+        "adding rows twice. Names are trimmed.",
     )
     load.add_argument("file", type=Path, help="a .csv or .json file")
 
@@ -258,16 +260,45 @@ def load_products(args: argparse.Namespace) -> int:
     bar = ProgressBar("writing products", len(plan.to_add) + len(plan.to_update))
     try:
         result = apply_load(plan, bar.advance)
-    except LoadInterrupted as error:
-        raise CommandError(str(error), EXIT_FAILED) from error
+    except LoadInterrupted as stopped:
+        to_add = {id(product) for product in plan.to_add}
+        added_rows = [row for row in parsed.rows if id(row.product) in to_add][: len(stopped.result.added)]
+        raise CommandError(
+            _interrupted_load(stopped, len(plan.to_add) + len(plan.to_update), added_rows),
+            EXIT_INTERRUPTED if stopped.by_user else EXIT_FAILED,
+        ) from stopped
     if bar.total:
         bar.finish()
-    ids = f" (ids {result.added[0].id}-{result.added[-1].id})" if result.added else ""
     print(
-        f"{_counted(rows, 'row')}: {len(result.added):,} products added{ids}, {result.updated:,} updated, "
-        f"{plan.unchanged:,} unchanged, 0 rejected"
+        f"{_counted(rows, 'row')}: {_counted(len(result.added), 'product')} added{_id_range(result.added)}, "
+        f"{result.updated:,} updated, {plan.unchanged:,} unchanged, 0 rejected"
     )
     return EXIT_OK
+
+
+def _id_range(products: list[Any]) -> str:
+    if not products:
+        return ""
+    first, last = products[0].id, products[-1].id
+    return f" (id {first})" if first == last else f" (ids {first}-{last})"
+
+
+def _interrupted_load(stopped: Any, to_write: int, added_rows: list[Any]) -> str:
+    """What an interrupted load wrote, and how to finish it without adding products twice."""
+    result = stopped.result
+    written = result.updated + len(result.added)
+    message = (
+        f"{stopped.reason}: {written:,} of the {to_write:,} products to write were written "
+        f"({result.updated:,} updated, {len(result.added):,} added{_id_range(result.added)}), the rest not. "
+    )
+    again = [row.where for row in added_rows if row.product.sku is None]
+    if not again:
+        return message + "Load the file again to finish: its rows update what was written."
+    span = again[0] if len(again) == 1 else f"{again[0]} to {again[-1]}"
+    return message + (
+        f"Rows with a sku are safe to load again (they update their product), but {_counted(len(again), 'row')} "
+        f"without one ({span}) were added: remove them from the file before loading it again, or they are added twice."
+    )
 
 
 def _counted(count: int, noun: str) -> str:
