@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
 from offer_writes import OffersChanged, delete_offer, insert_offer, offer_page, read_offer, read_registry, replace_terms
+from shop_common.api import validation_message
 from shop_common.cursors import decode_cursor_numbers, encode_cursor
 from shop_common.errors import Conflict, InvalidRequest, NotFound
 from shop_common.offer_store import MAX_LIVE_OFFERS, active_offers, ends_key, forget_active_offers
@@ -78,7 +79,7 @@ def _merged_terms(current: Offer, changes: dict[str, Any]) -> OfferTerms:
         return type(current.terms).model_validate(merged)
     except ValidationError as invalid:
         errors = [
-            {"field": ".".join(str(part) for part in error["loc"]) or "body", "message": error["msg"]}
+            {"field": ".".join(str(part) for part in error["loc"]) or "body", "message": validation_message(error)}
             for error in invalid.errors()
         ]
         raise InvalidRequest("Invalid request.", errors=errors) from invalid

@@ -200,6 +200,14 @@ def test_bad_offers_are_400_naming_the_field_and_change_nothing(
     assert table_items() == before
 
 
+def test_a_validators_own_message_comes_without_pydantics_value_error_prefix(api: LocalApi, staff: Headers) -> None:
+    response = api.request("POST", "/api/offers", json_body={**TEN_OFF, "ends_at": TEN_OFF["starts_at"]}, headers=staff)
+    assert [error["message"] for error in response.json()["errors"]] == ["ends_at must be after starts_at"]
+    add(api, staff, TEN_OFF)
+    changed = api.request("PATCH", "/api/offers/1", json_body={"ends_at": "2000-01-01T00:00:00Z"}, headers=staff)
+    assert [error["message"] for error in changed.json()["errors"]] == ["ends_at must be after starts_at"]
+
+
 def test_json_numbers_are_taken_and_written_back_without_an_exponent(api: LocalApi, staff: Headers) -> None:
     added = add(api, staff, {**TEN_OFF, "percent": 1e2, "priority": 3.0, "max_uses": 5, "stacks": True})
     assert (added["percent"], added["priority"], added["max_uses"], added["stacks"]) == ("100.0", 3, 5, True)

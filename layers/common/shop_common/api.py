@@ -69,6 +69,15 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return ".".join(path) if path else str(location[0] if location else "body")
 
 
+def validation_message(problem: Mapping[str, Any]) -> str:
+    """A pydantic error's message for people: a validator's own words without pydantic's
+    "Value error, " before them."""
+    error = (problem.get("ctx") or {}).get("error")
+    if problem.get("type") == "value_error" and error is not None:
+        return str(error)
+    return str(problem.get("msg", "Invalid value."))
+
+
 def _validation_error(error: RequestValidationError) -> Response[str]:
     problems = []
     for problem in error.errors():
@@ -76,7 +85,7 @@ def _validation_error(error: RequestValidationError) -> Response[str]:
         if problem.get("type") == "json_invalid":
             problems.append({"field": "body", "message": "Request body is not valid JSON."})
             continue
-        problems.append({"field": _field_name(location), "message": problem.get("msg", "Invalid value.")})
+        problems.append({"field": _field_name(location), "message": validation_message(problem)})
     return json_response(400, {"detail": "Invalid request.", "errors": problems})
 
 
