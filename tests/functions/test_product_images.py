@@ -346,7 +346,7 @@ def test_the_bytes_served_are_the_bytes_checked_even_if_the_form_is_posted_again
     image_id, upload = response.json()["image"]["id"], response.json()["upload"]
     key = upload["fields"]["key"]
     assert post_form(upload, PNG).status_code == 204
-    real_read = upload_check.read_upload
+    from upload_store import read_upload as real_read
 
     def read_then_overwritten(*args: Any) -> Any:
         read = real_read(*args)
