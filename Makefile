@@ -69,7 +69,13 @@ browser:
 run: $(VENV)/.installed $(DOCS_ASSETS) ## The API on http://127.0.0.1:$(API_PORT) with an embedded DynamoDB on port $(DB_PORT), demo data (or DJANGO_DB=db.sqlite3) kept between runs
 	@$(BIN)/python -m shoplocal.run $(RUN_OPTIONS)
 
-reset: $(VENV)/.installed $(DOCS_ASSETS) ## As run, but from fresh demo data or DJANGO_DB's (forgets the local data)
+# Deleting the local data asks first (on a terminal); FORCE=1 does not ask (scripts).
+reset: $(VENV)/.installed $(DOCS_ASSETS) ## As run, but from fresh demo data or DJANGO_DB's: deletes the local data (asks; FORCE=1 does not)
+	@if [ "$(FORCE)" != 1 ]; then \
+		if [ ! -t 0 ]; then echo "make reset deletes the local data ($${SHOP_DATA_DIR:-.local-data}): run it on a terminal to confirm, or with FORCE=1" >&2; exit 1; fi; \
+		printf 'Delete the local data (%s) and start from fresh demo data? [y/N] ' "$${SHOP_DATA_DIR:-.local-data}"; read answer; \
+		case "$$answer" in y|Y|yes|YES) ;; *) echo "Nothing deleted."; exit 1;; esac; \
+	fi
 	@$(BIN)/python -m shoplocal.run --reset $(RUN_OPTIONS)
 
 test: install lint typecheck unit ## Lint, type-check and run every test (template validation and sam build included)

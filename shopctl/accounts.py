@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from shoplocal.template import put_code_on_path
 
 put_code_on_path()
-from accounts import login_key  # noqa: E402 - importable only after the line above
+from accounts import folded_claim_key, login_key  # noqa: E402 - importable only after the line above
 from order_store import order_guard_key, orders_partition  # noqa: E402
 from shop_common import settings  # noqa: E402
 from shop_common.dynamo import client, from_attributes, to_attributes  # noqa: E402
@@ -152,6 +152,20 @@ def delete_account(username: str, *, delete_orders: bool) -> tuple[Account, int]
                 }
             }
         )
+    folded = to_attributes(folded_claim_key(username))
+    claim = client().get_item(TableName=table, Key=folded, ConsistentRead=True).get("Item")
+    if claim is not None and int(from_attributes(claim)["user_id"]) == account.user_id:
+        # Only this user's claim: an account from before the claims may share the folded username.
+        writes.append(
+            {
+                "Delete": {
+                    "TableName": table,
+                    "Key": folded,
+                    "ConditionExpression": "user_id = :id",
+                    "ExpressionAttributeValues": to_attributes({":id": account.user_id}),
+                }
+            }
+        )
     writes.append(
         {
             "Delete": {
@@ -258,7 +272,8 @@ def _delete_command(args: argparse.Namespace) -> int:
         raise CommandError(str(error), EXIT_FAILED) from error
     orders = order_count(account.user_id)
     fate = "deleted too" if args.delete_orders else "kept as records under its user id (--delete-orders deletes them)"
-    plan = f"delete user {account.username} (id {account.user_id}): login, profile and email; its {orders} orders are {fate}"
+    claims = "login, profile, email and username claims"
+    plan = f"delete user {account.username} (id {account.user_id}): {claims}; its {orders} orders are {fate}"
     if not args.yes:
         if not sys.stdin.isatty():
             raise CommandError(f"would {plan}; add --yes to confirm", EXIT_USAGE)

@@ -63,7 +63,7 @@ def group_of(item: dict[str, Any]) -> str:
         return "products"
     if partition.startswith("ORDER") or sort.startswith("ORDER"):
         return "orders"
-    if partition.startswith(("USER#", "USERNAME#", "EMAIL#")):
+    if partition.startswith(("USER#", "USERNAME#", "USERFOLD#", "EMAIL#")):
         return "users"
     if partition in ("CATALOG", "COUNTER"):
         return "counters"
@@ -153,8 +153,9 @@ def export_table(*, include_password_hashes: bool, on_progress: Progress) -> dic
     }
 
 
-def items_of_export(text: str) -> list[dict[str, Any]]:
-    """The items of an export file, checked enough that a wrong file is refused before any write."""
+def read_export(text: str) -> tuple[list[dict[str, Any]], "dict[str, tuple[bytes, str]] | None"]:
+    """The items of an export file and its photo files (None: it has none), checked enough
+    that a wrong file is refused before any write."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -185,8 +186,13 @@ def items_of_export(text: str) -> list[dict[str, Any]]:
             keys.add(key)
             items.append(item)
     from shopctl.migrations import upgrade_items  # files written before orders had their own partition
+    from shopctl.photo_backup import PhotoFileError, files_of_export
 
-    return upgrade_items(items)
+    try:
+        files = files_of_export(document)
+    except PhotoFileError as error:
+        raise BackupError(str(error)) from error
+    return upgrade_items(items), files
 
 
 def table_is_empty() -> bool:

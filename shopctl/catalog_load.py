@@ -3,7 +3,8 @@
 A row with a SKU is an upsert: it updates the product holding that SKU, or adds a product that
 claims it; a row without one adds a product. Loading the same file twice therefore changes
 nothing the second time for rows with a SKU. What each row will do is worked out before any
-write, so the summary is exact.
+write, so the summary is exact. The writes go in batches (updates first, then additions in the
+file's order): a load stopped part-way (Ctrl-C, a failure) says what it wrote, and how to finish.
 """
 
 from collections.abc import Callable, Sequence
@@ -23,7 +24,13 @@ BATCH_SIZE = 100  # products per id allocation, per update transaction and per p
 
 
 class LoadInterrupted(Exception):
-    """A write failed part-way: the message says what had been written."""
+    """A write failed, or Ctrl-C came, part-way: `result` is what had been written."""
+
+    def __init__(self, reason: str, result: "LoadResult", *, by_user: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.result = result
+        self.by_user = by_user
 
 
 @dataclass
@@ -69,13 +76,13 @@ def apply_load(plan: LoadPlan, on_progress: Callable[[int], None]) -> LoadResult
             additions = plan.to_add[start : start + BATCH_SIZE]
             result.added += add_products(additions)
             on_progress(len(additions))
+    except KeyboardInterrupt as interrupted:
+        raise LoadInterrupted("interrupted (Ctrl-C)", result, by_user=True) from interrupted
     except (CatalogChanged, ServiceBusy, ClientError, BotoCoreError) as error:
         reason = str(error)
         if isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
             codes = {cancelled.get("Code") for cancelled in error.response.get("CancellationReasons", [])}
             if "ConditionalCheckFailed" in codes:
-                reason = "a SKU of the file was given to another product meanwhile (run the command again)"
-        raise LoadInterrupted(
-            f"stopped after updating {result.updated} and adding {len(result.added)} of the file's products: {reason}"
-        ) from error
+                reason = "a SKU of the file was given to another product meanwhile"
+        raise LoadInterrupted(reason, result) from error
     return result

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from shoplocal.store import local_store
 
@@ -33,13 +34,19 @@ examples:
 exit status:
   0    done
   1    the command failed and says why: no store, a DynamoDB error, rejected rows (nothing
-       written), an import that would lock users out (nothing written), a name already taken,
-       an import whose check found differences
+       written), an import into a table that is not empty or that would lock users out
+       (nothing written), a name already taken, an import whose check found differences
   2    bad arguments, an unreadable file or not the expected kind of file, an import into a
        table holding data without --replace (nothing written)
   130  interrupted (Ctrl-C)
   141  the output was closed early (`shopctl export - | head`); the work done is not undone
 """
+
+
+_BUCKET_HELP = (
+    "the deployed stack's images bucket (its ImagesBucket output), for the photo files with --table "
+    "(default: the local store's bucket; with --table and no --bucket the photo files are left out)"
+)
 
 
 class CommandError(Exception):
@@ -81,8 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
         "create-user",
         parents=[common],
         help="create an account (prompts for the password)",
-        description="Create an account. The password is prompted for twice, unechoed; in scripts, pipe it in "
-        "with --password-stdin (--password shows it to `ps` and the shell's history).",
+        description="Create an account, with the rules of sign-up (POST /api/register): the username, the email and "
+        "the password rules (--allow-weak-password bypasses the last). The password is prompted for twice, unechoed; "
+        "in scripts, pipe it in with --password-stdin (--password shows it to `ps` and the shell's history).",
     )
     create.add_argument("username")
     password = create.add_mutually_exclusive_group()
@@ -90,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     password.add_argument("--password-stdin", action="store_true", help="read the password from the first line of standard input")
     create.add_argument("--email", default="", help="the account's email address (unique)")
     create.add_argument("--staff", action="store_true", help="make the account a staff account")
+    create.add_argument(
+        "--allow-weak-password",
+        action="store_true",
+        help="create the account even if the password breaks sign-up's password rules (too common, too similar "
+        "to the username, entirely numeric), as Django's createsuperuser lets you bypass them",
+    )
 
     load = commands.add_parser(
         "load-products",
@@ -101,8 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
         "A row with a sku updates the product that has that sku, or adds it, so loading the same file "
         "again is safe; a row without one always adds a product. Every row is checked first: if any "
         "is bad, each bad row is reported (a CSV row by its line number in the file, the header being "
-        "line 1; a JSON row as `item N`, counted from 1) and nothing is written: a file is loaded all or nothing. "
-        "Names are trimmed.",
+        "line 1; a JSON row as `item N`, counted from 1) and nothing is written. The checked rows are then written "
+        "in batches of 100: a load stopped part-way (Ctrl-C, a failure) says what it wrote and how to finish without "
+        "adding rows twice. Names are trimmed.",
     )
     load.add_argument("file", type=Path, help="a .csv or .json file")
 
@@ -111,8 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export",
         parents=[common],
-        help="write every product, user and order to a JSON file",
-        description="Write the whole table to a JSON file. By default password hashes are left out, so the file "
+        help="write every product, user and order, and the products' photo files, to a JSON file",
+        description="Write the whole table, and the files of the products' photos, to a JSON file (with --table, "
+        "the photo files need --bucket; without it the file says they are left out). By default password hashes "
+        "are left out, so the file "
         "can be shared; such a file cannot restore sign-ins (import keeps the passwords of users the "
         "target table already has, and refuses to create users who could not sign in). For a backup "
         "that restores everything, add --include-password-hashes and keep the file secret (it is "
@@ -122,17 +139,20 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--include-password-hashes", action="store_true", help="keep password hashes: a full backup (treat the file as a secret)"
     )
+    export.add_argument("--bucket", help=_BUCKET_HELP)
 
     restore = commands.add_parser(
         "import",
         parents=[common],
         help="load a file written by `shopctl export`",
-        description="Load an export into an empty table, or replace a table's data with --replace. A user the "
+        description="Load an export into an empty table, or replace a table's data with --replace, and write its "
+        "photo files back to the images bucket (with --table, name it with --bucket). A user the "
         "file has no password hash for keeps the target table's hash when the table has that user "
         "(same username and id); if any user would be left unable to sign in, nothing is written "
         "unless --allow-locked-out-users is given.",
     )
     restore.add_argument("file", type=Path)
+    restore.add_argument("--bucket", help=_BUCKET_HELP)
     restore.add_argument("--replace", action="store_true", help="delete everything in the table first (asks unless --yes)")
     restore.add_argument("--yes", action="store_true", help="do not ask before --replace deletes")
     restore.add_argument(
@@ -190,16 +210,35 @@ def new_password(args: argparse.Namespace) -> str:
     return password
 
 
+def _account_fields(username: str, email: str) -> tuple[str, str]:
+    """The username and email as sign-up reads them (NFKC; the email's domain lower-cased), or
+    the rule they break, in sign-up's words."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from account_models import Email, Username
+
+    fields = []
+    for name, model, value in (("username", Username, username), ("email", Email, email)):
+        try:
+            fields.append(TypeAdapter(model).validate_python(value))
+        except ValidationError as error:
+            raise CommandError(f"{name} {value!r}: {error.errors()[0]['msg']}") from error
+    return fields[0], fields[1]
+
+
 def create_user(args: argparse.Namespace) -> int:
+    username, email = _account_fields(args.username, args.email)
     password = new_password(args)
-    username = args.username.strip()
-    if not username or len(username) > 150:
-        raise CommandError("the username must be 1 to 150 characters")
     from accounts import AccountExists
     from accounts import create_user as create_account
+    from password_rules import password_problems
+
+    problems = password_problems(password, {"username": username, "email": email, "first_name": "", "last_name": ""})
+    if problems and not args.allow_weak_password:
+        raise CommandError(" ".join(problems) + " (--allow-weak-password creates the account anyway)")
 
     try:
-        user_id = create_account(username, password, email=args.email, is_staff=args.staff)
+        user_id = create_account(username, password, email=email, is_staff=args.staff)
     except AccountExists as error:
         raise CommandError(str(error), EXIT_FAILED) from error
     kind = "staff user" if args.staff else "user"
@@ -229,16 +268,45 @@ def load_products(args: argparse.Namespace) -> int:
     bar = ProgressBar("writing products", len(plan.to_add) + len(plan.to_update))
     try:
         result = apply_load(plan, bar.advance)
-    except LoadInterrupted as error:
-        raise CommandError(str(error), EXIT_FAILED) from error
+    except LoadInterrupted as stopped:
+        to_add = {id(product) for product in plan.to_add}
+        added_rows = [row for row in parsed.rows if id(row.product) in to_add][: len(stopped.result.added)]
+        raise CommandError(
+            _interrupted_load(stopped, len(plan.to_add) + len(plan.to_update), added_rows),
+            EXIT_INTERRUPTED if stopped.by_user else EXIT_FAILED,
+        ) from stopped
     if bar.total:
         bar.finish()
-    ids = f" (ids {result.added[0].id}-{result.added[-1].id})" if result.added else ""
     print(
-        f"{_counted(rows, 'row')}: {len(result.added):,} products added{ids}, {result.updated:,} updated, "
-        f"{plan.unchanged:,} unchanged, 0 rejected"
+        f"{_counted(rows, 'row')}: {_counted(len(result.added), 'product')} added{_id_range(result.added)}, "
+        f"{result.updated:,} updated, {plan.unchanged:,} unchanged, 0 rejected"
     )
     return EXIT_OK
+
+
+def _id_range(products: list[Any]) -> str:
+    if not products:
+        return ""
+    first, last = products[0].id, products[-1].id
+    return f" (id {first})" if first == last else f" (ids {first}-{last})"
+
+
+def _interrupted_load(stopped: Any, to_write: int, added_rows: list[Any]) -> str:
+    """What an interrupted load wrote, and how to finish it without adding products twice."""
+    result = stopped.result
+    written = result.updated + len(result.added)
+    message = (
+        f"{stopped.reason}: {written:,} of the {to_write:,} products to write were written "
+        f"({result.updated:,} updated, {len(result.added):,} added{_id_range(result.added)}), the rest not. "
+    )
+    again = [row.where for row in added_rows if row.product.sku is None]
+    if not again:
+        return message + "Load the file again to finish: its rows update what was written."
+    span = again[0] if len(again) == 1 else f"{again[0]} to {again[-1]}"
+    return message + (
+        f"Rows with a sku are safe to load again (they update their product), but {_counted(len(again), 'row')} "
+        f"without one ({span}) were added: remove them from the file before loading it again, or they are added twice."
+    )
 
 
 def _counted(count: int, noun: str) -> str:
@@ -283,13 +351,14 @@ def export(args: argparse.Namespace) -> int:
     bar = ProgressBar("reading the table", estimated_item_count())
     document = export_table(include_password_hashes=args.include_password_hashes, on_progress=bar.advance)
     bar.finish()
+    photos = _export_photo_files(args, document)
     text = json.dumps(document, indent=1) + "\n"
     if args.file == "-":
         sys.stdout.write(text)
     else:
         _write_export(Path(args.file), text, secret=args.include_password_hashes)
     counts = Counts(**document["counts"])
-    print(f"exported {counts.describe()} from {args.where}", file=sys.stderr)
+    print(f"exported {counts.describe()}{photos} from {args.where}", file=sys.stderr)
     if counts.users and not args.include_password_hashes:
         print(
             f"WARNING: password hashes were left out: restoring this file cannot restore the sign-ins of its "
@@ -301,6 +370,69 @@ def export(args: argparse.Namespace) -> int:
     elif counts.users_who_cannot_sign_in:
         print(f"note: {_counted(counts.users_who_cannot_sign_in, 'user')} had no usable password already", file=sys.stderr)
     return EXIT_OK
+
+
+def _images_bucket(args: argparse.Namespace) -> str | None:
+    """The bucket of the photo files: --bucket, else the local store's; None with --table alone."""
+    if args.bucket:
+        return str(args.bucket)
+    return None if args.table else local_store.IMAGES_BUCKET
+
+
+def _export_photo_files(args: argparse.Namespace, document: dict[str, Any]) -> str:
+    """Put the products' photo files in the export; what to add to the summary line."""
+    from shopctl.photo_backup import photo_keys, read_files
+    from shopctl.progress import ProgressBar
+
+    keys = photo_keys([item for items in document["items"].values() for item in items])
+    bucket = _images_bucket(args)
+    if not keys:
+        return ""
+    if bucket is None:
+        print(
+            f"WARNING: the files of {_counted(len(keys), 'photo')} are not in this export (the products keep their "
+            "keys only): give --bucket <the stack's ImagesBucket output> to include them.",
+            file=sys.stderr,
+        )
+        return f" (without the files of {_counted(len(keys), 'photo')})"
+    bar = ProgressBar("reading photo files", len(keys))
+    files, missing = read_files(bucket, keys, bar.advance)
+    bar.finish()
+    document["files"] = files
+    if missing:
+        print(f"note: {_counted(len(missing), 'photo file')} missing from {bucket}: {_names(missing)}", file=sys.stderr)
+    return f" and {_counted(len(files), 'photo file')}"
+
+
+def _import_photo_files(args: argparse.Namespace, items: list[dict[str, Any]], files: dict[str, Any] | None) -> str:
+    """Write the export's photo files back; what to add to the summary line. Says what is left out."""
+    from shopctl.photo_backup import photo_keys, write_files
+    from shopctl.progress import ProgressBar
+
+    keys = photo_keys(items)
+    if files is None:
+        if keys:
+            print(
+                f"WARNING: {args.file} has no photo files: {_counted(len(keys), 'photo')} of its products will not be "
+                "served until their files are uploaded again (export with a bucket to include them).",
+                file=sys.stderr,
+            )
+        return ""
+    bucket = _images_bucket(args)
+    if bucket is None:
+        print(
+            f"WARNING: the {_counted(len(files), 'photo file')} of {args.file} were not restored: give --bucket <the "
+            "stack's ImagesBucket output>.",
+            file=sys.stderr,
+        )
+        return ""
+    bar = ProgressBar("writing photo files", len(files))
+    write_files(bucket, files, bar.advance)
+    bar.finish()
+    absent = [key for key in keys if key not in files]
+    if absent:
+        print(f"note: {_counted(len(absent), 'photo')} had no file in the export: {_names(absent)}", file=sys.stderr)
+    return f" and {_counted(len(files), 'photo file')}"
 
 
 def _names(usernames: list[str], shown: int = 10) -> str:
@@ -326,15 +458,15 @@ def import_(args: argparse.Namespace) -> int:
         delete_items,
         estimated_item_count,
         import_items,
-        items_of_export,
         keep_existing_password_hashes,
+        read_export,
         read_keys_and_logins,
         table_is_empty,
     )
     from shopctl.progress import ProgressBar
 
     try:
-        items = items_of_export(args.file.read_text(encoding="utf-8"))
+        items, files = read_export(args.file.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise CommandError(f"no such file: {args.file}") from error
     except (OSError, UnicodeDecodeError) as error:
@@ -344,7 +476,9 @@ def import_(args: argparse.Namespace) -> int:
     table = TableContents()
     if not table_is_empty():
         if not args.replace:
-            raise CommandError("the table is not empty: import into an empty table, or add --replace to delete its data first")
+            raise CommandError(
+                "the table is not empty: import into an empty table, or add --replace to delete its data first", EXIT_FAILED
+            )
         bar = ProgressBar("reading the table", estimated_item_count())
         table = read_keys_and_logins(bar.advance)
         bar.finish()
@@ -368,7 +502,8 @@ def import_(args: argparse.Namespace) -> int:
     except BackupError as error:
         raise CommandError(str(error), EXIT_FAILED) from error
     bar.finish()
-    print(f"imported {Counts.of(items).describe()} into {args.where}")
+    photos = _import_photo_files(args, items, files)
+    print(f"imported {Counts.of(items).describe()}{photos} into {args.where}")
     if sign_in.kept:
         print(
             f"kept the table's password for {_counted(len(sign_in.kept), 'user')} the file has no hash for: "

@@ -199,15 +199,16 @@ def _add_demo_photos(products: list[Any]) -> int:
     from shop_common import settings
     from shop_common.catalog import product_key
     from shop_common.dynamo import client, to_attributes
-    from shop_common.product_images import IMAGES, bucket, object_key
+    from shop_common.product_images import IMAGES, bucket, photo_file_key
 
     s3 = boto3.client("s3")
     added = 0
     for product in products[::_PHOTO_EVERY]:
         images = []
         for number in range(1 + product.id % 3):
-            image_id = hashlib.sha256(f"demo-{product.id}-{number}".encode()).hexdigest()[:16]
-            key = object_key(product.id, image_id)
+            digest = hashlib.sha256(f"demo-{product.id}-{number}".encode()).hexdigest()
+            image_id, token = digest[:16], digest[16:24]
+            key = photo_file_key(product.id, image_id, token, "image/png")  # where accepted photos are
             s3.put_object(Bucket=bucket(), Key=key, Body=demo_photo(product.id * 10 + number), ContentType="image/png")
             alt = f"{product.name}, view {number + 1}"
             images.append({"id": image_id, "key": key, "alt": alt, "width": _PHOTO_SIZE[0], "height": _PHOTO_SIZE[1]})

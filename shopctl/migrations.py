@@ -15,6 +15,10 @@
    id, 12 digits), which page 1 and the listing's links read: one UpdateItem per product, on
    condition that it still exists. Until a product has it, page 1 and the links do not show it
    (typed page numbers do).
+5. Accounts claim their case-folded username (`USERFOLD#<folded>`), which sign-up checks so that
+   no new username differs from an existing one only in case; the profile records the folded
+   form (`folded_username`). Case-only duplicates from before (Django apps older than 4.2
+   allowed them) keep their usernames: the first account migrated keeps the claim.
 
 Idempotent: each step only touches items still in the old form, and an interrupted run is
 finished by running it again. `shopctl import` applies the same changes to an old export file.
@@ -30,7 +34,7 @@ from botocore.exceptions import ClientError
 from shoplocal.template import put_code_on_path
 
 put_code_on_path()
-from accounts import directory_keys, login_key  # noqa: E402 - importable only after the line above
+from accounts import directory_keys, folded_claim_key, folded_username, login_key  # noqa: E402 - importable only after the line above
 from shop_common import settings  # noqa: E402
 from shop_common.catalog import (  # noqa: E402
     _product_from_item,
@@ -49,7 +53,8 @@ _BATCH = 25  # BatchWriteItem's limit
 # products without the keys of the price and stock indexes or of the index of every product.
 _OLD_FORM = (
     "begins_with(PK, :user) AND (begins_with(SK, :order)"
-    " OR (SK = :profile AND (attribute_not_exists(is_active) OR attribute_not_exists(GSI1PK))))"
+    " OR (SK = :profile AND (attribute_not_exists(is_active) OR attribute_not_exists(GSI1PK)"
+    " OR attribute_not_exists(folded_username))))"
     " OR (begins_with(PK, :product) AND SK = :product_sk"
     " AND (attribute_not_exists(GSI3PK) OR attribute_not_exists(GSI4PK)))"
 )
@@ -63,7 +68,7 @@ def is_old_order(item: Item) -> bool:
 
 
 def is_old_profile(item: Item) -> bool:
-    old = "is_active" not in item or "GSI1PK" not in item
+    old = "is_active" not in item or "GSI1PK" not in item or "folded_username" not in item
     return bool(item["PK"]["S"].startswith("USER#") and item["SK"]["S"] == "PROFILE" and old)
 
 
@@ -97,6 +102,7 @@ def upgrade_items(items: list[Item]) -> list[Item]:
     logins = {item["user_id"].get("N"): item for item in items if item["PK"]["S"].startswith("USERNAME#") and "user_id" in item}
     keys = {(item["PK"]["S"], item["SK"]["S"]) for item in items}
     upgraded = []
+    claims: list[Item] = []
     for item in items:
         if is_old_order(item):
             item = moved_order(item)
@@ -106,13 +112,18 @@ def upgrade_items(items: list[Item]) -> list[Item]:
             item = listed_product(item)
         elif is_old_profile(item):
             user_id = item["PK"]["S"].removeprefix("USER#")
+            username = str(item["username"]["S"])
             item = {
                 "is_active": {"BOOL": _login_is_active(logins.get(user_id))},
                 **item,
-                **to_attributes(directory_keys(str(item["username"]["S"]))),
+                **to_attributes({**directory_keys(username), "folded_username": folded_username(username)}),
             }
+            claim = folded_claim_key(username)
+            if (claim["PK"], claim["SK"]) not in keys:  # the first account with this fold claims it
+                keys.add((claim["PK"], claim["SK"]))
+                claims.append(to_attributes({**claim, "user_id": int(user_id)}))
         upgraded.append(item)
-    return upgraded
+    return upgraded + claims
 
 
 def _old_form_pages(select_count: bool) -> "Iterator[ScanOutputTypeDef]":
@@ -149,13 +160,28 @@ def _flag_profile(profile: Item) -> None:
     )
     if login is not None and int(from_attributes(login)["user_id"]) != user_id:
         login = None  # the username now belongs to someone else
+    try:  # the folded username's claim, unless an account with the same fold holds it already
+        client().put_item(
+            TableName=settings.table_name(),
+            Item=to_attributes({**folded_claim_key(username), "user_id": user_id}),
+            ConditionExpression="attribute_not_exists(PK)",
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
     client().update_item(
         TableName=settings.table_name(),
         Key={"PK": profile["PK"], "SK": profile["SK"]},
-        UpdateExpression="SET is_active = if_not_exists(is_active, :active), GSI1PK = :list, GSI1SK = :username",
+        UpdateExpression="SET is_active = if_not_exists(is_active, :active), GSI1PK = :list, GSI1SK = :username, "
+        "folded_username = :folded",
         ConditionExpression="attribute_exists(PK)",
         ExpressionAttributeValues=to_attributes(
-            {":active": _login_is_active(login), ":list": directory_keys(username)["GSI1PK"], ":username": username}
+            {
+                ":active": _login_is_active(login),
+                ":list": directory_keys(username)["GSI1PK"],
+                ":username": username,
+                ":folded": folded_username(username),
+            }
         ),
     )
 
@@ -250,7 +276,8 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     command = commands.add_parser(
         "migrate",
         parents=[common],
-        help="update a table written by an earlier version (orders, profiles, products' indexes); safe to repeat",
+        help="update a table written by an earlier version (orders, profiles, usernames' case-folded claims, "
+        "products' indexes); safe to repeat",
     )
     command.set_defaults(run=_migrate_command)
 
@@ -266,5 +293,5 @@ def _migrate_command(args: argparse.Namespace) -> int:
     bar = ProgressBar("migrating", total, sys.stderr)
     moved, flagged = migrate(bar.advance)
     bar.finish()
-    print(f"moved {moved} orders to their own partitions; updated {flagged} profiles (is_active, user list)")
+    print(f"moved {moved} orders to their own partitions; updated {flagged} profiles (is_active, user list, folded username)")
     return EXIT_OK

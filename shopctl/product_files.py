@@ -58,9 +58,11 @@ def _rows_from_csv(text: str) -> list[tuple[str, Any]]:
         header = [_current_name(name.strip()) for name in next(reader, [])]
         missing = [name for name in REQUIRED_FIELDS if name not in header]
         if missing:
+            separators = [name for mark, name in ((";", "semicolons"), ("\t", "tabs")) if len(header) == 1 and mark in header[0]]
+            hint = f" (the columns seem separated by {separators[0]}: this command reads commas)" if separators else ""
             raise ProductFileError(
                 f"line 1, the header, must name the columns {', '.join(REQUIRED_FIELDS)} "
-                f"(and optionally description, sku); missing: {', '.join(missing)}"
+                f"(and optionally description, sku); missing: {', '.join(missing)}{hint}"
             )
         if "id" in header:
             raise ProductFileError(f"the CSV has an id column: {_ID_PROBLEM}")

@@ -21,6 +21,29 @@ from shoplocal.template import FunctionSpec, functions, put_code_on_path
 # resolver): they are not part of the API it describes, as in most frameworks' generated docs.
 DOCS_FUNCTION = "DocsFunction"
 
+# Swagger UI groups operations by tag: one per function, which is one area of the API.
+TAGS = {
+    "AuthFunction": ("Accounts", "Sign-in and tokens, sign-up, the signed-in user's own account; staff: users."),
+    "ProductsFunction": ("Catalogue", "The products anyone can browse: pages, filters, search, one product."),
+    "CatalogAdminFunction": ("Catalogue (staff)", "Staff: adding, changing and deleting products, their stock and photos."),
+    "OrdersFunction": ("Orders", "Quotes, orders and cancellations; staff: every order."),
+    "OffersFunction": ("Offers", "The offers that apply now; staff: adding, changing and deleting offers."),
+}
+DESCRIPTION = """\
+A shop's API: accounts, a catalogue with stock, orders that never oversell, special offers.
+
+**Signing in**: `POST /api/auth` answers an access token and a refresh token; send the access
+token as `Authorization: Bearer <token>` (the padlock above), and get a new one from
+`POST /api/refresh`.
+
+**Errors** are JSON with a human-readable `detail`, often a `code` for programs, and for invalid
+input (400) the offending fields in `errors`. A path the API does not have is a 404, a method a
+path does not take a 405 with `Allow`.
+
+**Retries**: an order or a cancel sent with an `Idempotency-Key` is carried out once however
+often it is sent; 429 and 503 say when to retry in `Retry-After`.
+"""
+
 BEARER = {"bearerAuth": HTTPBearer(bearerFormat="JWT", description="An access token from POST /api/auth or /api/refresh.")}
 
 ERROR_SCHEMA = {
@@ -177,6 +200,8 @@ def _complete(path: str, method: str, operation: dict[str, Any], body_limits: st
     for parameter in operation.get("parameters", []):
         if parameter.get("in") in ("query", "header"):
             parameter["schema"] = _without_null(parameter["schema"])
+    # A summary is plain text (Swagger UI shows a backtick as it is); descriptions are Markdown.
+    operation["summary"] = operation.get("summary", "").replace("`", "")
 
 
 def _body_limits() -> str:
@@ -197,7 +222,8 @@ def build() -> dict[str, Any]:
     put_code_on_path()
     document: dict[str, Any] = {
         "openapi": "3.1.0",
-        "info": {"title": "Serverless shop API", "version": "1.0.0"},
+        "info": {"title": "Serverless shop API", "version": "1.0.0", "description": DESCRIPTION},
+        "tags": [{"name": name, "description": description} for name, description in TAGS.values()],
         "paths": {},
         "components": {
             "schemas": {"Error": ERROR_SCHEMA, "GatewayError": GATEWAY_ERROR_SCHEMA},
@@ -207,6 +233,8 @@ def build() -> dict[str, Any]:
         app = importlib.import_module(spec.module).app
         schema = app.get_openapi_schema(security_schemes=BEARER).model_dump(mode="json", by_alias=True, exclude_none=True)
         for path, operations in schema.get("paths", {}).items():  # two functions may share a path
+            for operation in operations.values():
+                operation["tags"] = [TAGS[spec.logical_id][0]]
             document["paths"].setdefault(path, {}).update(operations)
         for section, entries in schema.get("components", {}).items():
             document["components"].setdefault(section, {}).update(entries)

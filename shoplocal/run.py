@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -258,15 +259,26 @@ def _banner(api_url: str, routes: int, state: StoreState | None, args: argparse.
     return "\n" + "\n".join(lines) + "\n"
 
 
-def _wait_for_stop_signal() -> None:
-    stopping = threading.Event()
+def _catch_stop_signals() -> Callable[[], None]:
+    """From now on SIGINT and SIGTERM ask to stop; returns the wait for that request (at once if
+    one came meanwhile, e.g. during the start). Python's own C-level handler writes each signal to
+    a pipe (its wakeup fd) in whichever thread receives it, and the main thread waits reading that
+    pipe: no lock is taken and no Python code has to run first. (An Event.set() in the handler
+    waited forever on the Event's lock when the signal landed as the main thread, which runs
+    Python handlers, was entering Event.wait(); every later signal was then ignored.)"""
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
 
     def stop(signal_number: int, frame: FrameType | None) -> None:
-        stopping.set()
+        """Nothing to do: the signal is in the pipe already (a handler is needed for that)."""
+
+    def wait() -> None:
+        os.read(read_end, 1)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    stopping.wait()
+    return wait
 
 
 def _template_parameters(args: argparse.Namespace) -> dict[str, str]:
@@ -295,6 +307,7 @@ def serve(args: argparse.Namespace) -> None:
     from shoplocal.gateway.s3_events import S3Notifier
 
     started = time.perf_counter()
+    wait_for_stop_signal = _catch_stop_signals()  # a Ctrl-C during the start stops the server once it is up
     containers.size_client_pools()
     containers.run_in_worker_processes(args.workers)
     parameters = _template_parameters(args)  # before the store starts: a bad value stops nothing
@@ -335,7 +348,7 @@ def serve(args: argparse.Namespace) -> None:
     api_url = f"http://{local_store.HOST if args.host == '0.0.0.0' else args.host}:{api.server_port}"  # noqa: S104 - a comparison
     print(_banner(api_url, len(gateway.routes), state, args, time.perf_counter() - started), file=sys.stderr, flush=True)
 
-    _wait_for_stop_signal()
+    wait_for_stop_signal()
     api.shutdown()
     if args.reload:
         watcher.stop()

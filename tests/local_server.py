@@ -81,7 +81,9 @@ def start_server(
     api_port: int | None = None,
     db_port: int | None = None,
     environment: dict[str, str] | None = None,
+    wait: bool = True,
 ) -> LocalServer:
+    """The server, started (`wait`: once it says it is up)."""
     api_port, db_port = api_port or free_port(), db_port or free_port()
     log_path = data_dir.parent / f"{data_dir.name}-server-{api_port}.log"
     command = [sys.executable, "-m", "shoplocal.run", "--api-port", str(api_port), "--db-port", str(db_port)]
@@ -92,7 +94,7 @@ def start_server(
         )
     server = LocalServer(process, api_port, db_port, data_dir, log_path)
     deadline = time.monotonic() + 60
-    while READY_LINE not in server.log():
+    while wait and READY_LINE not in server.log():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise AssertionError(f"the local server did not start:\n{server.log()}")

@@ -1,4 +1,5 @@
-"""`make help` is the first thing a new developer reads: it must show real values."""
+"""`make help` is the first thing a new developer reads: it must show real values. `make reset`
+asks before it deletes."""
 
 import os
 import shutil
@@ -124,3 +125,35 @@ def test_run_and_reset_pass_the_django_database_on() -> None:
     for target in ("run", "reset"):
         assert '--django-db "backups/db.sqlite3"' in commands_of(target, "DJANGO_DB=backups/db.sqlite3")
         assert "--django-db" not in commands_of(target)
+
+
+def test_make_reset_asks_before_deleting_the_local_data_and_force_does_not(tmp_path: Path) -> None:
+    """Without a terminal to ask on and without FORCE=1, nothing is deleted and nothing starts."""
+    make = shutil.which("make")
+    assert make is not None
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "kept").write_text("local data")
+    environment = {**os.environ, "SHOP_DATA_DIR": str(data)}
+    result = subprocess.run(
+        [make, "--no-print-directory", "reset", "API_PORT=3799", "DB_PORT=8799"],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert f"make reset deletes the local data ({data}): run it on a terminal to confirm, or with FORCE=1" in result.stderr
+    assert (data / "kept").read_text() == "local data"
+    planned = subprocess.run(
+        [make, "--no-print-directory", "-n", "reset", "FORCE=1"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "shoplocal.run --reset" in planned.stdout

@@ -30,6 +30,20 @@ def test_the_committed_openapi_document_is_current() -> None:
     assert DOCUMENT.read_text() == render(), "docs/openapi.json is stale: run `make openapi`"
 
 
+def test_swagger_ui_groups_operations_by_area_shows_a_description_and_no_raw_backticks(document: dict[str, Any]) -> None:
+    """Swagger UI put all operations under "default", showed no description and printed the
+    summaries' backticks (a summary is plain text; descriptions are Markdown)."""
+    declared = {tag["name"]: tag.get("description") for tag in document["tags"]}
+    assert all(declared.values())
+    operations = [operation for operations in document["paths"].values() for operation in operations.values()]
+    assert all(len(operation["tags"]) == 1 and operation["tags"][0] in declared for operation in operations)
+    assert {operation["tags"][0] for operation in operations} == set(declared)
+    assert not [operation["summary"] for operation in operations if "`" in operation["summary"]]
+    assert "Authorization: Bearer" in document["info"]["description"]
+    assert document["paths"]["/api/auth"]["post"]["tags"] == ["Accounts"]
+    assert document["paths"]["/api/products/{product_id}"]["patch"]["tags"] == ["Catalogue (staff)"]
+
+
 def keys_in(node: Any) -> Iterator[str]:
     if isinstance(node, dict):
         for key, value in node.items():

@@ -3,6 +3,7 @@ validates and builds with the SAM CLI."""
 
 import fnmatch
 import importlib
+import json
 import os
 import re
 import subprocess
@@ -33,6 +34,7 @@ CONTRACT_ROUTES = {
     ("PATCH", "/api/products/{product_id}"): "CatalogAdminFunction",
     ("DELETE", "/api/products/{product_id}"): "CatalogAdminFunction",
     ("POST", "/api/products/{product_id}/stock"): "CatalogAdminFunction",
+    ("GET", "/api/products/{product_id}/images"): "CatalogAdminFunction",
     ("POST", "/api/products/{product_id}/images"): "CatalogAdminFunction",
     ("PATCH", "/api/products/{product_id}/images"): "CatalogAdminFunction",
     ("DELETE", "/api/products/{product_id}/images/{image_id}"): "CatalogAdminFunction",
@@ -49,6 +51,8 @@ CONTRACT_ROUTES = {
     ("GET", "/api/docs"): "DocsFunction",
     ("GET", "/api/docs/{file}"): "DocsFunction",
     ("GET", "/api/openapi.json"): "DocsFunction",
+    # Every request no other route takes: a JSON 404, or a 405 with Allow.
+    ("ANY", "$default"): "DocsFunction",
 }
 
 
@@ -121,6 +125,27 @@ def test_a_deployed_stack_has_no_endpoint_override() -> None:
 def test_cors_origins_are_a_parameter() -> None:
     api = load_template()["Resources"]["ShopHttpApi"]["Properties"]
     assert api["CorsConfiguration"]["AllowOrigins"] == {"Ref": "AllowedOrigins"}
+
+
+# Response headers a browser lets a script read without their being exposed (the Fetch
+# standard's CORS-safelisted response header names).
+_SAFELISTED_RESPONSE_HEADERS = {
+    "cache-control", "content-language", "content-length", "content-type", "expires", "last-modified", "pragma",
+}  # fmt: skip
+
+
+def test_cors_allows_every_request_header_and_exposes_every_response_header_the_api_documents() -> None:
+    """A browser can send `Idempotency-Key` and read `Link`, `Retry-After`, `Idempotent-Replayed`
+    (and the `Allow` of a 405) only if CORS says so."""
+    cors = load_template()["Resources"]["ShopHttpApi"]["Properties"]["CorsConfiguration"]
+    document = json.loads((PROJECT_ROOT / "docs" / "openapi.json").read_text())
+    operations = [operation for path in document["paths"].values() for operation in path.values()]
+    sent = {p["name"].lower() for o in operations for p in o.get("parameters", []) if p["in"] == "header"}
+    answered = {name.lower() for o in operations for r in o["responses"].values() for name in r.get("headers", {})}
+    assert sent >= {"idempotency-key"}
+    assert answered >= {"link", "retry-after", "idempotent-replayed"}
+    assert set(cors["AllowHeaders"]) == sent | {"authorization", "content-type"}
+    assert set(cors["ExposeHeaders"]) == (answered | {"allow"}) - _SAFELISTED_RESPONSE_HEADERS
 
 
 # --- least privilege: each function is granted exactly the DynamoDB calls it makes ------------
@@ -319,6 +344,12 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
     photo = upload_photo(api, staff, scarce.id, checked=True)  # a checked photo, for the staff photo routes
     scenarios: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
         "AuthFunction": [
+            # Ten failures take all ten slots of the sign-in throttle; the eleventh try is a 429.
+            *[
+                ("POST", "/api/auth", {"json_body": {"username": "guessed", "password": "a wrong guess"}, "expect": 401})
+                for _ in range(10)
+            ],
+            ("POST", "/api/auth", {"json_body": {"username": "guessed", "password": "a wrong guess"}, "expect": 429}),
             ("POST", "/api/auth", {"json_body": {"username": "iam-user", "password": "a wrong guess"}, "expect": 401}),
             ("POST", "/api/auth", {"json_body": {"username": "iam-user", "password": "pw-iam-check"}}),
             ("POST", "/api/refresh", {"json_body": {"refresh": tokens["refresh"]}}),
@@ -628,7 +659,7 @@ def test_sam_build_ships_the_docs_page_with_its_assets_and_the_current_document(
 def test_photo_grants_name_only_the_uploads_prefix_and_only_what_each_function_does() -> None:
     """The staff API signs upload forms (S3 accepts an upload only if the signer may put it) and
     deletes photos; the checker reads and deletes uploads; nobody else touches the bucket."""
-    from shop_common.product_images import object_key
+    from shop_common.product_images import object_key, photo_file_key
 
     s3_grants = {
         name: [
@@ -645,13 +676,22 @@ def test_photo_grants_name_only_the_uploads_prefix_and_only_what_each_function_d
     assert bucket_resource == {"Fn::GetAtt": ["ImagesBucket", "Arn"]}
     (listing,) = [s for s in functions()["CatalogAdminFunction"].policy_statements if s["Action"] == "s3:ListBucket"]
     assert listing["Condition"] == {"StringLike": {"s3:prefix": "products/*"}}
-    ((checker_actions, checker_resource),) = s3_grants["ImageCheckFunction"]
+    (checker_actions, checker_resource), (write_action, photo_files) = s3_grants["ImageCheckFunction"]
     assert checker_actions == {"s3:GetObject", "s3:DeleteObject"}
     # The checker names the bucket as the bucket names itself (a reference would be a cycle).
     bucket = load_template()["Resources"]["ImagesBucket"]["Properties"]
     name_pattern, variables = bucket["BucketName"]["Fn::Sub"]
     assert checker_resource == {"Fn::Sub": [f"arn:${{AWS::Partition}}:s3:::{name_pattern}/products/*", variables]}
     assert fnmatch.fnmatchcase(object_key(12, "0123456789abcdef"), "products/*")
+    # It writes accepted photos' own files, and no upload's key (what a form writes).
+    assert write_action == {"s3:PutObject"}
+    prefix = f"arn:${{AWS::Partition}}:s3:::{name_pattern}/"
+    patterns = [resource["Fn::Sub"][0].removeprefix(prefix) for resource in photo_files]
+    assert all(resource["Fn::Sub"][1] == variables for resource in photo_files)
+    for content_type in ("image/png", "image/jpeg", "image/gif", "image/webp"):
+        photo_file = photo_file_key(12, "0123456789abcdef", "89abcdef", content_type)
+        assert [fnmatch.fnmatchcase(photo_file, pattern) for pattern in patterns].count(True) == 1, photo_file
+    assert not any(fnmatch.fnmatchcase(object_key(12, "0123456789abcdef"), pattern) for pattern in patterns)
     (event,) = load_template()["Resources"]["ImageCheckFunction"]["Properties"]["Events"].values()
     assert event["Type"] == "S3"
     assert event["Properties"]["Bucket"] == {"Ref": "ImagesBucket"}

@@ -8,13 +8,18 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-# Django's EmailValidator: a dot-atom or quoted local part, and a domain of LDH labels.
+# Django's EmailValidator: a dot-atom or quoted local part, and a domain of LDH labels. ASCII
+# only (re.ASCII): with IGNORECASE alone, [A-Z] also matches four non-ASCII letters (U+017F long
+# s, U+0131 dotless i, U+0130 dotted capital I, U+212A Kelvin sign), so `bus@` with a long s
+# beside `bus@`, or `bi@` with a dotless i beside `bi@`, were two addresses to the uniqueness
+# check (which lower-cases) but one to a reader. ASCII lower-casing is then the
+# full case-fold, and the claim EMAIL#<lower-cased address> compares addresses without case.
 _EMAIL_USER = re.compile(
     r"(^[-!#$%&'*+/=?^_`{}|~0-9A-Z]+(\.[-!#$%&'*+/=?^_`{}|~0-9A-Z]+)*\Z"
     r'|^"([\001-\010\013\014\016-\037!#-\[\]-\177]|\\[\001-\011\013\014\016-\177])*"\Z)',
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
-_EMAIL_DOMAIN = re.compile(r"((?:[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?\.)+)(?:[A-Z0-9-]{2,63}(?<!-))\Z", re.IGNORECASE)
+_EMAIL_DOMAIN = re.compile(r"((?:[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?\.)+)(?:[A-Z0-9-]{2,63}(?<!-))\Z", re.IGNORECASE | re.ASCII)
 
 
 def _valid_email(value: str) -> str:

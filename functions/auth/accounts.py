@@ -5,9 +5,15 @@ Items:
 - profile    PK=USER#<user id>       SK=PROFILE   id, username, email, first_name, last_name, is_staff, is_active,
                                                   token_generation, date_joined
 - email      PK=EMAIL#<email>        SK=EMAIL     user_id    (unique emails; "user by email")
+- folded     PK=USERFOLD#<casefolded username>  SK=USERFOLD  user_id  (no two usernames differing only in case)
 - counter    PK=COUNTER              SK=USER      last_id    (integer user ids, as the Django app had)
 
-Login reads one item. Usernames are case-sensitive, as in Django, so migrated users keep theirs.
+Login reads one item. Usernames are case-sensitive, as in Django, so migrated users keep theirs;
+but, as Django 4.2+ does at sign-up, a new username may not differ from an existing one only in
+case (`Admin` beside `admin`): the folded claim, put with the account, refuses it. The profile
+keeps the folded form it claimed (`folded_username`): `shopctl migrate` claims it for accounts
+made before (Django apps older than 4.2 allowed case-only duplicates: the first account keeps
+the claim, the others keep their usernames).
 `is_active` is kept on both the login item (sign-in reads it by username) and the profile item
 (refresh reads it by user id, the only thing a token names; the orders function checks it inside
 the order's transaction). Both are written in one transaction, never one without the other;
@@ -17,6 +23,7 @@ refresh token issued before it (refresh tokens carry the generation they were is
 
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -66,14 +73,26 @@ def login_key(username: str) -> dict[str, str]:
     return {"PK": f"USERNAME#{username}", "SK": "USERNAME"}
 
 
-def find_credentials(username: str, failures_key: dict[str, str]) -> tuple[Credentials | None, int]:
-    """The login item of a (normalised) username and the failed sign-ins counted under
-    `failures_key`: one strongly consistent BatchGetItem, two items."""
+def folded_username(username: str) -> str:
+    """The form two usernames differing only in case share (after Django's NFKC)."""
+    return normalize_username(username).casefold()
+
+
+def folded_claim_key(username: str) -> dict[str, str]:
+    return {"PK": f"USERFOLD#{folded_username(username)}", "SK": "USERFOLD"}
+
+
+def find_credentials(
+    username: str, tries_key: dict[str, str], tries_attributes: Sequence[str]
+) -> tuple[Credentials | None, dict[str, Any]]:
+    """The login item of a (normalised) username and its sign-in tries item (`tries_key`, with
+    `tries_attributes`; empty when there is none): one strongly consistent BatchGetItem, two items."""
     table = settings.table_name()
+    wanted = ("PK", "user_id", "password_hash", "is_active", "token_generation", *tries_attributes)
     request: dict[str, Any] = {
         table: {
-            "Keys": [to_attributes(login_key(username)), to_attributes(failures_key)],
-            "ProjectionExpression": "PK, user_id, password_hash, is_active, token_generation, failures",
+            "Keys": [to_attributes(login_key(username)), to_attributes(tries_key)],
+            "ProjectionExpression": ", ".join(wanted),
             "ConsistentRead": True,
         }
     }
@@ -89,17 +108,17 @@ def find_credentials(username: str, failures_key: dict[str, str]) -> tuple[Crede
         time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
     else:
         raise ServiceBusy("DynamoDB kept throttling BatchGetItem for sign-in")
-    failures = int(found.get(failures_key["PK"], {}).get("failures", 0))
+    tries = found.get(tries_key["PK"], {})
     login = found.get(login_key(username)["PK"])
     if login is None:
-        return None, failures
+        return None, tries
     credentials = Credentials(
         int(login["user_id"]),
         login["password_hash"],
         bool(login.get("is_active", True)),
         int(login.get("token_generation", 0)),
     )
-    return credentials, failures
+    return credentials, tries
 
 
 def _next_user_id() -> int:
@@ -133,12 +152,15 @@ class NewAccount:
     is_staff: bool = False
     is_active: bool = True
     date_joined: str = ""  # ISO 8601; empty: now
+    # Whether the account claims its case-folded username (USERFOLD#...): every new account
+    # does; of accounts moved over that differ only in case, the first one (as `shopctl migrate`).
+    claims_folded_username: bool = True
 
 
 def account_writes(account: NewAccount) -> "list[TransactWriteItemTypeDef]":
-    """The puts creating an account, for one transaction: the login item, the profile and,
-    with an email, its claim, each on condition that its key is free (a taken username is the
-    first write's condition, a taken email the third's)."""
+    """The puts creating an account, for one transaction: the login item, the profile, the
+    folded username's claim and, with an email, its claim, each on condition that its key is free
+    (a taken username is the first or third write's condition, a taken email the last's)."""
     login = {
         **login_key(account.username),
         "user_id": account.user_id,
@@ -158,6 +180,9 @@ def account_writes(account: NewAccount) -> "list[TransactWriteItemTypeDef]":
         **directory_keys(account.username),
     }
     items = [login, profile]
+    if account.claims_folded_username:
+        profile["folded_username"] = folded_username(account.username)
+        items.append({**folded_claim_key(account.username), "user_id": account.user_id})
     if account.email:
         items.append({"PK": f"EMAIL#{account.email.lower()}", "SK": "EMAIL", "user_id": account.user_id})
     return [
@@ -200,7 +225,7 @@ def create_user(
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
             reasons: list[Any] = list(error.response.get("CancellationReasons", []))
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons[:3]):  # login or folded claim
                 raise AccountExists("username", f"username {username!r} is already taken") from error
             raise AccountExists("email", f"email {email!r} is already taken") from error
         raise

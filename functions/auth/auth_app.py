@@ -154,7 +154,6 @@ def staff_list_users(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: CursorQuery = None,
 ) -> Response[str]:
-    require_staff(app.context["user_id"])
     users, next_cursor = list_users(prefix, limit, cursor)
     query = {"prefix": prefix, "limit": limit, "cursor": next_cursor} if prefix else {"limit": limit, "cursor": next_cursor}
     next_url = absolute_url(app.current_event, query) if next_cursor else None
@@ -172,17 +171,24 @@ def staff_list_users(
     },
 )
 def staff_update_user(user_id: Annotated[int, PathParam(ge=1, lt=2**53)], flags: UserFlags) -> Response[str]:
-    require_staff(app.context["user_id"])
     return json_response(200, update_user(app.context["user_id"], user_id, flags.is_active, flags.is_staff))
 
 
-def _needs_a_user(event: dict[str, Any]) -> bool:
-    path = str(event.get("routeKey", "")).partition(" ")[2]
-    return any(path == prefix or path.startswith(f"{prefix}/") for prefix in ("/api/me", "/api/users"))
+def _route_path(event: dict[str, Any]) -> str:
+    return str(event.get("routeKey", "")).partition(" ")[2]
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(f"{prefix}/")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if _needs_a_user(event):
+    path = _route_path(event)
+    if _under(path, "/api/users"):
+        # Staff only: the caller's role is checked before any parameter is parsed (a customer
+        # gets 403 whatever the query or body).
+        return resolve_signed_in(app, event, context, logger, permission=require_staff)
+    if _under(path, "/api/me"):
         return resolve_signed_in(app, event, context, logger)
     return app.resolve(event, context)

@@ -12,7 +12,7 @@ from shop_common import settings
 from shop_common.account_state import INACTIVE_MESSAGE, REVOKED_MESSAGE
 from shop_common.errors import AuthenticationFailed, TooManyAttempts
 from shop_common.tokens import decode_token, issue_token, new_sign_in
-from sign_in_throttle import MAX_FAILURES, Window, clear_failures, count_failure, counter_key
+from sign_in_throttle import SLOTS, clear_tries, counter_key, reserve_try
 from sign_outs import sign_out as record_sign_out
 from token_store import refresh_state, revoke_once
 
@@ -24,21 +24,19 @@ _BAD_CREDENTIALS = "No active account found with the given credentials"
 
 def sign_in(username: str, password: str) -> dict[str, str]:
     username = normalize_username(username)  # NFKC, as Django does
-    window = Window.now()
-    account, failures = find_credentials(username, counter_key(username, window))
-    if failures >= MAX_FAILURES:
-        # Before any password check, and the same whether the account exists or not.
+    account, tries = find_credentials(username, counter_key(username), SLOTS)
+    try:
+        reserve_try(username, tries)  # before any password check, the same whether the account exists or not
+    except TooManyAttempts:
         logger.info("Sign-in throttled", extra={"known_account": account is not None})
-        raise TooManyAttempts("Too many failed sign-ins for this username; try again later.", window.seconds_left())
+        raise
     # verify_password does the full KDF work even without an account: timing reveals nothing.
     password_ok = verify_password(password, account.password_hash if account else None)
     if account is None or not password_ok or not account.is_active:
-        # Never log the username: people type their password into it by mistake.
+        # Never log the username: people type their password into it by mistake. The try keeps its slot.
         logger.info("Sign-in rejected", extra={"known_account": account is not None})
-        count_failure(username, window)
         raise AuthenticationFailed(_BAD_CREDENTIALS, code="no_active_account")
-    if failures:
-        clear_failures(username, window)
+    clear_tries(username)
     if needs_rehash(account.password_hash):
         # Migrated from the Django app with an older work factor (or hasher): upgrade it now,
         # the only moment the password is known. Losing a race to a password change is fine.

@@ -2,7 +2,9 @@
 
 Staff is the profile's `is_staff`, read (with `is_active`) on every staff request: the access
 token names only the user, so a demotion counts from the next request. A staff user cannot
-change their own flags here (no one locks the last staff account out by mistake).
+change their own flags here, and a change is written only while its author is still active
+staff (checked in the same transaction): so the last active staff account cannot be demoted or
+deactivated over the API, not even by two staff demoting each other at once.
 """
 
 from dataclasses import replace
@@ -13,8 +15,8 @@ from aws_lambda_powertools import Logger
 from profile_service import PUBLIC_FIELDS
 from profile_store import Profile, read_profile
 from shop_common.cursors import decode_cursor, encode_cursor
-from shop_common.errors import InvalidRequest, NotFound
-from staff_store import AccountChanged, save_flags, users_page
+from shop_common.errors import InvalidRequest, NotFound, PermissionDenied
+from staff_store import AccountChanged, NoLongerStaff, save_flags, users_page
 
 logger = Logger(child=True)
 
@@ -47,7 +49,9 @@ def update_user(staff_id: int, user_id: int, is_active: bool | None, is_staff: b
     active = profile.is_active if is_active is None else is_active
     staff = profile.is_staff if is_staff is None else is_staff
     try:
-        save_flags(profile, active, staff)
+        save_flags(profile, active, staff, by_staff=staff_id)
+    except NoLongerStaff as demoted:
+        raise PermissionDenied("You do not have permission to perform this action.", code="permission_denied") from demoted
     except AccountChanged as changed:
         raise NotFound("No such user.") from changed  # deleted (or renamed) meanwhile
     logger.info(

@@ -3,7 +3,10 @@
 Profiles carry `GSI1PK = USERS`, `GSI1SK = <username>`, so one Query of that index partition
 lists users in username order, by prefix. `is_active` changes on the profile and the login item
 together (one transaction), as everywhere else; a deactivation also moves both to the next token
-generation, so the account's tokens stay revoked after a reactivation.
+generation, so the account's tokens stay revoked after a reactivation. The same transaction checks
+that the staff user making the change is still active staff, so two staff demoting each other at
+once cannot both succeed (and, since no one changes their own flags, an active staff user always
+remains).
 """
 
 from typing import TYPE_CHECKING, Any
@@ -14,12 +17,17 @@ from accounts import directory_keys, login_key
 from profile_store import AccountChanged, Profile, profile_from_item
 from shop_common import settings
 from shop_common.dynamo import client, query_page, to_attributes
+from shop_common.errors import Conflict
 from shop_common.profiles import profile_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-__all__ = ["AccountChanged", "save_flags", "users_page"]
+__all__ = ["AccountChanged", "NoLongerStaff", "save_flags", "users_page"]
+
+
+class NoLongerStaff(Exception):
+    """The staff user making a change was demoted or deactivated since their request was let in."""
 
 
 def users_page(prefix: str, limit: int, after: Profile | None) -> tuple[list[Profile], bool]:
@@ -39,14 +47,23 @@ def users_page(prefix: str, limit: int, after: Profile | None) -> tuple[list[Pro
     return [profile_from_item(item) for item in items], more
 
 
-def save_flags(profile: Profile, is_active: bool, is_staff: bool) -> None:
+def save_flags(profile: Profile, is_active: bool, is_staff: bool, by_staff: int) -> None:
     """Write both flags on the profile, and `is_active` on the login item too, all or nothing
-    (deactivating: with the next token generation on both). Raises AccountChanged if the
+    (deactivating: with the next token generation on both), if `by_staff` is still active staff
+    (else NoLongerStaff). Raises AccountChanged if the
     account was deleted or its username changed meanwhile."""
     table = settings.table_name()
     revoke = " ADD token_generation :one" if not is_active else ""
     one = {":one": 1} if not is_active else {}
     writes: list[TransactWriteItemTypeDef] = [
+        {
+            "ConditionCheck": {
+                "TableName": table,
+                "Key": to_attributes(profile_key(by_staff)),
+                "ConditionExpression": "is_staff = :true AND is_active = :true",
+                "ExpressionAttributeValues": to_attributes({":true": True}),
+            }
+        },
         {
             "Update": {
                 "TableName": table,
@@ -71,6 +88,12 @@ def save_flags(profile: Profile, is_active: bool, is_staff: bool) -> None:
     try:
         client().transact_write_items(TransactItems=writes)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            raise
+        codes = [str(reason.get("Code", "None")) for reason in error.response.get("CancellationReasons", [])]
+        if codes[:1] == ["ConditionalCheckFailed"]:
+            raise NoLongerStaff(by_staff) from error
+        if "ConditionalCheckFailed" in codes:
             raise AccountChanged("ConditionalCheckFailed") from error
-        raise
+        # TransactionConflict: another transaction on one of these items at the same moment.
+        raise Conflict("The account was being changed at the same moment; try again.") from error

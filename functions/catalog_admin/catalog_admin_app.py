@@ -11,8 +11,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from image_admin import delete_image, forget_photos_of, images_json, reorder, start_upload
-from image_models import IMAGE_ID_PATTERN, ImageOrder, ImageUpload, ImageUploadRequest, ProductImages
+from image_admin import all_photos, delete_image, forget_photos_of, images_json, reorder, start_upload
+from image_models import IMAGE_ID_PATTERN, AllPhotos, ImageOrder, ImageUpload, ImageUploadRequest, ProductImages
 from product_admin import add, change, remove, restock
 from product_models import ProductChanges, ProductCreate, StaffProduct, StockChange, StockLevel
 from shop_common.api import create_resolver, documented, json_response
@@ -101,6 +101,16 @@ def stock(product_id: ProductId, request: StockChange) -> Response[str]:
 )
 def add_image(product_id: ProductId, request: ImageUploadRequest) -> Response[str]:
     return json_response(201, start_upload(product_id, request.content_type, request.content_length, request.alt))
+
+
+@app.get(
+    "/api/products/<product_id>/images",
+    summary="Staff: a product's photos, and its uploads not accepted (pending, expired, rejected with the reason)",
+    security=SIGNED_IN,
+    responses={200: documented("The accepted photos in order, and the other uploads", AllPhotos), 403: FORBIDDEN, 404: UNKNOWN},
+)
+def list_images(product_id: ProductId) -> Response[str]:
+    return json_response(200, all_photos(product_id))
 
 
 @app.patch(

@@ -7,6 +7,7 @@ once (CloudFront may serve its cached copy for up to a day)."""
 
 import secrets
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -55,6 +56,34 @@ def images_json(images: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [ProductImage(**image).to_json() for image in images]
 
 
+def _status(entry: dict[str, Any], now: int) -> str:
+    """An upload not accepted (yet): `rejected` by the checker, `expired` (an hour after it was
+    handed out: it no longer counts, and goes with the next upload), else `pending` (counts)."""
+    if "rejected" in entry:
+        return "rejected"
+    return "expired" if int(entry.get("expires_at", 0)) <= now else "pending"
+
+
+def all_photos(product_id: int) -> dict[str, Any]:
+    """The product's photos as staff see them: the accepted ones in order, and every upload not
+    accepted, pending, expired or rejected (with the reason), to delete if need be."""
+    photos = _photos(product_id)
+    now = _now()
+    uploads = []
+    for image_id, entry in sorted((photos.pending or {}).items(), key=lambda pair: (int(pair[1].get("expires_at", 0)), pair[0])):
+        upload = {
+            "id": image_id,
+            "alt": str(entry.get("alt", "")),
+            "content_type": str(entry.get("content_type", "")),
+            "status": _status(entry, now),
+            "expires_at": datetime.fromtimestamp(int(entry.get("expires_at", 0)), UTC).isoformat().replace("+00:00", "Z"),
+        }
+        if "rejected" in entry:
+            upload["reason"] = str(entry["rejected"])
+        uploads.append(upload)
+    return {"id": product_id, "images": images_json(photos.images), "uploads": uploads}
+
+
 def start_upload(product_id: int, content_type: str, content_length: int, alt: str) -> dict[str, Any]:
     """A pending photo and the form to upload it with (a presigned POST)."""
     for _ in range(_ATTEMPTS):
@@ -62,7 +91,8 @@ def start_upload(product_id: int, content_type: str, content_length: int, alt: s
         now = _now()
         pending = photos.pending or {}
         expired = [image_id for image_id, entry in pending.items() if int(entry.get("expires_at", 0)) <= now]
-        if len(photos.images) + len(pending) - len(expired) >= MAX_IMAGES:
+        waiting = [image_id for image_id, entry in pending.items() if _status(entry, now) == "pending"]
+        if len(photos.images) + len(waiting) >= MAX_IMAGES:
             message = f"A product has at most {MAX_IMAGES} photos (uploads not yet checked count); delete one first."
             raise Conflict(message, code="too_many_images")
         image_id = secrets.token_hex(8)
@@ -81,8 +111,10 @@ def delete_image(product_id: int, image_id: str) -> None:
     for _ in range(_ATTEMPTS):
         photos = _photos(product_id)
         positions = [index for index, image in enumerate(photos.images) if image.get("id") == image_id]
+        files = [object_key(product_id, image_id)]  # the upload's file (gone once its photo was accepted)
         if positions:
             removed = remove_checked(product_id, photos, positions[0])
+            files.append(str(photos.images[positions[0]]["key"]))  # the photo's own file
         elif image_id in (photos.pending or {}):
             removed = remove_pending(product_id, photos, image_id)
         else:
@@ -90,7 +122,8 @@ def delete_image(product_id: int, image_id: str) -> None:
                 "Not found.", errors=[{"field": "image_id", "message": f"Product {product_id} has no photo {image_id}."}]
             )
         if removed:
-            delete_object(object_key(product_id, image_id))
+            for key in dict.fromkeys(files):
+                delete_object(key)
             logger.info("Photo deleted", extra={"product_id": product_id, "image_id": image_id})
             return
     raise _kept_changing()

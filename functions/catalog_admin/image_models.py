@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from product_models import JsonInteger
+from shop_common.json_types import JsonInteger
 from shop_common.product_images import MAX_BYTES, MAX_IMAGES
 
 ImageType = Literal["image/png", "image/jpeg", "image/gif", "image/webp"]
@@ -54,3 +54,21 @@ class ImageView(BaseModel):
 class ProductImages(BaseModel):
     id: Annotated[int, Field(ge=1)]
     images: list[ImageView]
+
+
+class UploadView(BaseModel):
+    id: ImageId
+    alt: str
+    content_type: str
+    status: Literal["pending", "expired", "rejected"] = Field(
+        description="pending: being uploaded or checked (counts against the limit of photos); expired: handed out "
+        "over an hour ago and never accepted (no longer counts); rejected: the file was not what was declared"
+    )
+    expires_at: str = Field(description="When a pending upload stops counting against the limit (UTC)")
+    reason: str | None = Field(default=None, description="Why the file was rejected (rejected only)")
+
+
+class AllPhotos(BaseModel):
+    id: Annotated[int, Field(ge=1)]
+    images: list[ImageView]
+    uploads: list[UploadView] = Field(description="Uploads not accepted, oldest first: delete them with DELETE .../images/{id}")

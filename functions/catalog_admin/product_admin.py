@@ -9,12 +9,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from product_models import MAX_STOCK
 from shop_common.catalog import remove_product
 from shop_common.catalog_writes import CatalogChanged, SkuTaken, create_product, read_product, update_product
 from shop_common.errors import Conflict, InvalidRequest, NotFound
 from shop_common.models import NewProduct, Product
-from shop_common.stock import StockTooLow, adjust_stock
+from shop_common.stock import MAX_STOCK, StockTooLow, adjust_stock
 
 logger = Logger(child=True)
 

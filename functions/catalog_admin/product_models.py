@@ -8,24 +8,12 @@ numbers or decimal strings with at most two places, unknown fields (`id` among t
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from shop_common.json_types import JsonInteger
 from shop_common.models import NAME_MAX_LENGTH, SKU_PATTERN
 from shop_common.money import MoneyNumber, WholeCents, amount_input, amount_schema
-
-# Far above any shop's stock of one product, far below what DynamoDB or JavaScript would round.
-MAX_STOCK = 1_000_000_000
-
-
-def _json_integer(value: Any) -> Any:
-    # pydantic's lax mode would take "5", "5_0" or true as integers. (JSON numbers with a
-    # fraction or an exponent arrive as Decimal: 5.0 is 5, 5.5 is refused by pydantic.)
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise ValueError("must be an integer")
-    return value
-
-
-JsonInteger = BeforeValidator(_json_integer)
+from shop_common.stock import MAX_STOCK
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)]
 Description = Annotated[str, Field(max_length=10_000)]

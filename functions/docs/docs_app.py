@@ -1,5 +1,8 @@
 """GET /api/docs, /api/docs/{file} and /api/openapi.json: the API's documentation page (Swagger UI)
-and the document it shows, served as static files from this folder's `assets/`.
+and the document it shows, served as static files from this folder's `assets/`. Also the HTTP
+API's `$default` route, every request no other route takes: `GET /` points to the docs, a known
+path with another method is a 405 with `Allow` (the methods the document lists for it), and
+anything else a 404, each with a JSON `detail` like every other error of the API.
 
 Nothing here generates OpenAPI, and of the layer only its standard-library header accessor is
 imported: the document is generated before deploying (`make openapi`) and shipped as a file, so
@@ -98,8 +101,66 @@ def respond(name: str, content_type: str, headers: object) -> JSON:
     return {"statusCode": 200, "headers": response_headers, "body": text, "isBase64Encoded": False}
 
 
+# This function's own routes (template.yaml), which the OpenAPI document does not list.
+OWN_ROUTES = {"/api/docs": ("GET",), "/api/docs/{file}": ("GET",), "/api/openapi.json": ("GET",)}
+HOME: JSON = {
+    "detail": "The shop API. Its documentation is at /api/docs, its OpenAPI document at /api/openapi.json.",
+    "docs": "/api/docs",
+    "openapi": "/api/openapi.json",
+}
+
+
+def json_answer(status: int, body: JSON, headers: dict[str, str] | None = None) -> JSON:
+    import json  # only this route writes JSON: the pages' cold start does not pay for it
+
+    return {"statusCode": status, "headers": {"Content-Type": "application/json", **(headers or {})}, "body": json.dumps(body)}
+
+
+@cache
+def known_routes() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """Every route of the API as (path segments, methods): the OpenAPI document's operations
+    (a test holds them equal to template.yaml's routes) and this function's own."""
+    import json
+
+    document = json.loads(zlib.decompress(load(DOCUMENT[0])[0], wbits=31))
+    routes = {path: tuple(method.upper() for method in operations) for path, operations in document["paths"].items()}
+    routes.update(OWN_ROUTES)
+    return tuple((tuple(path.split("/")), methods) for path, methods in routes.items())
+
+
+def methods_allowed(path: str) -> list[str]:
+    """The methods of the routes whose path template matches `path` (`{name}`: one segment)."""
+    segments = path.split("/")
+    allowed: set[str] = set()
+    for template, methods in known_routes():
+        if len(template) == len(segments) and all(
+            part == segment or (part.startswith("{") and part.endswith("}") and segment)
+            for part, segment in zip(template, segments, strict=True)
+        ):
+            allowed.update(methods)
+    return sorted(allowed)
+
+
+def unrouted(event: JSON) -> JSON:
+    """The answer for a request no route took (API Gateway's `$default` route)."""
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
+    method = str(http.get("method", "GET")).upper() if isinstance(http, dict) else "GET"
+    path = str(event.get("rawPath") or "/")
+    if path == "/":
+        if method in ("GET", "HEAD"):
+            return json_answer(200, HOME)
+        return json_answer(405, {"detail": f'Method "{method}" not allowed.'}, {"Allow": "GET"})
+    allowed = methods_allowed(path)
+    if not allowed:
+        return json_answer(404, {"detail": "Not found."})
+    return json_answer(405, {"detail": f'Method "{method}" not allowed.'}, {"Allow": ", ".join(allowed)})
+
+
 def lambda_handler(event: JSON, context: object) -> JSON:
     route = event.get("routeKey")
+    if route not in ("GET /api/docs", "GET /api/openapi.json", "GET /api/docs/{file}"):
+        return unrouted(event)
     parameters = event.get("pathParameters")
     file = parameters.get("file") if isinstance(parameters, dict) else None
     if route == "GET /api/docs":

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 _S3_CONFIG = Config(connect_timeout=2, read_timeout=10, retries={"mode": "standard", "max_attempts": 4})
 
 
+# A photo's file is never rewritten: browsers and the CDN may keep it as long as they like.
+_NEVER_CHANGES = "public, max-age=31536000, immutable"
+
+
 @cache
 def s3() -> "S3Client":
     return boto3.client("s3", config=_S3_CONFIG)
@@ -30,8 +34,9 @@ class PhotoState:
     """What the product item says of one upload."""
 
     product_exists: bool
-    checked: bool  # already among the product's images (a repeated event)
-    pending: dict[str, Any] | None  # the pending entry: alt, content_type, expires_at
+    checked: bool  # already among the product's images (a repeated event, or the form posted again)
+    pending: dict[str, Any] | None  # the pending entry: alt, content_type, expires_at (rejected?)
+    file_key: str | None = None  # the accepted photo's file, when checked
 
 
 def read_photo_state(product_id: int, image_id: str) -> PhotoState:
@@ -46,8 +51,13 @@ def read_photo_state(product_id: int, image_id: str) -> PhotoState:
     if "Item" not in response:
         return PhotoState(product_exists=False, checked=False, pending=None)
     values = from_attributes(response["Item"])
-    checked = any(image.get("id") == image_id for image in values.get(IMAGES, []))
-    return PhotoState(product_exists=True, checked=checked, pending=values.get(PENDING, {}).get(image_id))
+    accepted = [image for image in values.get(IMAGES, []) if image.get("id") == image_id]
+    return PhotoState(
+        product_exists=True,
+        checked=bool(accepted),
+        pending=values.get(PENDING, {}).get(image_id),
+        file_key=str(accepted[0]["key"]) if accepted else None,
+    )
 
 
 def accept(product_id: int, image_id: str, image: dict[str, Any]) -> bool:
@@ -71,37 +81,52 @@ def accept(product_id: int, image_id: str, image: dict[str, Any]) -> bool:
 
 
 def drop_pending(product_id: int, image_id: str) -> None:
-    """Remove an upload's pending entry (a refused upload); nothing when it is already gone."""
+    """Remove an upload's pending entry (its file never came); nothing when it is already gone."""
+    _update_pending(product_id, image_id, "REMOVE #pending.#id")
+
+
+def reject(product_id: int, image_id: str, reason: str) -> None:
+    """Mark an upload's pending entry rejected, with the reason, for staff to see (and delete);
+    it no longer counts against the product's photos. Nothing when the entry is gone."""
+    _update_pending(product_id, image_id, "SET #pending.#id.rejected = :reason", {":reason": reason})
+
+
+def _update_pending(product_id: int, image_id: str, update: str, values: dict[str, Any] | None = None) -> None:
+    request: dict[str, Any] = {
+        "TableName": settings.table_name(),
+        "Key": product_key(product_id),
+        "UpdateExpression": update,
+        "ConditionExpression": "attribute_exists(#pending.#id)",
+        "ExpressionAttributeNames": {"#pending": PENDING, "#id": image_id},
+    }
+    if values:
+        request["ExpressionAttributeValues"] = to_attributes(values)
     try:
-        client().update_item(
-            TableName=settings.table_name(),
-            Key=product_key(product_id),
-            UpdateExpression="REMOVE #pending.#id",
-            ConditionExpression="attribute_exists(#pending.#id)",
-            ExpressionAttributeNames={"#pending": PENDING, "#id": image_id},
-        )
+        client().update_item(**request)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
 
 
-def read_head(bucket: str, key: str, length: int) -> tuple[bytes, int] | None:
-    """The object's first `length` bytes (one ranged GetObject) and its whole size; None when
-    the object is gone."""
+def read_upload(bucket: str, key: str, limit: int) -> tuple[bytes, int] | None:
+    """The uploaded file (one GetObject) and its size; its bytes only when at most `limit` (else
+    empty: too large to be a photo). None when the object is gone."""
     try:
-        response = s3().get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{length - 1}")
+        response = s3().get_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code")
-        if code in ("NoSuchKey", "404"):
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             return None
-        if code == "InvalidRange":  # an empty object has no byte 0
-            return b"", 0
         raise
-    head = response["Body"].read()
-    # "bytes 0-1023/52311": the size after the slash; without a range (an empty object) the length.
-    content_range = response.get("ContentRange", "")
-    size = int(content_range.rpartition("/")[2]) if "/" in content_range else len(head)
-    return head, size
+    size = int(response.get("ContentLength", 0))
+    if size > limit:
+        response["Body"].close()
+        return b"", size
+    return response["Body"].read(), size
+
+
+def write_photo_file(bucket: str, key: str, data: bytes, content_type: str) -> None:
+    """The checked bytes under the photo's own file; it never changes (new checks get new names)."""
+    s3().put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type, CacheControl=_NEVER_CHANGES)
 
 
 def delete_object(bucket: str, key: str) -> None:

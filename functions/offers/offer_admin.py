@@ -8,12 +8,11 @@ from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
 from offer_writes import OffersChanged, delete_offer, insert_offer, offer_page, read_offer, read_registry, replace_terms
+from shop_common.api import validation_message
 from shop_common.cursors import decode_cursor_numbers, encode_cursor
 from shop_common.errors import Conflict, InvalidRequest, NotFound
 from shop_common.offer_store import MAX_LIVE_OFFERS, active_offers, ends_key, forget_active_offers
 from shop_common.offers import Offer, OfferTerms
-from shop_common.signed_in import authenticate
-from shop_common.staff_access import require_staff_account
 
 logger = Logger(child=True)
 
@@ -31,12 +30,10 @@ def current_offers(now: datetime) -> list[Offer]:
     return sorted(usable, key=lambda offer: (-offer.terms.priority, offer.id))
 
 
-def staff_page(authorization: str | None, limit: int, cursor: str | None) -> tuple[list[Offer], str | None]:
+def staff_page(limit: int, cursor: str | None) -> tuple[list[Offer], str | None]:
     """Every offer not deleted (ended and scheduled ones too), the latest to end first, and the
-    cursor of the next page. Only for staff: authentication, then the staff flag (one GetItem
-    for both)."""
+    cursor of the next page. Only for staff: the handler checks the caller before routing."""
     after = decode_cursor_numbers(cursor, _AFTER, counts=(2,))[1] if cursor else None
-    require_staff_account(authenticate(authorization))
     offers, more = offer_page(limit, (after[0], after[1]) if after else None)
     if not (more and offers):
         return offers, None
@@ -82,7 +79,7 @@ def _merged_terms(current: Offer, changes: dict[str, Any]) -> OfferTerms:
         return type(current.terms).model_validate(merged)
     except ValidationError as invalid:
         errors = [
-            {"field": ".".join(str(part) for part in error["loc"]) or "body", "message": error["msg"]}
+            {"field": ".".join(str(part) for part in error["loc"]) or "body", "message": validation_message(error)}
             for error in invalid.errors()
         ]
         raise InvalidRequest("Invalid request.", errors=errors) from invalid

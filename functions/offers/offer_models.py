@@ -3,23 +3,25 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 from shop_common.offers import (
     EXACT_NUMBER_TERMS,
     MAX_OFFER_UNITS,
     AmountOff,
     BuyXGetY,
+    Flag,
     Limit,
+    Moment,
     Money,
     Offer,
     Percent,
     PercentOff,
     PositiveMoney,
+    Priority,
     ProductIds,
+    Units,
 )
-
-Units = Annotated[int, Field(ge=1, le=MAX_OFFER_UNITS)]
 
 
 class OfferChanges(BaseModel):
@@ -31,10 +33,10 @@ class OfferChanges(BaseModel):
 
     kind: Literal["buy_x_get_y", "percent_off", "amount_off"] | None = None
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    priority: Annotated[int, Field(ge=0, le=1000)] | None = None
-    stacks: bool | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    priority: Priority | None = None
+    stacks: Flag | None = None
     max_uses: Limit | None = None
     max_uses_per_customer: Limit | None = None
     buy_products: ProductIds | None = None

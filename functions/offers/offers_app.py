@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import TypeAdapter, ValidationError
 
 from offer_admin import add, change, current_offers, remove, staff_page
 from offer_models import OfferChanges, OfferJson, offer_json
@@ -32,6 +33,7 @@ FORBIDDEN: "OpenAPIResponse" = {"description": "Signed in, but not staff"}
 UNKNOWN: "OpenAPIResponse" = {"description": "No offer with that id (or it was deleted)"}
 OfferId = Annotated[int, Path(ge=1, lt=2**53, description="The offer's id")]
 STAFF_PAGE_SIZE = 100
+_BOOLEAN = TypeAdapter(bool)
 
 
 @app.get(
@@ -59,7 +61,7 @@ def list_offers(
                 raise InvalidRequest("Invalid request.", errors=[{"field": name, "message": "Only with all=true."}])
         return json_response(200, [offer_json(offer) for offer in current_offers(now)])
     page_size = limit or STAFF_PAGE_SIZE
-    offers, next_cursor = staff_page(header(app.current_event.raw_event.get("headers"), "Authorization"), page_size, cursor)
+    offers, next_cursor = staff_page(page_size, cursor)  # the caller was checked before routing
     headers = None
     if next_cursor:
         next_url = absolute_url(app.current_event, {"all": "true", "limit": page_size, "cursor": next_cursor})
@@ -107,10 +109,24 @@ def delete(offer_id: OfferId) -> Response[str]:
     return Response(status_code=204, body="")
 
 
+def _public_read(event: dict[str, Any]) -> bool:
+    """A GET without `all` set to true (read as the route reads it, pydantic's boolean)."""
+    if (event.get("requestContext") or {}).get("http", {}).get("method") != "GET":
+        return False
+    show_all = (event.get("queryStringParameters") or {}).get("all")
+    if show_all is None:
+        return True
+    try:
+        return not _BOOLEAN.validate_python(show_all)
+    except ValidationError:
+        return True  # the route answers 400 for it
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Reading is public (staff's `all=true` is checked in its route); every write is for staff,
-    # checked before the body is parsed, as for the catalogue: anonymous 401, customer 403.
-    if (event.get("requestContext") or {}).get("http", {}).get("method") == "GET":
+    # Reading the current offers is public; staff's `all=true` and every write are for staff,
+    # checked before any parameter or body is parsed, as for the catalogue: anonymous 401,
+    # customer 403.
+    if _public_read(event):
         return app.resolve(event, context)
     return resolve_signed_in(app, event, context, logger, permission=require_staff)

@@ -8,7 +8,9 @@ so whitespace and key order in the body change nothing), under the prefix
 another body is a 422. A request that fails (any 4xx or 5xx) leaves no record, so fixing the
 request and sending it again with the same key works. Records expire after 24 hours (TTL on
 `expires_at`); a request whose Lambda died mid-way frees its key when the invocation's time runs
-out (powertools' in-progress expiry, from the Lambda context).
+out (powertools' in-progress expiry, from the Lambda context). The record keeps the response
+body as the JSON text first sent (powertools stores data with sorted keys), so a replay is the
+same bytes.
 
 Each record is its own partition (`IDEMPOTENCY#<operation>#<hash>`, SK `IDEMPOTENCY`): powertools'
 own composite-key layout would put every record of the function in one partition, which would
@@ -23,6 +25,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop_common import settings
+from shop_common.api import json_text
 from shop_common.dynamo import client
 from shop_common.errors import Conflict, ShopError
 
@@ -44,6 +47,14 @@ class Outcome:
     replayed: bool
 
 
+def _first_text(stored: Any) -> str:
+    """The body's text from a record's data: `{"text": ...}`; records written before the text
+    was kept hold the body itself (then its keys come back sorted)."""
+    if isinstance(stored, dict) and set(stored) == {"text"} and isinstance(stored["text"], str):
+        return stored["text"]
+    return json_text(stored)
+
+
 _invocation: list[LambdaContext] = []  # the current invocation's context, for the record's expiry
 
 
@@ -61,7 +72,7 @@ def _config() -> Any:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
     def replayed(response: Any, idempotent_data: Any) -> Any:
-        return Outcome(response, replayed=True)
+        return Outcome(_first_text(response), replayed=True)
 
     return IdempotencyConfig(
         event_key_jmespath="[user, key]",
@@ -99,7 +110,7 @@ def once(operation: str, user_id: int, key: str | None, request: Any, work: Call
     """Run `work` (which answers the response body) once per user and key; a repeat of the same
     request answers the first response, replayed."""
     if key is None:
-        return Outcome(work(), replayed=False)
+        return Outcome(json_text(work()), replayed=False)
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyValidationError,
@@ -109,7 +120,7 @@ def once(operation: str, user_id: int, key: str | None, request: Any, work: Call
         _config().register_lambda_context(_invocation[0])
     payload = {"user": user_id, "key": key, "request": request}
     try:
-        result = _idempotent(operation, client())(payload=payload, work=work)
+        result = _idempotent(operation, client())(payload=payload, work=lambda: {"text": json_text(work())})
     except IdempotencyValidationError as reused:
         raise KeyReused(
             "This Idempotency-Key was already used with another request.",
@@ -120,4 +131,4 @@ def once(operation: str, user_id: int, key: str | None, request: Any, work: Call
         raise Conflict(
             "A request with this Idempotency-Key is still being processed; retry shortly.", code="request_in_progress"
         ) from busy
-    return result if isinstance(result, Outcome) else Outcome(result, replayed=False)
+    return result if isinstance(result, Outcome) else Outcome(_first_text(result), replayed=False)

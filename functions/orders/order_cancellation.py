@@ -5,6 +5,8 @@ OrderCancelWindowMinutes); staff may cancel any `placed` order. One TransactWrit
 by the order's status, sets it to `cancelled` and returns every unit to its product, so two
 cancels racing restore the stock once: the second finds the status changed and writes nothing.
 A product that was deleted since the order gets nothing back (there is nothing to return it to).
+A product that cannot take its units back without passing the stock ceiling (MAX_STOCK, as for
+a restock) makes the cancel a 409 that changes nothing: staff lower that stock first.
 A product written before the stock-state indexes (not migrated yet) gets its units back without
 index keys or count, as an order treats it (`shop_common.stock`).
 """
@@ -28,7 +30,7 @@ from shop_common.errors import AuthenticationFailed, Conflict, NotFound
 from shop_common.offer_store import CountedUse, usage_returns
 from shop_common.profiles import profile_key
 from shop_common.staff_access import is_active_staff
-from shop_common.stock import count_change, crossing_update
+from shop_common.stock import MAX_STOCK, count_change, crossing_update
 from shop_common.stock_state import IN_STOCK_COUNT
 
 if TYPE_CHECKING:
@@ -108,6 +110,8 @@ def _write_cancellation(caller: int, order: Order, counted: list[CountedUse], no
     back_in_stock = 0
     for product_id, stock in stocks.items():
         returned = stock.quantity + quantities[product_id]
+        if returned > MAX_STOCK:
+            raise _over_the_ceiling(product_id, stock.quantity, quantities[product_id])
         if stock.quantity == 0:  # sold out: it comes back in stock, its index keys with it
             writes.append(crossing_update(product_id, stock, returned))
             back_in_stock += count_change(stock, returned)
@@ -163,15 +167,25 @@ def _status_update(order: Order, now: datetime) -> "TransactWriteItemTypeDef":
     }
 
 
+def _over_the_ceiling(product_id: int, stock: int, quantity: int) -> Conflict:
+    message = f"Giving back {quantity} units to a stock of {stock} would exceed {MAX_STOCK:,}; lower that stock first."
+    return Conflict(
+        "The order cannot be cancelled: a product's stock would pass its ceiling.",
+        code="stock_ceiling",
+        errors=[{"field": "parts", "product": product_id, "message": message, "available": stock}],
+    )
+
+
 def _stock_return(product_id: int, quantity: int) -> "TransactWriteItemTypeDef":
     """Give `quantity` units back to a product in stock: the condition keeps it on that side of
-    0, so its index keys stay right; failing means the stock moved since the read: read again."""
+    0, so its index keys stay right, and at most the ceiling; failing means the stock moved since
+    the read: read again."""
     return {
         "Update": {
             "TableName": settings.table_name(),
             "Key": product_key(product_id),
             "UpdateExpression": "SET quantity_in_stock = quantity_in_stock + :quantity",
-            "ConditionExpression": "attribute_exists(PK) AND quantity_in_stock > :zero",
-            "ExpressionAttributeValues": to_attributes({":quantity": quantity, ":zero": 0}),
+            "ConditionExpression": "attribute_exists(PK) AND quantity_in_stock > :zero AND quantity_in_stock <= :room",
+            "ExpressionAttributeValues": to_attributes({":quantity": quantity, ":zero": 0, ":room": MAX_STOCK - quantity}),
         }
     }

@@ -57,8 +57,15 @@ class PricedBasket:
         }
 
     def to_json(self) -> QuoteJson:
+        """The quote as the API shows it (a quote, or the fresh quote of a 409 price_changed)."""
+        names = {**_hinted_names(self.quote, self.products), **{pid: product.name for pid, product in self.products.items()}}
         hints = [
-            OfferHintJson(offer=h.offer, product=h.product, add_quantity=h.add_quantity, message=h.message)
+            OfferHintJson(
+                offer=h.offer,
+                product=h.product,
+                add_quantity=h.add_quantity,
+                message=h.message(names.get(h.product, f"of product {h.product}")),  # gone since the offer named it
+            )
             for h in self.quote.hints
         ]
         return QuoteJson.model_validate({"parts": self.parts(), **self.totals(), "hints": hints})
@@ -87,6 +94,16 @@ def price_basket(
     lines: Sequence[BasketLine] = [BasketLine(pid, products[pid].price, quantity) for pid, quantity in quantities.items()]
     quote = price_order(lines, offers.values(), now, uses, currency=currency())
     return PricedBasket(products, offers, uses, quote), products
+
+
+def _hinted_names(quote: Quote, products: Mapping[int, BasketProduct]) -> dict[int, str]:
+    """The names of the products hints suggest adding and the basket lacks: one more
+    BatchGetItem, only when there are some (at most one per buy-x-get-y offer)."""
+    absent = sorted({hint.product for hint in quote.hints} - products.keys())
+    if not absent:
+        return {}
+    found, _ = read_basket(absent, [], consistent=False)
+    return {product_id: product.name for product_id, product in found.items()}
 
 
 class PriceChanged(Conflict):

@@ -29,6 +29,7 @@ from shop_common.api import (
 from shop_common.errors import ShopError
 from shop_common.signed_in import SIGNED_IN, resolve_signed_in
 from shop_common.snapstart import register_hooks
+from shop_common.staff_access import require_staff
 from staff_orders import staff_order_page
 
 # my-orders is a plain list, newest first, as the Django app returned every order of the
@@ -165,7 +166,10 @@ def get_order(order_id: OrderId) -> Response[str]:
     responses={
         200: documented("The order, now cancelled", Order),
         404: {"description": "No such order, or another customer's"},
-        409: {"description": "Already cancelled, past the cancel window, concurrent orders, or the Idempotency-Key in use"},
+        409: {
+            "description": "Already cancelled, past the cancel window, a product's stock would pass its ceiling, "
+            "concurrent orders, or the Idempotency-Key in use"
+        },
         422: {"description": "The Idempotency-Key was used before with another request"},
     },
 )
@@ -195,7 +199,7 @@ def all_orders(
     user: Annotated[int | None, Query(ge=1, lt=2**53, description="Only this user's orders")] = None,
     status: Annotated[OrderStatus | None, Query(description="Only orders with this status")] = None,
 ) -> Response[str]:
-    orders, next_cursor = staff_order_page(app.context["user_id"], limit, cursor, user, status)
+    orders, next_cursor = staff_order_page(limit, cursor, user, status)
     headers = None
     if next_cursor:
         query: dict[str, Any] = {"limit": limit, "cursor": next_cursor}
@@ -207,4 +211,7 @@ def all_orders(
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     register_context(context)
-    return resolve_signed_in(app, event, context, logger)  # every route here needs a signed-in user
+    # Every route here needs a signed-in user; the staff listing checks the role before any
+    # parameter is parsed (a customer gets 403 whatever the query).
+    permission = require_staff if event.get("routeKey") == "GET /api/orders" else None
+    return resolve_signed_in(app, event, context, logger, permission=permission)

@@ -49,11 +49,18 @@ class OfferHint(BaseModel):
     `discounted_quantity` more units at `percent` % off. The server never adds them itself."""
 
     offer: int
+    offer_name: str
     product: int
+    in_basket: bool  # the product is in the basket already ("1 more")
     add_quantity: Annotated[int, Field(ge=1)]
     discounted_quantity: Annotated[int, Field(ge=1)]
     percent: Decimal
-    message: str
+
+    def message(self, product_name: str) -> str:
+        """For people, naming the product: "Add 1 more Mug to get 1 free (Mugs: buy 1, get 1 free)."."""
+        reward = "free" if self.percent == 100 else f"at {self.percent.normalize():f} % off"
+        more = " more" if self.in_basket else ""
+        return f"Add {self.add_quantity}{more} {product_name} to get {self.discounted_quantity} {reward} ({self.offer_name})."
 
 
 class Quote(BaseModel):
@@ -311,13 +318,12 @@ def _hint(offer_id: int, terms: BuyXGetY, basket: Mapping[int, _Line]) -> OfferH
     if not options:
         return None
     add, absent, product = min(options)
-    reward = "free" if terms.get_percent == 100 else f"at {terms.get_percent.normalize():f} % off"
-    more = "" if absent else " more"
     return OfferHint(
         offer=offer_id,
+        offer_name=terms.name,
         product=product,
+        in_basket=not absent,
         add_quantity=add,
         discounted_quantity=terms.get_quantity,
         percent=terms.get_percent,
-        message=f"Add {add}{more} of product {product} to get {terms.get_quantity} {reward} ({terms.name}).",
     )

@@ -186,6 +186,23 @@ def test_bad_new_products_are_400_naming_the_field_and_change_nothing(
     assert table_items() == before
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("quantity_in_stock", "3", "A valid integer is required."),
+        ("quantity_in_stock", True, "A valid integer is required."),
+        ("price", True, "A valid number is required."),
+        ("price", "1e2", 'A valid number is required (digits and a point, such as "12.50").'),
+    ],
+)
+def test_a_value_of_the_wrong_json_type_is_named_in_django_rest_frameworks_words(
+    api: LocalApi, staff: Headers, field: str, value: Any, message: str
+) -> None:
+    """Not pydantic's "Value error, must be an integer"."""
+    response = api.request("POST", "/api/products", json_body={**NEW, field: value}, headers=staff)
+    assert response.json()["errors"] == [{"field": field, "message": message}]
+
+
 def test_a_taken_sku_is_400_and_the_count_stays(api: LocalApi, staff: Headers) -> None:
     make_products(1, sku="TEA-1")
     response = api.request("POST", "/api/products", json_body={**NEW, "sku": "TEA-1"}, headers=staff)

@@ -39,8 +39,10 @@ def assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def serving(assets: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(docs_app, "ASSETS", str(assets))
     docs_app.load.cache_clear()
+    docs_app.known_routes.cache_clear()
     yield
     docs_app.load.cache_clear()
+    docs_app.known_routes.cache_clear()
 
 
 def get(
@@ -119,6 +121,75 @@ def test_an_unknown_route_is_a_json_404() -> None:
     response: dict[str, Any] = docs_app.lambda_handler(http_api_event("GET", "/api/other", route_key="GET /api/other"), None)
     assert response["statusCode"] == 404
     assert json.loads(response["body"])["detail"]
+
+
+# --- the $default route: whatever no other route takes ----------------------------------------
+
+
+def unrouted(method: str, path: str) -> dict[str, Any]:
+    response: dict[str, Any] = docs_app.lambda_handler(http_api_event(method, path, route_key="$default"), None)
+    return response
+
+
+def test_the_root_points_to_the_documentation() -> None:
+    response = unrouted("GET", "/")
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"] == "application/json"
+    body = json.loads(response["body"])
+    assert (body["docs"], body["openapi"]) == ("/api/docs", "/api/openapi.json")
+    assert "/api/docs" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/nowhere"), ("POST", "/api"), ("GET", "/api/products/1/photos"), ("GET", "/api/products/")]
+)
+def test_an_unknown_path_is_a_json_404_with_a_detail(method: str, path: str) -> None:
+    response = unrouted(method, path)
+    assert response["statusCode"] == 404
+    assert response["headers"]["Content-Type"] == "application/json"
+    assert json.loads(response["body"]) == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/api/auth", "POST"),
+        ("GET", "/api/order", "POST"),
+        ("DELETE", "/api/products", "GET, POST"),
+        ("PUT", "/api/products/12", "DELETE, GET, PATCH"),
+        ("POST", "/api/docs/docs.js", "GET"),
+        ("DELETE", "/", "GET"),
+    ],
+)
+def test_a_known_path_with_another_method_is_a_405_with_allow(method: str, path: str, allow: str) -> None:
+    response = unrouted(method, path)
+    assert response["statusCode"] == 405
+    assert response["headers"]["Allow"] == allow
+    assert json.loads(response["body"]) == {"detail": f'Method "{method}" not allowed.'}
+
+
+def test_the_default_route_knows_exactly_the_templates_routes() -> None:
+    """Its routes (the OpenAPI document's and the docs function's own) are the template's: a
+    route added to one and not the other would get a wrong 404 or Allow."""
+    declared = {(route.method, route.path) for spec in functions().values() for route in spec.routes if route.path != "$default"}
+    known = {("/".join(template), method) for template, methods in docs_app.known_routes() for method in methods}
+    assert {(method, path) for path, method in known} == declared
+    (default,) = [spec.logical_id for spec in functions().values() for route in spec.routes if route.path == "$default"]
+    assert default == "DocsFunction"
+
+
+def test_through_the_api_unknown_routes_and_methods_reach_the_default_route() -> None:
+    """As API Gateway routes them (the template's routes, `$default` last)."""
+    from shoplocal.gateway.invoke import LocalApi
+
+    api = LocalApi()
+    assert api.request("GET", "/").json()["docs"] == "/api/docs"
+    assert (api.request("GET", "/api/nothing").status, api.request("GET", "/api/nothing").json()) == (
+        404,
+        {"detail": "Not found."},
+    )
+    wrong_method = api.request("PUT", "/api/me")
+    assert (wrong_method.status, wrong_method.headers["allow"]) == (405, "GET, PATCH")
 
 
 def test_a_revalidation_with_the_current_etag_is_a_304_without_a_body() -> None:

@@ -51,6 +51,25 @@ def test_a_repeated_key_answers_the_first_order_and_orders_nothing_more(api: Loc
     assert len(api.request("GET", "/api/my-orders", headers=customer).json()) == 1
 
 
+def test_a_replay_is_the_first_response_byte_for_byte(api: LocalApi, signed_in: Any) -> None:
+    """Not only the same JSON: the same text, keys in the same order (clients that sign, hash or
+    cache a response compare bytes)."""
+    _, customer = signed_in()
+    mug = make_product(10)
+    for path, key in (("/api/order", "order-bytes"), (None, "cancel-bytes")):
+        keyed = {**customer, "Idempotency-Key": key}
+        if path is None:
+            placed = api.request("POST", "/api/order", json_body=order_body((mug.id, 1)), headers=customer).json()
+            path, body = f"/api/orders/{placed['id']}/cancel", None
+        else:
+            body = order_body((mug.id, 2))
+        first = api.request("POST", path, json_body=body, headers=keyed)
+        again = api.request("POST", path, json_body=body, headers=keyed)
+        assert again.headers["idempotent-replayed"] == "true"
+        assert list(json.loads(first.body)) != sorted(json.loads(first.body)), "keys would come back sorted"
+        assert again.body == first.body, path
+
+
 def test_the_same_key_with_another_body_is_a_422_and_changes_nothing(api: LocalApi, signed_in: Any) -> None:
     _, customer = signed_in()
     mug = make_product(10)

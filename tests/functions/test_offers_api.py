@@ -171,6 +171,20 @@ def test_staff_add_offers_of_each_kind(api: LocalApi, staff: Headers, dynamodb_c
         ({**TEN_OFF, "kind": "free_lunch"}, "body"),
         ({"name": "No kind"}, "body"),
         ("ten off", "body"),
+        # Each value in its JSON type, as the catalogue and users APIs take them.
+        ({**TEN_OFF, "percent": "1e2"}, "percent_off.percent"),
+        ({**TEN_OFF, "percent": " 10 "}, "percent_off.percent"),
+        ({**TEN_OFF, "percent": True}, "percent_off.percent"),
+        ({**TEN_OFF, "stacks": "yes"}, "percent_off.stacks"),
+        ({**TEN_OFF, "stacks": 1}, "percent_off.stacks"),
+        ({**TEN_OFF, "priority": "5"}, "percent_off.priority"),
+        ({**TEN_OFF, "priority": True}, "percent_off.priority"),
+        ({**TEN_OFF, "max_uses": "5"}, "percent_off.max_uses"),
+        ({**TEN_OFF, "products": ["1"]}, "percent_off.products.0"),
+        ({**TEN_OFF, "starts_at": 1767225600}, "percent_off.starts_at"),
+        ({**BOGO, "buy_quantity": "2"}, "buy_x_get_y.buy_quantity"),
+        ({**FIVE_OFF, "amount": "5e0"}, "amount_off.amount"),
+        ({**FIVE_OFF, "min_subtotal": False}, "amount_off.min_subtotal"),
     ],
 )
 def test_bad_offers_are_400_naming_the_field_and_change_nothing(
@@ -184,6 +198,21 @@ def test_bad_offers_are_400_naming_the_field_and_change_nothing(
     assert field in [error["field"] for error in response.json()["errors"]]
     assert dynamodb_calls.operations == ["GetItem"]  # the staff check only
     assert table_items() == before
+
+
+def test_a_validators_own_message_comes_without_pydantics_value_error_prefix(api: LocalApi, staff: Headers) -> None:
+    response = api.request("POST", "/api/offers", json_body={**TEN_OFF, "ends_at": TEN_OFF["starts_at"]}, headers=staff)
+    assert [error["message"] for error in response.json()["errors"]] == ["ends_at must be after starts_at"]
+    add(api, staff, TEN_OFF)
+    changed = api.request("PATCH", "/api/offers/1", json_body={"ends_at": "2000-01-01T00:00:00Z"}, headers=staff)
+    assert [error["message"] for error in changed.json()["errors"]] == ["ends_at must be after starts_at"]
+
+
+def test_json_numbers_are_taken_and_written_back_without_an_exponent(api: LocalApi, staff: Headers) -> None:
+    added = add(api, staff, {**TEN_OFF, "percent": 1e2, "priority": 3.0, "max_uses": 5, "stacks": True})
+    assert (added["percent"], added["priority"], added["max_uses"], added["stacks"]) == ("100.0", 3, 5, True)
+    changed = api.request("PATCH", f"/api/offers/{added['id']}", json_body={"percent": 12.5}, headers=staff).json()
+    assert changed["percent"] == "12.5"
 
 
 def test_at_most_the_cap_of_offers_run_or_are_scheduled_at_once(api: LocalApi, staff: Headers) -> None:
@@ -277,6 +306,11 @@ def test_an_edit_that_changes_nothing_writes_nothing(api: LocalApi, staff: Heade
         ({"whatever": 1}, "whatever"),
         ({"id": 2}, "id"),
         ({"times_used": 0}, "times_used"),
+        ({"percent": "1e2"}, "percent"),
+        ({"stacks": "yes"}, "stacks"),
+        ({"priority": "5"}, "priority"),
+        ({"max_uses": 2.5}, "max_uses"),
+        ({"starts_at": 0}, "starts_at"),
     ],
 )
 def test_bad_changes_are_400_and_change_nothing(api: LocalApi, staff: Headers, changes: dict[str, Any], field: str) -> None:
@@ -364,6 +398,23 @@ def test_staff_page_through_every_offer(api: LocalApi, staff: Headers, dynamodb_
             assert parse_qs(query)["all"] == ["true"]
         pages += 1
     assert (seen, pages) == ([5, 4, 3, 2, 1], 3)
+
+
+@pytest.mark.parametrize("query", ["all=true&cursor=Zjk", "all=1&cursor=!!", "all=TRUE&limit=0", "all=yes&limit=101"])
+def test_a_customer_asking_for_every_offer_gets_403_whatever_the_query(
+    api: LocalApi, customer: Headers, query: str, dynamodb_calls: Any
+) -> None:
+    """The role is checked before any parameter is parsed: a malformed one is no 400 for a customer."""
+    response = api.request("GET", "/api/offers", query_string=query, headers=customer)
+    assert response.status == 403, response.body
+    assert dynamodb_calls.operations == ["GetItem"]
+    assert api.request("GET", "/api/offers", query_string=query).status == 401
+
+
+def test_the_public_list_needs_no_token_whatever_all_says_when_it_is_not_true(api: LocalApi) -> None:
+    for query in ("", "all=false", "all=0", "all=no"):
+        assert api.request("GET", "/api/offers", query_string=query).status == 200, query
+    assert api.request("GET", "/api/offers", query_string="all=maybe").status == 400
 
 
 @pytest.mark.parametrize(

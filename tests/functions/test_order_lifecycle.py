@@ -157,6 +157,53 @@ def test_a_deleted_product_gets_nothing_back_and_the_others_do(api: LocalApi, si
     assert get_products([tea.id]) == {}  # not recreated by the stock's return
 
 
+def test_a_cancel_that_would_pass_the_stock_ceiling_is_a_409_that_changes_nothing(
+    api: LocalApi, signed_in: Any, staff: Headers
+) -> None:
+    """Stock at the ceiling, an order of 5, a restock of 5 (back at the ceiling), then the
+    cancel: as a restock would, it stops at the ceiling instead of passing it."""
+    from shop_common.stock import MAX_STOCK, adjust_stock
+
+    _, owner = signed_in()
+    (full,) = make_products(MAX_STOCK)
+    placed = place(api, owner, (full.id, 5))
+    assert adjust_stock(full.id, 5, MAX_STOCK) == MAX_STOCK
+    response = cancel(api, owner, placed["id"])
+    assert response.status == 409
+    assert response.json()["code"] == "stock_ceiling"
+    assert response.json()["errors"][0]["product"] == full.id
+    assert stock_of(full.id) == [MAX_STOCK]
+    order = api.request("GET", f"/api/orders/{placed['id']}", headers=owner).json()
+    assert order["status"] == "placed"
+
+
+def test_a_restock_racing_a_cancel_cannot_take_the_stock_past_the_ceiling(
+    api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The restock lands between the cancel's read of the stock and its write: the write's
+    condition sees it, the cancel reads again and refuses."""
+    import order_cancellation
+    from shop_common.stock import MAX_STOCK, adjust_stock
+
+    _, owner = signed_in()
+    (full,) = make_products(MAX_STOCK)
+    placed = place(api, owner, (full.id, 5))
+    from order_store import read_basket as real_read_basket
+
+    restocked: list[int | None] = []
+
+    def read_then_restock(*args: Any, **kwargs: Any) -> Any:
+        basket = real_read_basket(*args, **kwargs)
+        if not restocked:
+            restocked.append(adjust_stock(full.id, 5, MAX_STOCK))
+        return basket
+
+    monkeypatch.setattr(order_cancellation, "read_basket", read_then_restock)
+    assert cancel(api, owner, placed["id"]).status == 409
+    assert restocked == [MAX_STOCK]
+    assert stock_of(full.id) == [MAX_STOCK]
+
+
 def test_a_sold_out_product_comes_back_in_stock_with_its_index_and_count(api: LocalApi, signed_in: Any) -> None:
     from shop_common import settings
     from shop_common.catalog import CATALOG_PK, META_SK
@@ -295,6 +342,15 @@ def test_a_customer_may_not_list_all_orders(api: LocalApi, signed_in: Any) -> No
     _, customer = signed_in()
     assert api.request("GET", "/api/orders", headers=customer).status == 403
     assert api.request("GET", "/api/orders").status == 401
+
+
+@pytest.mark.parametrize("query", ["cursor=xyz", "cursor=%%%", "limit=0", "status=shipped", "user=abc"])
+def test_a_customer_gets_403_on_the_staff_listing_whatever_the_query(api: LocalApi, signed_in: Any, query: str) -> None:
+    """The role is checked before any parameter is parsed: a malformed one is no 400 for a customer."""
+    _, customer = signed_in()
+    response = api.request("GET", "/api/orders", headers=customer, query_string=query)
+    assert response.status == 403, response.body
+    assert api.request("GET", "/api/orders", query_string=query).status == 401
 
 
 def test_cancelling_gives_a_product_not_yet_migrated_its_units_without_index_keys_or_count(api: LocalApi, signed_in: Any) -> None:

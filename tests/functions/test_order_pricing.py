@@ -69,6 +69,21 @@ def create_offer(api: LocalApi, staff: Headers, offer: dict[str, Any]) -> int:
     return offer_id
 
 
+def test_a_hint_names_a_product_not_in_the_basket_by_its_name_at_the_cost_of_one_read(
+    api: LocalApi, customer: Headers, staff: Headers, offers_cache_warm: None, dynamodb_calls: Any
+) -> None:
+    shirt, socks = make_products("20.00", "3.00")
+    offer = {"kind": "buy_x_get_y", "name": "Shirt and socks", "buy_products": [shirt.id], "buy_quantity": 1}
+    create_offer(api, staff, offer | {"get_products": [socks.id], "get_quantity": 1, "get_percent": "50"})
+    dynamodb_calls.clear()
+    hinted = api.request("POST", "/api/order/quote", json_body=body((shirt.id, 1)), headers=customer).json()
+    assert [hint["message"] for hint in hinted["hints"]] == [f"Add 1 {socks.name} to get 1 at 50 % off (Shirt and socks)."]
+    assert dynamodb_calls.operations.count("BatchGetItem") == 2  # the basket, then the hinted product's name
+    dynamodb_calls.clear()
+    assert api.request("POST", "/api/order/quote", json_body=body((shirt.id, 1), (socks.id, 1)), headers=customer).status == 200
+    assert dynamodb_calls.operations.count("BatchGetItem") == 1
+
+
 def test_a_buy_one_get_one_offer_from_creation_to_order(api: LocalApi, customer: Headers, staff: Headers) -> None:
     mug, tea = make_products("4.00", "2.50")
     bogo = {"kind": "buy_x_get_y", "name": "Mugs: buy 1, get 1 free", "buy_products": [mug.id], "buy_quantity": 1}
@@ -79,6 +94,7 @@ def test_a_buy_one_get_one_offer_from_creation_to_order(api: LocalApi, customer:
     assert hinted["total"] == 6.5
     assert hinted["offers"] == []
     assert [(hint["offer"], hint["product"], hint["add_quantity"]) for hint in hinted["hints"]] == [(offer_id, mug.id, 1)]
+    assert hinted["hints"][0]["message"] == f"Add 1 more {mug.name} to get 1 free (Mugs: buy 1, get 1 free)."
     # Two mugs: one is free.
     quote = api.request("POST", "/api/order/quote", json_body=body((mug.id, 2), (tea.id, 1)), headers=customer).json()
     assert quote["parts"][0] | {"product_name": ""} == {

@@ -341,9 +341,8 @@ def test_a_free_unit_is_never_added_but_hinted() -> None:
     result = quote(basket((1, "5.00", 3)), [bogo])
     assert result.lines[0].quantity == 3
     assert result.discount_total == Decimal("5.00")
-    assert [(hint.offer, hint.product, hint.add_quantity, hint.discounted_quantity, hint.message) for hint in result.hints] == [
-        (7, 1, 1, 1, "Add 1 more of product 1 to get 1 free (BOGO).")
-    ]
+    assert [(hint.offer, hint.product, hint.add_quantity, hint.discounted_quantity) for hint in result.hints] == [(7, 1, 1, 1)]
+    assert [hint.message("Mug") for hint in result.hints] == ["Add 1 more Mug to get 1 free (BOGO)."]
     assert quote(basket((1, "5.00", 4)), [bogo]).hints == []  # nothing to add: four units, two free
 
 
@@ -351,8 +350,8 @@ def test_hints_name_a_product_not_yet_in_the_basket_and_the_discount() -> None:
     socks = make_offer(
         2, "buy_x_get_y", name="Socks", buy_products=[1], buy_quantity=2, get_products=[9, 8], get_quantity=1, get_percent="12.50"
     )
-    assert [hint.message for hint in quote(basket((1, "20.00", 2)), [socks]).hints] == [
-        "Add 1 of product 8 to get 1 at 12.5 % off (Socks)."
+    assert [(hint.product, hint.message("Sock")) for hint in quote(basket((1, "20.00", 2)), [socks]).hints] == [
+        (8, "Add 1 Sock to get 1 at 12.5 % off (Socks).")
     ]
     assert quote(basket((1, "20.00", 1)), [socks]).hints == []  # a shirt short: too far for a hint
     either = make_offer(4, "buy_x_get_y", buy_products=[1, 2], get_products=[1, 2], buy_quantity=1, get_quantity=1)

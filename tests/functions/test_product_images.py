@@ -5,6 +5,7 @@ upload form's policy, the limit under concurrency, and the calls each request ma
 
 import base64
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ import pytest
 import requests
 
 from conftest import IMAGES_BUCKET, fresh_handler
-from image_files import gif, jpeg
+from image_files import gif, jpeg, png_header
 from shop_common import settings
 from shop_common.catalog import add_products, product_key, remove_product
 from shop_common.dynamo import client, from_attributes
@@ -69,6 +70,19 @@ def objects() -> list[str]:
     return sorted(entry["Key"] for entry in s3().list_objects_v2(Bucket=IMAGES_BUCKET).get("Contents", []))
 
 
+def photo_file(product_id: int, image_id: str) -> str:
+    """The accepted photo's own file (products/<id>/<image id>-<8 hex>.<ext>)."""
+    (image,) = [image for image in item(product_id)["images"] if image["id"] == image_id]
+    key: str = image["key"]
+    assert re.fullmatch(rf"products/{product_id}/{image_id}-[0-9a-f]{{8}}\.(png|jpg|gif|webp)", key), key
+    return key
+
+
+def file_bytes(key: str) -> bytes:
+    content: bytes = s3().get_object(Bucket=IMAGES_BUCKET, Key=key)["Body"].read()
+    return content
+
+
 def new_upload(api: LocalApi, headers: Headers, product_id: int, content_type: str = "image/png", length: int = len(PNG)) -> Any:
     body = {"content_type": content_type, "content_length": length, "alt": "A teapot"}
     return api.request("POST", f"/api/products/{product_id}/images", json_body=body, headers=headers)
@@ -105,6 +119,7 @@ def upload_and_check(
 
 def endpoints(product_id: int) -> list[tuple[str, str, Any]]:
     return [
+        ("GET", f"/api/products/{product_id}/images", None),
         ("POST", f"/api/products/{product_id}/images", {"content_type": "image/png", "content_length": 10}),
         ("PATCH", f"/api/products/{product_id}/images", {"order": []}),
         ("DELETE", f"/api/products/{product_id}/images/0123456789abcdef", None),
@@ -254,10 +269,15 @@ def test_an_upload_through_the_form_appears_in_the_products_images_after_its_che
     assert check(key, len(PNG)) == {"accepted": 1}
     # One read of the product's photos, one conditional write moving the photo out of pending.
     assert dynamodb_calls.operations == ["GetItem", "UpdateItem"]
-    assert item(product)["images"] == [{"id": image_id, "key": key, "alt": "A teapot", "width": 320, "height": 240}]
+    served = photo_file(product, image_id)
+    assert item(product)["images"] == [{"id": image_id, "key": served, "alt": "A teapot", "width": 320, "height": 240}]
     assert item(product)["pending_images"] == {}
+    # The checked bytes, in a file of the photo's own; the upload's file is gone.
+    assert objects() == [served]
+    assert file_bytes(served) == PNG
+    assert s3().head_object(Bucket=IMAGES_BUCKET, Key=served)["ContentType"] == "image/png"
     shown = api.request("PATCH", f"/api/products/{product}/images", json_body={"order": [image_id]}, headers=staff).json()
-    assert shown["images"] == [{"id": image_id, "url": f"/{key}", "alt": "A teapot", "width": 320, "height": 240}]
+    assert shown["images"] == [{"id": image_id, "url": f"/{served}", "alt": "A teapot", "width": 320, "height": 240}]
 
 
 def test_photos_appear_in_the_order_their_checks_finish_and_a_repeated_event_adds_nothing(
@@ -266,7 +286,7 @@ def test_photos_appear_in_the_order_their_checks_finish_and_a_repeated_event_add
     first = upload_and_check(api, staff, product)
     second = upload_and_check(api, staff, product, gif(40, 30), "image/gif")
     third = upload_and_check(api, staff, product, jpeg(1024, 768), "image/jpeg")
-    assert check(f"products/{product}/{second}") == {"kept": 1}
+    assert check(f"products/{product}/{second}") == {"deleted": 1}  # a repeated event: the upload's file is gone already
     images = item(product)["images"]
     assert [image["id"] for image in images] == [first, second, third]
     assert [(image["width"], image["height"]) for image in images] == [(320, 240), (40, 30), (1024, 768)]
@@ -279,6 +299,7 @@ def test_photos_appear_in_the_order_their_checks_finish_and_a_repeated_event_add
         (b"", "image/png", "not a PNG"),
         (gif(10, 10), "image/png", "a image/gif image uploaded as image/png"),
         (jpeg(20_000, 100), "image/jpeg", "over 10000 on a side"),
+        (png_header(10_000, 10_000), "image/png", "over the cap of 25,000,000 pixels in all"),  # a decompression bomb
         (PNG + b"\x00" * (MAX_BYTES + 1 - len(PNG)), "image/png", "over the cap"),
     ],
 )
@@ -293,8 +314,64 @@ def test_a_non_image_a_mislabelled_image_or_an_oversize_object_is_deleted_and_ne
     assert check(key, len(content)) == {"refused": 1}
     assert any(reason in getattr(record, "outcome", "") for record in caplog.records)
     assert objects() == []
-    assert item(product)["pending_images"] == {}
+    image_id = response.json()["image"]["id"]
+    assert reason in item(product)["pending_images"][image_id]["rejected"]  # for staff to see
     assert item(product).get("images", []) == []
+
+
+def test_a_form_posted_again_after_its_photo_was_accepted_never_changes_the_photo(
+    api: LocalApi, staff: Headers, product: int
+) -> None:
+    """The form stays valid its 10 minutes: posting other bytes with it after the photo was
+    accepted writes the upload's key, never the photo's own file, and the checker deletes it."""
+    response = new_upload(api, staff, product)
+    image_id, upload = response.json()["image"]["id"], response.json()["upload"]
+    assert post_form(upload, PNG).status_code == 204
+    assert check(upload["fields"]["key"], len(PNG)) == {"accepted": 1}
+    served = photo_file(product, image_id)
+    html = b"<html><body>" + b"x" * 60 + b"</body></html>"
+    assert post_form(upload, html).status_code == 204  # S3 takes it: the policy still holds
+    assert check(upload["fields"]["key"], len(html)) == {"deleted": 1}
+    assert objects() == [served]
+    assert file_bytes(served) == PNG
+    assert photo_file(product, image_id) == served
+
+
+def test_the_bytes_served_are_the_bytes_checked_even_if_the_form_is_posted_again_during_the_check(
+    api: LocalApi, staff: Headers, product: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import upload_check
+
+    response = new_upload(api, staff, product)
+    image_id, upload = response.json()["image"]["id"], response.json()["upload"]
+    key = upload["fields"]["key"]
+    assert post_form(upload, PNG).status_code == 204
+    from upload_store import read_upload as real_read
+
+    def read_then_overwritten(*args: Any) -> Any:
+        read = real_read(*args)
+        assert post_form(upload, b"<html>not a photo</html>").status_code == 204
+        return read
+
+    monkeypatch.setattr(upload_check, "read_upload", read_then_overwritten)
+    assert check(key, len(PNG)) == {"accepted": 1}
+    monkeypatch.undo()
+    assert check(key) == {"deleted": 1}  # the second post's event
+    served = photo_file(product, image_id)
+    assert file_bytes(served) == PNG
+    assert objects() == [served]
+
+
+def test_a_photo_of_many_pixels_in_a_small_file_is_refused_and_a_camera_photo_is_not(
+    api: LocalApi, staff: Headers, product: int
+) -> None:
+    """10,000 x 10,000 in a few bytes would cost every client 400 MB to decode; 6,000 x 4,000
+    (24 megapixels) is within the cap of 25 million pixels."""
+    bomb = new_upload(api, staff, product, "image/png", len(png_header(10_000, 10_000))).json()
+    s3().put_object(Bucket=IMAGES_BUCKET, Key=bomb["upload"]["fields"]["key"], Body=png_header(10_000, 10_000))
+    assert check(bomb["upload"]["fields"]["key"]) == {"refused": 1}
+    camera = upload_and_check(api, staff, product, png_header(6_000, 4_000))
+    assert [(image["id"], image["width"], image["height"]) for image in item(product)["images"]] == [(camera, 6_000, 4_000)]
 
 
 def test_uploads_nobody_asked_for_are_deleted(api: LocalApi, staff: Headers, product: int) -> None:
@@ -324,6 +401,56 @@ def test_an_upload_that_never_arrived_is_dropped_when_its_event_comes(api: Local
     assert item(product)["pending_images"] == {}
 
 
+# --- GET: what staff see of uploads not accepted ------------------------------------------------
+
+
+def test_staff_see_pending_expired_and_rejected_uploads_with_the_reason_and_can_delete_them(
+    api: LocalApi, staff: Headers, product: int, monkeypatch: pytest.MonkeyPatch, dynamodb_calls: Any
+) -> None:
+    import image_admin
+
+    accepted = upload_and_check(api, staff, product)
+    refused = new_upload(api, staff, product, "image/png", 40).json()
+    s3().put_object(Bucket=IMAGES_BUCKET, Key=refused["upload"]["fields"]["key"], Body=gif(4, 4))
+    assert check(refused["upload"]["fields"]["key"]) == {"refused": 1}
+    waiting = new_upload(api, staff, product).json()["image"]["id"]
+    dynamodb_calls.clear()
+    listed = api.request("GET", f"/api/products/{product}/images", headers=staff)
+    assert listed.status == 200, listed.body
+    assert dynamodb_calls.operations == ["GetItem", "GetItem"]  # the staff check, the product's photos
+    body = listed.json()
+    assert [image["id"] for image in body["images"]] == [accepted]
+    uploads = {upload["id"]: upload for upload in body["uploads"]}
+    assert uploads[refused["image"]["id"]]["status"] == "rejected"
+    assert uploads[refused["image"]["id"]]["reason"] == "a image/gif image uploaded as image/png"
+    assert (uploads[waiting]["status"], uploads[waiting]["content_type"], uploads[waiting]["alt"]) == (
+        "pending",
+        "image/png",
+        "A teapot",
+    )
+    assert "reason" not in uploads[waiting]
+    later = int(time.time()) + PENDING_SECONDS + 1
+    monkeypatch.setattr(image_admin, "_now", lambda: later)
+    later_view = api.request("GET", f"/api/products/{product}/images", headers=staff).json()
+    assert {upload["id"]: upload["status"] for upload in later_view["uploads"]} == {
+        refused["image"]["id"]: "rejected",
+        waiting: "expired",
+    }
+    monkeypatch.undo()
+    for image_id in (refused["image"]["id"], waiting):
+        assert api.request("DELETE", f"/api/products/{product}/images/{image_id}", headers=staff).status == 204
+    assert api.request("GET", f"/api/products/{product}/images", headers=staff).json()["uploads"] == []
+    assert api.request("GET", "/api/products/999999/images", headers=staff).status == 404
+
+
+def test_rejected_uploads_do_not_count_against_the_limit(api: LocalApi, staff: Headers, product: int) -> None:
+    for _ in range(MAX_IMAGES):
+        refused = new_upload(api, staff, product).json()
+        s3().put_object(Bucket=IMAGES_BUCKET, Key=refused["upload"]["fields"]["key"], Body=b"not a photo")
+        assert check(refused["upload"]["fields"]["key"]) == {"refused": 1}
+    assert new_upload(api, staff, product).status == 201
+
+
 # --- DELETE and PATCH ----------------------------------------------------------------------------
 
 
@@ -334,7 +461,7 @@ def test_deleting_a_photo_removes_it_and_its_file(api: LocalApi, staff: Headers,
     assert response.status == 204, response.body
     assert dynamodb_calls.operations == ["GetItem", "GetItem", "UpdateItem"]
     assert [image["id"] for image in item(product)["images"]] == [kept]
-    assert objects() == [f"products/{product}/{kept}"]
+    assert objects() == [photo_file(product, kept)]
     again = api.request("DELETE", f"/api/products/{product}/images/{gone}", headers=staff)
     assert again.status == 404
     assert again.json()["errors"][0]["field"] == "image_id"
@@ -447,5 +574,6 @@ def test_deleting_a_product_deletes_its_photo_files_and_no_others(api: LocalApi,
     upload_and_check(api, staff, one)
     new_upload(api, staff, one)  # pending: its file may still arrive (the checker deletes it then)
     kept = upload_and_check(api, staff, twelve)
+    kept_file = photo_file(twelve, kept)
     assert api.request("DELETE", f"/api/products/{one}", headers=staff).status == 204
-    assert objects() == [f"products/{twelve}/{kept}"]
+    assert objects() == [kept_file]

@@ -99,6 +99,43 @@ def test_taken_usernames_and_emails_are_named_and_nothing_is_half_created(api: L
     assert register(api, username="second", email="other@example.com").status == 201  # nothing of it was kept
 
 
+@pytest.mark.parametrize(("first", "second"), [("admin", "Admin"), ("Zoë", "ZOË"), ("straße", "STRASSE"), ("ǅemal", "ǆemal")])
+def test_a_username_differing_only_in_case_is_taken_as_django_refuses_it_at_sign_up(
+    api: LocalApi, first: str, second: str
+) -> None:
+    assert register(api, username=first).status == 201
+    assert register(api, username=second).json()["errors"] == [
+        {"field": "username", "message": "A user with that username already exists."}
+    ]
+    assert sign_in(api, second) == 401
+    assert sign_in(api, first) == 200  # sign-in stays case-sensitive, as in Django
+
+
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "bu\u017f@example.com",  # long s
+        "b\u0131@example.com",  # dotless i
+        "\u212aate@example.com",  # Kelvin sign
+        "\u0130van@example.com",  # dotted capital I
+        '"bu\u017f"@example.com',
+        "a@ex\u017fmple.com",
+    ],
+)
+def test_emails_with_non_ascii_look_alike_letters_are_refused(api: LocalApi, look_alike: str) -> None:
+    """Python's case-insensitive [A-Z] also matches the long s, the dotless i, the dotted capital
+    I and the Kelvin sign: `bus@` with a long s would have been a second account beside `bus@`."""
+    response = register(api, username="lookalike", email=look_alike)
+    assert response.status == 400
+    assert response.json()["errors"] == [{"field": "email", "message": "Enter a valid email address."}]
+
+
+def test_emails_are_unique_whatever_their_case(api: LocalApi) -> None:
+    assert register(api, username="one", email="Bus.Stop@Example.COM").status == 201
+    taken = register(api, username="two", email="bus.stop@example.com")
+    assert taken.json()["errors"] == [{"field": "email", "message": "A user with that email already exists."}]
+
+
 def test_passwords_follow_djangos_validators(api: LocalApi) -> None:
     response = register(api, username="weakling", password="weakling1")
     assert response.status == 400

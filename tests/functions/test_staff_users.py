@@ -1,11 +1,12 @@
 """Staff's user administration: GET /api/users and PATCH /api/users/{user_id}."""
 
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import bearer
+from conftest import bearer, fresh_handler
 from shoplocal.gateway.invoke import LocalApi
 
 Headers = dict[str, str]
@@ -79,6 +80,16 @@ def test_non_staff_get_403_and_anonymous_401(api: LocalApi, new_user: Any) -> No
     assert sign_in(api, "regular").status == 200
 
 
+@pytest.mark.parametrize("query", ["limit=0", "limit=abc", "cursor=%%%", "cursor=YTE", f"prefix={'x' * 151}"])
+def test_a_customer_gets_403_on_the_user_listing_whatever_the_query(api: LocalApi, new_user: Any, query: str) -> None:
+    """The role is checked before any parameter is parsed: a malformed one is no 400 for a customer."""
+    _target, username, password = new_user("regular")
+    headers = bearer(sign_in(api, username, password).json()["access"])
+    assert users(api, headers, query).status == 403
+    assert patch(api, headers, "abc", {"is_staff": "yes"}).status == 403
+    assert users(api, {}, query).status == 401
+
+
 def test_staff_deactivate_a_user_who_then_loses_access_and_reactivate_them(
     api: LocalApi, new_user: Any, staff: tuple[int, Headers]
 ) -> None:
@@ -130,6 +141,67 @@ def test_staff_cannot_change_their_own_flags(api: LocalApi, staff: tuple[int, He
     assert response.status == 400
     assert response.json()["errors"] == [{"field": "user_id", "message": "Staff cannot change their own active or staff status."}]
     assert users(api, headers).status == 200
+
+
+@pytest.mark.parametrize("change", [{"is_staff": False}, {"is_active": False}])
+def test_two_staff_demoting_each_other_at_once_leave_one_of_them_staff(
+    api: LocalApi, new_user: Any, monkeypatch: pytest.MonkeyPatch, change: dict[str, bool]
+) -> None:
+    """Both requests pass the staff check, then both write: the write is conditioned on its
+    author still being active staff, so exactly one wins and the other is a 403."""
+    import staff_service
+
+    members = [new_user(name, is_staff=True) for name in ("ann", "ben")]
+    headers = [bearer(sign_in(api, username, password).json()["access"]) for _, username, password in members]
+    both_checked = threading.Barrier(2, timeout=60)
+    from staff_store import save_flags as real_save_flags
+
+    def save_once_both_were_let_in(*args: Any, **kwargs: Any) -> None:
+        both_checked.wait()
+        real_save_flags(*args, **kwargs)
+
+    monkeypatch.setattr(staff_service, "save_flags", save_once_both_were_let_in)
+    apis = [LocalApi({"AuthFunction": fresh_handler("AuthFunction")}) for _ in members]
+    statuses = [0, 0]
+
+    def demote_the_other(index: int) -> None:
+        other_id = members[1 - index][0]
+        statuses[index] = patch(apis[index], headers[index], other_id, change).status
+
+    threads = [threading.Thread(target=demote_the_other, args=(index,)) for index in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200, 403]
+    winner = statuses.index(200)
+    monkeypatch.undo()
+    assert users(api, headers[winner]).status == 200
+    assert users(api, headers[1 - winner]).status in (401, 403)
+
+
+def test_a_staff_change_needs_its_author_still_staff_when_it_is_written(
+    api: LocalApi, new_user: Any, staff: tuple[int, Headers], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deactivated between the staff check and the write: nothing is written, 403."""
+    import staff_service
+    from shopctl.accounts import set_active
+
+    _staff_id, headers = staff
+    target, _, _ = new_user("target")
+    from staff_store import save_flags as real_save_flags
+
+    def demoted_meanwhile(*args: Any, **kwargs: Any) -> None:
+        set_active("boss", False)
+        real_save_flags(*args, **kwargs)
+
+    monkeypatch.setattr(staff_service, "save_flags", demoted_meanwhile)
+    assert patch(api, headers, target, {"is_staff": True}).status == 403
+    from profile_store import read_profile
+
+    profile = read_profile(target)
+    assert profile is not None
+    assert profile.is_staff is False
 
 
 @pytest.mark.parametrize("user_id", ["999999", "0", "abc", str(2**53)])

@@ -245,12 +245,13 @@ def old_form_table(new_user: Any) -> dict[str, Any]:
         }
         client().put_item(TableName=table, Item=to_attributes(item))
         orders.append(order_id)
-    for user_id in (active_id, inactive_id):
+    for user_id, username in ((active_id, "active"), (inactive_id, "inactive")):
         client().update_item(
             TableName=table,
             Key=to_attributes({"PK": f"USER#{user_id}", "SK": "PROFILE"}),
-            UpdateExpression="REMOVE is_active, GSI1PK, GSI1SK",
+            UpdateExpression="REMOVE is_active, GSI1PK, GSI1SK, folded_username",
         )
+        client().delete_item(TableName=table, Key=to_attributes({"PK": f"USERFOLD#{username}", "SK": "USERFOLD"}))
     client().update_item(
         TableName=table,
         Key=to_attributes({"PK": "USERNAME#active", "SK": "USERNAME"}),
@@ -271,7 +272,7 @@ def test_migrate_moves_orders_and_copies_the_active_flag_and_is_idempotent(
     old = old_form_table(new_user)
     assert shopctl("migrate") == 0
     captured = capsys.readouterr()
-    assert "moved 3 orders to their own partitions; updated 2 profiles (is_active, user list)" in captured.out
+    assert "moved 3 orders to their own partitions; updated 2 profiles (is_active, user list, folded username)" in captured.out
     assert "migrating [" in captured.err  # the progress bar
     assert [item["id"] for item in items_in(f"ORDERS#{old['active']}")] == old["orders"][:2]
     assert [item["id"] for item in items_in(f"ORDERS#{old['inactive']}")] == old["orders"][2:]
@@ -288,6 +289,38 @@ def test_migrate_moves_orders_and_copies_the_active_flag_and_is_idempotent(
     assert [order["id"] for order in listed] == old["orders"][1::-1]
     assert shopctl("migrate") == 0
     assert "nothing to migrate" in capsys.readouterr().out
+
+
+def test_migrate_claims_folded_usernames_and_case_only_duplicates_from_before_keep_theirs(api: LocalApi, new_user: Any) -> None:
+    """Django apps before 4.2 let `admin` and `Admin` both sign up: after the migration both
+    still sign in, one of them holds the folded claim, and no third `ADMIN` can sign up."""
+    from shop_common.dynamo import client, to_attributes
+    from shop_common.settings import table_name
+
+    table = table_name()
+    lower_id, _, _ = new_user("admin", "lower-password")
+    client().delete_item(TableName=table, Key=to_attributes({"PK": "USERFOLD#admin", "SK": "USERFOLD"}))
+    upper_id, _, _ = new_user("Admin", "upper-password")  # as the earlier version let it
+    client().delete_item(TableName=table, Key=to_attributes({"PK": "USERFOLD#admin", "SK": "USERFOLD"}))
+    for user_id in (lower_id, upper_id):
+        client().update_item(
+            TableName=table,
+            Key=to_attributes({"PK": f"USER#{user_id}", "SK": "PROFILE"}),
+            UpdateExpression="REMOVE folded_username",
+        )
+    assert shopctl("migrate") == 0
+    (claim,) = items_in("USERFOLD#admin")
+    assert claim["user_id"] in (lower_id, upper_id)
+    assert {items_in(f"USER#{user_id}")[0]["folded_username"] for user_id in (lower_id, upper_id)} == {"admin"}
+    assert sign_in(api, "admin", "lower-password").status == sign_in(api, "Admin", "upper-password").status == 200
+    taken = api.request("POST", "/api/register", json_body={"username": "ADMIN", "password": "a fine passphrase"})
+    assert taken.json()["errors"] == [{"field": "username", "message": "A user with that username already exists."}]
+    holder, other = ("admin", "Admin") if claim["user_id"] == lower_id else ("Admin", "admin")
+    assert shopctl("delete-user", other, "--yes") == 0
+    assert items_in("USERFOLD#admin") == [claim]  # another account's claim is never freed
+    assert shopctl("delete-user", holder, "--yes") == 0
+    assert items_in("USERFOLD#admin") == []
+    assert api.request("POST", "/api/register", json_body={"username": "ADMIN", "password": "a fine passphrase"}).status == 201
 
 
 def test_migrate_finishes_an_interrupted_run(api: LocalApi, new_user: Any, monkeypatch: pytest.MonkeyPatch) -> None:

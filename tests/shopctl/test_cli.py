@@ -40,6 +40,58 @@ def test_create_user_refuses_a_taken_name_a_short_password_and_a_missing_one(
     assert not can_sign_in(api, "carol", "short")
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("dave!",), "username 'dave!': Enter a valid username."),
+        (("x" * 151,), "Ensure this value has at most 150 characters."),
+        (("dave", "--email", "nope"), "email 'nope': Enter a valid email address."),
+        (("dave", "--email", "bu\u017f@example.com"), "Enter a valid email address."),
+    ],
+)
+def test_create_user_applies_the_username_and_email_rules_of_sign_up(
+    api: LocalApi, capsys: pytest.CaptureFixture[str], arguments: tuple[str, ...], message: str
+) -> None:
+    assert shopctl("create-user", *arguments, "--password", "a fine passphrase") == 2
+    assert message in capsys.readouterr().err
+    assert not can_sign_in(api, arguments[0], "a fine passphrase")
+
+
+def test_create_user_normalises_the_username_and_the_emails_domain_as_sign_up_does(api: LocalApi) -> None:
+    assert shopctl("create-user", "Zoe\u0308", "--email", "Zoe@Example.COM", "--password", "a fine passphrase") == 0
+    assert can_sign_in(api, "Zo\u00eb", "a fine passphrase")
+    profile = api.request(
+        "GET", "/api/me", headers={"Authorization": "Bearer " + sign_in_token(api, "Zo\u00eb", "a fine passphrase")}
+    ).json()
+    assert profile["email"] == "Zoe@example.com"
+    assert shopctl("create-user", "ZO\u00cb", "--password", "a fine passphrase") == 1  # only the case differs
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("password", "This password is too common."),
+        ("12345678901", "This password is entirely numeric."),
+        ("mallory-the-user", "The password is too similar to the username."),
+    ],
+)
+def test_create_user_applies_the_password_rules_of_sign_up_unless_told_to_allow_a_weak_one(
+    api: LocalApi, capsys: pytest.CaptureFixture[str], password: str, message: str
+) -> None:
+    assert shopctl("create-user", "mallory-the-user", "--password", password) == 2
+    error = capsys.readouterr().err
+    assert message in error
+    assert "--allow-weak-password" in error
+    assert not can_sign_in(api, "mallory-the-user", password)
+    assert shopctl("create-user", "mallory-the-user", "--password", password, "--allow-weak-password") == 0
+    assert can_sign_in(api, "mallory-the-user", password)
+
+
+def sign_in_token(api: LocalApi, username: str, password: str) -> str:
+    token: str = api.request("POST", "/api/auth", json_body={"username": username, "password": password}).json()["access"]
+    return token
+
+
 def test_create_user_prompts_twice_for_the_password(api: LocalApi, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
     answers = iter(["typed-password", "typed-password"])

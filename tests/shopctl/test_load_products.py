@@ -164,9 +164,47 @@ def test_a_sku_taken_between_planning_and_writing_stops_the_load_saying_how_far_
 
     plan = plan_load([NewProduct(name="Teapot", price=Decimal(1), quantity=1, sku="TP-1")])
     add_products([NewProduct(name="Other teapot", price=Decimal(2), quantity=2, sku="TP-1")])
-    with pytest.raises(LoadInterrupted, match="adding 0 of the file's products: a SKU of the file was given to another"):
+    with pytest.raises(LoadInterrupted, match="a SKU of the file was given to another product meanwhile") as stopped:
         apply_load(plan, lambda _count: None)
+    assert (stopped.value.result.updated, stopped.value.result.added) == (0, [])
     assert products_by_sku(["TP-1"])["TP-1"].name == "Other teapot"
+
+
+def test_ctrl_c_during_a_load_says_what_was_written_and_how_to_finish(
+    api: LocalApi, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3 batches to add; Ctrl-C during the second: the first batch stays, and the message names
+    it, the ids, and the rows without a sku that loading the file again would add twice."""
+    from shop_common.catalog import add_products as real_add
+    from shopctl import catalog_load
+
+    rows = [{"name": f"Item {n}", "price": "1.00", "quantity_in_stock": n} for n in range(250)]
+    rows[0]["sku"] = "FIRST"  # a row with a sku can be loaded again
+    catalogue = tmp_path / "many.json"
+    catalogue.write_text(json.dumps(rows))
+    batches: list[int] = []
+
+    def interrupted_at_the_second_batch(products: Any) -> Any:
+        batches.append(len(products))
+        if len(batches) == 2:
+            raise KeyboardInterrupt
+        return real_add(products)
+
+    monkeypatch.setattr(catalog_load, "add_products", interrupted_at_the_second_batch)
+    assert shopctl("load-products", str(catalogue)) == 130
+    error = capsys.readouterr().err
+    assert "interrupted (Ctrl-C): 100 of the 250 products to write were written (0 updated, 100 added (ids 1-100))" in error
+    assert "99 rows without one (item 2 to item 100) were added: remove them from the file" in error
+    assert listing(api)["count"] == 100
+
+
+def test_the_summary_counts_one_product_in_the_singular(
+    api: LocalApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    catalogue = tmp_path / "one.csv"
+    catalogue.write_text("name,price,quantity_in_stock\nTeapot,1.00,1\n")
+    assert shopctl("load-products", str(catalogue)) == 0
+    assert "1 row: 1 product added (id 1), 0 updated, 0 unchanged, 0 rejected" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -178,6 +216,11 @@ def test_a_sku_taken_between_planning_and_writing_stops_the_load_saying_how_far_
         ("deep.json", "[" * 100_000, "not valid JSON"),
         ("object.json", '{"name": "x"}', "must be a list of products"),
         ("header.csv", "title,cost\nTeapot,1\n", "missing: name, price, quantity"),
+        (
+            "semicolons.csv",
+            "name;price;quantity\nTeapot;1;1\n",
+            "missing: name, price, quantity (the columns seem separated by semicolons: this command reads commas)",
+        ),
         ("twice.csv", "name,name,price,quantity\n", "columns named twice in the header: name"),
         ("ids.csv", "id,name,price,quantity\n1,Teapot,1,1\n", "has an id column: ids are assigned by the catalogue"),
         ("quote.csv", 'name,price,quantity\n"Teapot,1,1\n', "not valid CSV"),
@@ -206,7 +249,9 @@ def test_many_rows_are_written_in_batches_with_exact_ids_and_count(api: LocalApi
 
 # --- the upsert rule, against an oracle -----------------------------------------------------
 
-_SUMMARY = re.compile(r"(\d+) rows?: (\d+) products added(?: \(ids \d+-\d+\))?, (\d+) updated, (\d+) unchanged, 0 rejected")
+_SUMMARY = re.compile(
+    r"(\d+) rows?: (\d+) products? added(?: \(ids? \d+(?:-\d+)?\))?, (\d+) updated, (\d+) unchanged, 0 rejected"
+)
 
 _rows = st.lists(
     st.tuples(

@@ -6,9 +6,11 @@ One server (with fresh demo data) serves most tests; the restart tests start the
 import math
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,10 +133,15 @@ def test_orders_reject_bad_tokens_and_bad_input_and_change_nothing(server: Local
     assert after["quantity"] == product["quantity"]
 
 
-def test_unknown_routes_get_api_gateways_json_404(server: LocalServer) -> None:
-    for method, path in (("GET", "/"), ("GET", "/api/nothing"), ("GET", "/api/order"), ("DELETE", "/api/products")):
+def test_unknown_routes_are_a_json_404_wrong_methods_a_405_and_the_root_points_to_the_docs(server: LocalServer) -> None:
+    """The template's `$default` route, as in AWS."""
+    assert server.request("GET", "/api/nothing").status == 404
+    assert server.request("GET", "/api/nothing").json() == {"detail": "Not found."}
+    for method, path, allow in (("GET", "/api/order", "POST"), ("DELETE", "/api/products", "GET, POST")):
         reply = server.request(method, path)
-        assert (reply.status, reply.json()) == (404, {"message": "Not Found"}), (method, path)
+        assert (reply.status, reply.headers["allow"]) == (405, allow), (method, path)
+        assert reply.json() == {"detail": f'Method "{method}" not allowed.'}
+    assert server.request("GET", "/").json()["docs"] == "/api/docs"
 
 
 def test_each_request_logs_one_line_with_status_duration_and_function(server: LocalServer) -> None:
@@ -259,6 +266,39 @@ def test_data_survives_a_restart_and_a_kill(tmp_path: Path) -> None:
     fresh_headers = fresh.sign_in(DEMO.username, DEMO.password)
     assert fresh.request("GET", "/api/my-orders", headers=fresh_headers).json() == []
     assert fresh.stop() == 0
+
+
+def _accepts_connections(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_signal_as_the_server_comes_up_or_while_it_starts_stops_it_and_saves(tmp_path: Path) -> None:
+    """SIGINT or SIGTERM just as the server is up (the moment it starts waiting for one: a stop
+    signal there used to be ignored for good), or while it is still starting (its DynamoDB port
+    open, the API not yet): it stops and saves. tests/shoplocal/test_run_signals.py sends
+    thousands of signals at that moment without a server. Bounded waits with generous limits:
+    the verdict does not depend on timing."""
+    data_dir = tmp_path / "data"
+    rounds = [(signal.SIGINT, False), (signal.SIGTERM, True), (signal.SIGTERM, False), (signal.SIGINT, True)]
+    for round_number, (how, starting) in enumerate(rounds):  # the first creates the demo data, the others restore it
+        server = start_server(data_dir, wait=not starting)
+        try:
+            if starting:
+                deadline = time.monotonic() + 60
+                while not _accepts_connections(server.db_port):
+                    assert server.process.poll() is None, server.log()
+                    assert time.monotonic() < deadline, server.log()
+                    time.sleep(0.01)
+            server.process.send_signal(how)
+            assert server.process.wait(timeout=60) == 0, server.log()
+        finally:
+            if server.process.poll() is None:
+                server.process.kill()
+                server.process.wait(timeout=60)
+        assert "Stopped; the data is saved." in server.log(), (round_number, server.log())
+        assert "Traceback" not in server.log()
 
 
 def test_a_taken_port_is_a_clear_message(server: LocalServer, tmp_path: Path) -> None:

@@ -84,6 +84,11 @@ def json_response(status_code: int, body: Any, headers: dict[str, str] | None = 
     )
 
 
+def json_text_response(status_code: int, text: str, headers: dict[str, str] | None = None) -> Response[str]:
+    """A response whose JSON body is already written (a replayed response, byte for byte)."""
+    return Response(status_code=status_code, content_type=JSON, body=text, headers=headers)
+
+
 def documented(description: str, model: Any) -> "OpenAPIResponse":
     """An OpenAPI response entry for a route decorator's `responses` (documentation only)."""
     return {"description": description, "content": {JSON: {"model": model}}}
@@ -94,6 +99,15 @@ def _field_name(location: tuple[Any, ...]) -> str:
     # part is wrong (a body that is not an object) the location itself is the field: "body".
     path = [str(part) for part in location[1:]]
     return ".".join(path) if path else str(location[0] if location else "body")
+
+
+def validation_message(problem: Mapping[str, Any]) -> str:
+    """A pydantic error's message for people: a validator's own words without pydantic's
+    "Value error, " before them."""
+    error = (problem.get("ctx") or {}).get("error")
+    if problem.get("type") == "value_error" and error is not None:
+        return str(error)
+    return str(problem.get("msg", "Invalid value."))
 
 
 # A route's translation of its validation problems (and the body they are about) into the
@@ -108,7 +122,7 @@ def _validation_error(error: RequestValidationError, original: Mapping[str, Orig
         if problem.get("type") == "json_invalid":
             problems.append({"field": "body", "message": "Request body is not valid JSON."})
             continue
-        problems.append({"field": _field_name(location), "message": problem.get("msg", "Invalid value.")})
+        problems.append({"field": _field_name(location), "message": validation_message(problem)})
     body: dict[str, Any] = {"detail": "Invalid request.", "errors": problems}
     event: APIGatewayProxyEventV2 | None = getattr(_request, "event", None)
     translate = original.get(str(event.raw_event.get("routeKey", "")).partition(" ")[2]) if event is not None else None

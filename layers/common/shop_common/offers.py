@@ -20,19 +20,22 @@ from pydantic import (
     model_validator,
 )
 
+from shop_common.json_types import JsonBoolean, JsonDateTime, JsonDecimal, JsonInteger, PlainDecimal
+
 # Products one offer may name in each of its lists: bounded so that pricing work stays bounded.
 MAX_OFFER_PRODUCTS = 50
 # Units one buy_x_get_y application may take on either side ("buy 100, get 100").
 MAX_OFFER_UNITS = 100
 
-ProductId = Annotated[int, Field(ge=1, le=2**53)]
+# Each value in its JSON type (shop_common.json_types), as the catalogue and users APIs take them.
+ProductId = Annotated[int, Field(ge=1, le=2**53), JsonInteger]
 ProductIds = Annotated[list[ProductId], Field(min_length=1, max_length=MAX_OFFER_PRODUCTS)]
 # Amounts and percentages are JSON numbers written exactly (shop_common.money) or decimal
 # strings on the way in; the API writes them as numbers (offer_json), the table as strings.
 _WRITTEN_AS_A_NUMBER = WithJsonSchema({"type": "number"}, mode="serialization")
 
 # A percentage with at most two places: 12.5 is 12.5 %, 100 makes the units free.
-Percent = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2), _WRITTEN_AS_A_NUMBER]
+Percent = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2), JsonDecimal, PlainDecimal, _WRITTEN_AS_A_NUMBER]
 
 
 def _two_places(amount: Decimal) -> Decimal:
@@ -40,13 +43,19 @@ def _two_places(amount: Decimal) -> Decimal:
 
 
 # Amounts keep two places (whole cents).
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), AfterValidator(_two_places), _WRITTEN_AS_A_NUMBER]
+Money = Annotated[
+    Decimal, Field(ge=0, max_digits=12, decimal_places=2), JsonDecimal, AfterValidator(_two_places), _WRITTEN_AS_A_NUMBER
+]
 PositiveMoney = Annotated[
-    Decimal, Field(gt=0, max_digits=12, decimal_places=2), AfterValidator(_two_places), _WRITTEN_AS_A_NUMBER
+    Decimal, Field(gt=0, max_digits=12, decimal_places=2), JsonDecimal, AfterValidator(_two_places), _WRITTEN_AS_A_NUMBER
 ]
 # The terms written as exact JSON numbers in the API's answers.
 EXACT_NUMBER_TERMS = frozenset({"amount", "min_subtotal", "percent", "get_percent"})
-Limit = Annotated[int, Field(ge=1, le=10**9)]
+Limit = Annotated[int, Field(ge=1, le=10**9), JsonInteger]
+Priority = Annotated[int, Field(ge=0, le=1000), JsonInteger]
+Units = Annotated[int, Field(ge=1, le=MAX_OFFER_UNITS), JsonInteger]
+Moment = Annotated[AwareDatetime, JsonDateTime]
+Flag = Annotated[bool, JsonBoolean]
 
 
 def _distinct(ids: list[int], field: str) -> None:
@@ -61,12 +70,12 @@ class OfferCommon(BaseModel):
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     # Valid from `starts_at` (included) until `ends_at` (excluded); no end: valid until deleted.
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment
+    ends_at: Moment | None = None
     # Higher first: the order in which stacking offers apply, and the winner of a tie.
-    priority: Annotated[int, Field(ge=0, le=1000)] = 0
+    priority: Priority = 0
     # Whether it combines with other offers; a non-stacking offer is always used alone.
-    stacks: bool = False
+    stacks: Flag = False
     # Orders that may use it, in all and per customer (None: no limit).
     max_uses: Limit | None = None
     max_uses_per_customer: Limit | None = None
@@ -90,9 +99,9 @@ class BuyXGetY(OfferCommon):
 
     kind: Literal["buy_x_get_y"]
     buy_products: ProductIds
-    buy_quantity: Annotated[int, Field(ge=1, le=MAX_OFFER_UNITS)]
+    buy_quantity: Units
     get_products: ProductIds
-    get_quantity: Annotated[int, Field(ge=1, le=MAX_OFFER_UNITS)]
+    get_quantity: Units
     get_percent: Percent = Decimal(100)
     max_applications: Limit | None = None
 

@@ -4,9 +4,15 @@ photos waiting for their check and photos checked.
 
 On the product item (docs/data-model.md):
 - `images`          a list of maps {id, key, alt, width, height}, in display order (checked photos)
-- `pending_images`  a map image id -> {alt, content_type, expires_at}: uploads handed out and
-                    not yet checked; the checker moves an entry to `images` (or drops it) in one
-                    conditional UpdateItem of the product
+- `pending_images`  a map image id -> {alt, content_type, expires_at, rejected?}: uploads handed
+                    out and not yet accepted; the checker moves an entry to `images`, or marks it
+                    `rejected` with the reason, in one conditional UpdateItem of the product
+
+Files: an upload form writes `products/<id>/<image id>` (its policy names exactly that key). The
+checker reads the whole file, checks it, and writes those very bytes to the photo's own file,
+`products/<id>/<image id>-<8 hex>.<ext>`, which no form can write: so a form posted again after
+its photo was accepted (it stays valid its 10 minutes) can never change what the photo's URL
+serves; the upload's file is then deleted.
 """
 
 import os
@@ -26,6 +32,8 @@ UPLOAD_SECONDS = 600
 PENDING_SECONDS = 3600
 
 _KEY = re.compile(r"^products/([1-9][0-9]{0,15})/([0-9a-f]{16})$")
+_PHOTO_FILE = re.compile(r"^products/([1-9][0-9]{0,15})/([0-9a-f]{16})-[0-9a-f]{8}\.(png|jpg|gif|webp)$")
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
 
 
 def bucket() -> str:
@@ -46,3 +54,13 @@ def parse_object_key(key: str) -> tuple[int, str] | None:
     """(product id, image id) of an upload's key; None for any other key."""
     match = _KEY.match(key)
     return (int(match.group(1)), match.group(2)) if match else None
+
+
+def photo_file_key(product_id: int, image_id: str, token: str, content_type: str) -> str:
+    """The accepted photo's own file (`token`: 8 hex digits, new for each check)."""
+    return f"{object_key(product_id, image_id)}-{token}.{EXTENSIONS[content_type]}"
+
+
+def is_photo_file(key: str) -> bool:
+    """Whether a key is an accepted photo's file (written by the checker, never by a form)."""
+    return _PHOTO_FILE.match(key) is not None

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 # Attempts at a stock change whose crossing lost a race (the stock moved between read and write).
 _ATTEMPTS = 5
+# The most one product may hold: far above any shop's stock of one product, far below what
+# DynamoDB or JavaScript would round. Restocks and cancelled orders both stop there.
+MAX_STOCK = 1_000_000_000
 
 
 class StockTooLow(Exception):

@@ -321,7 +321,7 @@ def test_cors_preflight_is_answered_by_the_gateway(shop_gateway: LocalGateway) -
     assert response.status == 204
     assert headers["access-control-allow-origin"] == "http://localhost:3000"
     assert headers["access-control-allow-methods"] == "GET,POST,PATCH,DELETE,OPTIONS"
-    assert headers["access-control-allow-headers"] == "authorization,content-type"
+    assert headers["access-control-allow-headers"] == "authorization,content-type,idempotency-key"
     assert headers["access-control-max-age"] == "600"
     foreign = [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "POST")]
     assert shop_gateway.handle(GatewayRequest("OPTIONS", "/api/order", "", foreign, b"")).headers == []
@@ -343,6 +343,7 @@ def test_cors_headers_are_added_for_allowed_origins_only(shop_gateway: LocalGate
 
     allowed = shop_gateway.handle(GatewayRequest("GET", "/nowhere", "", [("Origin", "http://localhost:3000")], b""))
     assert dict(allowed.headers)["access-control-allow-origin"] == "http://localhost:3000"
-    assert dict(allowed.headers)["access-control-expose-headers"] == "link"
+    exposed = "link,retry-after,idempotent-replayed,www-authenticate,allow"
+    assert dict(allowed.headers)["access-control-expose-headers"] == exposed
     foreign = shop_gateway.handle(GatewayRequest("GET", "/nowhere", "", [("Origin", "https://evil.example")], b""))
     assert "access-control-allow-origin" not in dict(foreign.headers)
