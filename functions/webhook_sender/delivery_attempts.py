@@ -30,6 +30,10 @@ USER_AGENT = "shop-webhooks/1"
 
 Send = Callable[[str, bytes, dict[str, str], UrlPolicy, Resolver], Outcome]
 
+# How an attempt reaches the receiver, and where host names are looked up (tests give their own).
+send: Send = post
+resolver: Resolver = resolve
+
 
 def retry_schedule() -> list[int]:
     """Seconds before each retry (template parameter WebhookRetrySchedule)."""
@@ -59,7 +63,7 @@ class Decision:
 DONE = Decision()
 
 
-def attempt(state: AttemptState, token: str, now: float, send: Send = post, resolver: Resolver = resolve) -> Decision:
+def attempt(state: AttemptState, token: str, now: float) -> Decision:
     """Attempt the delivery this message asks for, if it still should be, and record it."""
     endpoint, secrets, delivery = state.endpoint, state.secrets, state.delivery
     if delivery is None or delivery.token != token or delivery.state != "pending":
@@ -116,7 +120,7 @@ def _after(delivery: Delivery, failing_since: int | None, outcome: Outcome, now:
             return DONE  # redelivered meanwhile: that message carries on
         logger.info("Delivery failed; retried later", extra={**extra, "error": outcome.error, "retry_in": delay})
         return Decision(retry_in=delay)
-    state = "skipped" if disabled else "failed"
-    record_attempt(delivery, {**result, "state": state}, ("next_attempt_at",))
-    logger.warning("Delivery failed for good", extra={**extra, "error": outcome.error})
+    record_attempt(delivery, {**result, "state": "skipped" if disabled else "failed"}, ("next_attempt_at",))
+    if not disabled:
+        logger.warning("Delivery failed after every retry", extra={**extra, "error": outcome.error})
     return Decision(endpoint_disabled=disabled, failed_for_good=not disabled)

@@ -51,6 +51,8 @@ def _attempts(messages: list[tuple[Mapping[str, Any], Mapping[str, str]]], now: 
 
 
 def _publish_metrics(counts: Mapping[str, int]) -> None:
+    if not any(counts.values()):
+        return
     try:
         for name, value in counts.items():
             if value:
