@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from shoplocal.gateway.invoke import LambdaContext
+from shoplocal.gateway.invoke import Handler, LambdaContext
 from shoplocal.store.item_stream import ItemStream
 from shoplocal.store.moto_atomic import observe_requests
 from shoplocal.template import load_template
@@ -44,7 +44,7 @@ def _queue_url(name: str) -> str:
 def drain(name: str) -> list[dict[str, Any]]:
     """Every visible message of a queue, deleted."""
     sqs, url = boto3.client("sqs"), _queue_url(name)
-    found = []
+    found: list[dict[str, Any]] = []
     while True:
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
         if not messages:
@@ -93,7 +93,8 @@ class Pipeline:
         import events_app
 
         batch = self.new_records() if records is None else records
-        answer: dict[str, Any] = events_app.lambda_handler({"Records": batch}, LambdaContext("EventsFunction"))
+        handler: Handler = events_app.lambda_handler
+        answer: dict[str, Any] = handler({"Records": batch}, LambdaContext("EventsFunction"))
         return answer
 
     def bus_events(self) -> list[dict[str, Any]]:
@@ -111,7 +112,8 @@ class Pipeline:
             if not messages:
                 return batch
             webhook_sender_app.clock = lambda: self.now
-            answer = webhook_sender_app.lambda_handler(sqs_event(messages, arn), LambdaContext("WebhookSenderFunction"))
+            handler: Handler = webhook_sender_app.lambda_handler
+            answer = handler(sqs_event(messages, arn), LambdaContext("WebhookSenderFunction"))
             self.invocations.append(answer)
             kept = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}
             for message in messages:
@@ -122,7 +124,7 @@ class Pipeline:
     def due(self) -> None:
         """Every message waiting for its retry becomes visible (its delay has passed)."""
         sqs, url = boto3.client("sqs"), _queue_url(self.webhook_queue)
-        from moto.sqs import sqs_backends
+        from moto.sqs.models import sqs_backends
 
         queue = sqs_backends["123456789012"]["eu-west-1"].queues[self.webhook_queue]
         for message in list(queue._messages):

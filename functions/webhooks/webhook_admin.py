@@ -3,7 +3,6 @@ URLs), secrets and their rotation, and the deliveries staff can see and send aga
 
 import base64
 import secrets
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -154,7 +153,7 @@ def deliveries(endpoint_id: str, limit: int, before: str | None) -> tuple[list[D
     return delivery_page(endpoint_id, limit, before)
 
 
-def redeliver(endpoint_id: str, delivery_id: str, now: float | None = None) -> Delivery:
+def redeliver(endpoint_id: str, delivery_id: str) -> Delivery:
     """One more attempt of the delivery, now, with the same `webhook-id` (the event's id)."""
     endpoint = read_endpoint(endpoint_id)
     if endpoint is None:
@@ -162,7 +161,7 @@ def redeliver(endpoint_id: str, delivery_id: str, now: float | None = None) -> D
     if not endpoint.enabled:
         raise Conflict("The webhook is disabled; enable it first (PATCH enabled=true).", code="webhook_disabled")
     token = secrets.token_hex(8)
-    delivery = restart_delivery(endpoint_id, delivery_id, token, int(now if now is not None else time.time()))
+    delivery = restart_delivery(endpoint_id, delivery_id, token)
     if delivery is None:
         raise NotFound("Not found.", errors=[{"field": "delivery_id", "message": f"No delivery {delivery_id} of this webhook."}])
     webhook_queue.send([delivery_message(endpoint_id, delivery_id, token)])

@@ -186,17 +186,17 @@ def delivery_page(endpoint_id: str, limit: int, before: str | None) -> tuple[lis
     return [delivery_from_item(item) for item in items], more
 
 
-def restart_delivery(endpoint_id: str, delivery: str, token: str, now: int) -> Delivery | None:
-    """Make the delivery pending again under a new token (messages with the old one are then
-    ignored); None if there is no such delivery."""
+def restart_delivery(endpoint_id: str, delivery: str, token: str) -> Delivery | None:
+    """Make the delivery pending again, due at once, under a new token (messages with the old
+    one are then ignored); None if there is no such delivery."""
     try:
         response = client().update_item(
             TableName=settings.table_name(),
             Key=delivery_key(endpoint_id, delivery),
-            UpdateExpression="SET #state = :pending, #token = :token, next_attempt_at = :now",
+            UpdateExpression="SET #state = :pending, #token = :token REMOVE next_attempt_at",
             ConditionExpression="attribute_exists(PK)",
             ExpressionAttributeNames={"#state": "state", "#token": "token"},
-            ExpressionAttributeValues=to_attributes({":pending": "pending", ":token": token, ":now": now}),
+            ExpressionAttributeValues=to_attributes({":pending": "pending", ":token": token}),
             ReturnValues="ALL_NEW",
         )
     except ClientError as error:

@@ -3,6 +3,7 @@
 .../deliveries/{delivery_id}/redeliver. HTTP in and out, nothing else (docs/webhooks.md)."""
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -31,6 +32,7 @@ UNKNOWN: "OpenAPIResponse" = {"description": "No webhook with that id"}
 WebhookId = Annotated[str, Path(pattern=r"^wh_[a-z2-7]{24}$", description="The webhook's id")]
 DeliveryId = Annotated[str, Path(pattern=r"^[0-9]{13}-[0-9a-f]{12}$", description="The delivery's id")]
 PAGE_SIZE = 50
+clock: Callable[[], float] = time.time  # tests give their own
 _BEFORE = "d"  # cursor tag: the page holds deliveries older than this one
 
 
@@ -45,7 +47,7 @@ _BEFORE = "d"  # cursor tag: the page holds deliveries older than this one
     },
 )
 def create(webhook: Annotated[NewWebhook, Body()]) -> Response[str]:
-    return json_response(201, add(webhook.url, list(webhook.events), webhook.description, time.time()))
+    return json_response(201, add(webhook.url, list(webhook.events), webhook.description, clock()))
 
 
 @app.get(
@@ -75,7 +77,7 @@ def read_webhook(webhook_id: WebhookId) -> Response[str]:
     responses={200: documented("The endpoint as saved", WebhookJson), 403: FORBIDDEN, 404: UNKNOWN},
 )
 def edit(webhook_id: WebhookId, changes: Annotated[WebhookChanges, Body()]) -> Response[str]:
-    return json_response(200, change(webhook_id, changes.changes(), time.time()))
+    return json_response(200, change(webhook_id, changes.changes(), clock()))
 
 
 @app.delete(
@@ -96,7 +98,7 @@ def delete(webhook_id: WebhookId) -> Response[str]:
     responses={200: documented("The new secret, shown once", RotatedSecretJson), 403: FORBIDDEN, 404: UNKNOWN},
 )
 def rotate_secret(webhook_id: WebhookId) -> Response[str]:
-    return json_response(200, rotate(webhook_id, time.time()))
+    return json_response(200, rotate(webhook_id, clock()))
 
 
 def _cursor_of(delivery_id: str) -> str:

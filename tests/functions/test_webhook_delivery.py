@@ -209,11 +209,9 @@ def test_an_endpoint_failing_for_days_is_disabled_and_staff_are_told(
 def test_for_a_day_after_a_rotation_both_secrets_verify_then_only_the_new(
     api: LocalApi, shop: dict[str, Any], events_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import webhook_admin
-
     with receiver() as hooks:
         endpoint = subscribe(api, shop["staff"], hooks.url)
-        monkeypatch.setattr(webhook_admin.time, "time", lambda: events_pipeline.now)
+        monkeypatch.setattr("webhooks_app.clock", lambda: events_pipeline.now)
         rotated = api.request("POST", f"/api/webhooks/{endpoint['id']}/rotate-secret", headers=shop["staff"]).json()
         place_order(api, shop)
         events_pipeline.publish()

@@ -15,7 +15,7 @@ RECEIVER = "http://127.0.0.1:3801/hooks"
 
 @pytest.fixture
 def staff(signed_in: Any) -> dict[str, str]:
-    _, headers = signed_in(is_staff=True)
+    headers: dict[str, str] = signed_in(is_staff=True)[1]
     return headers
 
 

@@ -26,6 +26,7 @@ Resolver = Callable[[str, int], list[str]]
 
 MAX_URL_LENGTH = 2000
 
+_GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
 # IANA's special-purpose registries (and multicast): never a webhook receiver.
 _BLOCKED_V4 = [
     ipaddress.IPv4Network(network)
@@ -74,7 +75,8 @@ def is_public_address(address: Address) -> bool:
     """Whether a webhook may be delivered to this address when deployed."""
     if isinstance(address, ipaddress.IPv4Address):
         return not any(address in network for network in _BLOCKED_V4)
-    return not any(address in network for network in _BLOCKED_V6)
+    # Only 2000::/3 is allocated for global unicast; the rest of IPv6 is reserved or special.
+    return address in _GLOBAL_UNICAST_V6 and not any(address in network for network in _BLOCKED_V6)
 
 
 @dataclass(frozen=True)
