@@ -26,6 +26,7 @@ examples:
   shopctl load-products catalogue.csv          # columns: sku,name,description,price,quantity_in_stock
   shopctl export backup.json --include-password-hashes   # a full backup: keep it secret
   shopctl import backup.json --table shop-prod --profile prod --region eu-west-1
+  shopctl events tail --type order.placed       # the shop's events as they happen
 
 exit status:
   0    done
@@ -134,10 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="import users that have no password hash anywhere; they cannot sign in afterwards",
     )
-    from shopctl import accounts, migrations  # they import this module's CommandError
+    from shopctl import accounts, events, migrations  # they import this module's CommandError
 
     accounts.add_commands(commands, common)
     migrations.add_commands(commands, common)
+    events.add_commands(commands, common)
     return parser
 
 

@@ -180,7 +180,7 @@ def _start_integration() -> "tuple[ItemStream, dict[str, str]]":
 
     stream = ItemStream(local_store.TABLE_NAME, region=local_store.REGION)
     observe_requests(stream)
-    return stream, create_integration_resources(load_template(TEMPLATE_PATH), "shop-local")
+    return stream, create_integration_resources(load_template(TEMPLATE_PATH), local_store.RESOURCE_PREFIX)
 
 
 def _start_event_sources(gateway: Any, stream: "ItemStream | None", integration: dict[str, str]) -> list[Any]:

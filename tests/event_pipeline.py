@@ -158,14 +158,17 @@ class Receiver:
     def __init__(self, answers: list[int] | None = None, path: str = "/hooks") -> None:
         self.received: list[Received] = []
         self.answers = list(answers or [])
+        self._arrived = threading.Condition()
         self.path = path
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
-                status = receiver.answers.pop(0) if receiver.answers else 200
+                with receiver._arrived:
+                    receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
+                    status = receiver.answers.pop(0) if receiver.answers else 200
+                    receiver._arrived.notify_all()
                 self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -176,6 +179,13 @@ class Receiver:
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+
+    def wait_for(self, count: int, timeout: float = 60.0) -> list[Received]:
+        """The first `count` requests, once they have come (AssertionError after `timeout` s)."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self.received) >= count, timeout):
+                raise AssertionError(f"{len(self.received)} of {count} deliveries came within {timeout} s")
+            return self.received[:count]
 
     @property
     def url(self) -> str:

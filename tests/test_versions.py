@@ -391,7 +391,13 @@ def test_the_local_server_gives_each_function_the_settings_a_deploy_would() -> N
     overrides = {"LogLevel": "DEBUG", "AuthReservedConcurrency": "7"}
     refs = {
         **parameter_values(overrides),
-        **{"ShopTable": "table", "JwtSigningSecret": "secret", "ImagesBucket": "bucket", "EventBus": "bus", "WebhookQueue": "queue"},
+        **{
+            "ShopTable": "table",
+            "JwtSigningSecret": "secret",
+            "ImagesBucket": "bucket",
+            "EventBus": "bus",
+            "WebhookQueue": "queue",
+        },
     }
     (template,) = translate((packaged(), overrides))
     for name, spec in functions().items():
