@@ -55,8 +55,14 @@ def event_id(subject: str, sequence: str, event_type: str) -> str:
     return "evt_" + base64.b32encode(digest).decode().lower()[:26]
 
 
-def record_time(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def record_time(approximate: Any) -> str:
+    """The record's time, ISO 8601 in UTC: Lambda gives Unix seconds; the AWS CLI's
+    `get-records` (a replay, docs/operations.md) an ISO 8601 string."""
+    if isinstance(approximate, str) and not approximate.replace(".", "", 1).isdigit():
+        moment = datetime.fromisoformat(approximate).astimezone(UTC)
+    else:
+        moment = datetime.fromtimestamp(float(approximate), UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def events_of(record: Mapping[str, Any]) -> list[DomainEvent]:
@@ -75,7 +81,7 @@ def events_of(record: Mapping[str, Any]) -> list[DomainEvent]:
         return []
     subject = f"{partition}/{sort}"
     sequence = str(change["SequenceNumber"])
-    when = record_time(float(change["ApproximateCreationDateTime"]))
+    when = record_time(change["ApproximateCreationDateTime"])
     return [DomainEvent(event_id(subject, sequence, kind), kind, when, subject, data) for kind, data in found]
 
 

@@ -207,3 +207,9 @@ def test_a_record_that_cannot_be_read_stops_the_batch_there(
     assert answer == {"batchItemFailures": [{"itemIdentifier": records[orders[1]]["dynamodb"]["SequenceNumber"]}]}
     published = events_pipeline.bus_events()
     assert [event["type"] for event in published] == ["order.placed"]  # the first order's; nothing from the second on
+
+
+def test_a_records_time_reads_as_lambda_and_the_aws_cli_give_it() -> None:
+    assert domain_events.record_time(1_800_000_000) == "2027-01-15T08:00:00.000Z"
+    assert domain_events.record_time("1800000000.25") == "2027-01-15T08:00:00.250Z"
+    assert domain_events.record_time("2027-01-15T09:00:00+01:00") == "2027-01-15T08:00:00.000Z"
