@@ -62,7 +62,7 @@ def event_schema(event_type: str, document: dict[str, Any]) -> dict[str, Any]:
         (product,) = _REF.findall(json.dumps(data))
         previous = copy.deepcopy(components[product]["properties"]["price"]) | {"title": "Previous Price"}
         data = {"allOf": [data, {"type": "object", "required": ["previous_price"], "properties": {"previous_price": previous}}]}
-    return _local_refs(
+    schema: dict[str, Any] = _local_refs(
         {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": event_type,
@@ -82,6 +82,7 @@ def event_schema(event_type: str, document: dict[str, Any]) -> dict[str, Any]:
             "$defs": dict(sorted(definitions.items())),
         }
     )
+    return schema
 
 
 def render_all(document: dict[str, Any] | None = None) -> dict[str, str]:
