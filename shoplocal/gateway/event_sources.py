@@ -60,7 +60,7 @@ def event_source_mappings(template: Mapping[str, Any]) -> list[SourceMapping]:
     return found
 
 
-def _matcher(filters: tuple[str, ...]) -> Callable[[dict[str, Any]], bool]:
+def matcher(filters: tuple[str, ...]) -> Callable[[dict[str, Any]], bool]:
     if not filters:
         return lambda record: True
     from moto.events.models import EventPattern  # EventBridge's pattern language, as Lambda's filters use it
@@ -99,7 +99,7 @@ class StreamPoller(_Poller):
         self.invoker = invoker
         self.mapping = mapping
         self.stream = stream
-        self.matches = _matcher(mapping.filters)
+        self.matches = matcher(mapping.filters)
         self.position: str | None = None  # the last record handed over (or filtered out)
         self._retry: tuple[list[dict[str, Any]], int] | None = None  # (batch to send again, attempt)
 

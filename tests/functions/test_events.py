@@ -213,3 +213,26 @@ def test_a_records_time_reads_as_lambda_and_the_aws_cli_give_it() -> None:
     assert domain_events.record_time(1_800_000_000) == "2027-01-15T08:00:00.000Z"
     assert domain_events.record_time("1800000000.25") == "2027-01-15T08:00:00.250Z"
     assert domain_events.record_time("2027-01-15T09:00:00+01:00") == "2027-01-15T08:00:00.000Z"
+
+
+def test_the_stream_filters_pass_every_record_that_makes_an_event_and_few_others(
+    api: LocalApi, shop: dict[str, Any], events_pipeline: Pipeline
+) -> None:
+    from shoplocal.gateway.event_sources import event_source_mappings, matcher
+    from shoplocal.template import load_template
+
+    (mapping,) = [m for m in event_source_mappings(load_template()) if m.kind == "stream"]
+    passes = matcher(mapping.filters)
+    placed = order(api, shop["customer"], shop["scarce"], 2)
+    api.request("POST", f"/api/orders/{placed['id']}/cancel", headers=shop["customer"])
+    api.request("PATCH", f"/api/products/{shop['mug']}", json_body={"price": "1.00"}, headers=shop["staff"])
+    api.request("POST", "/api/register", json_body={"username": "kim", "password": "a fine passphrase"})
+    api.request(
+        "POST", "/api/webhooks", json_body={"url": "http://127.0.0.1:9/", "events": ["order.placed"]}, headers=shop["staff"]
+    )
+    records = events_pipeline.new_records()
+    for record in records:
+        if domain_events.events_of(record):
+            assert passes(record), record["dynamodb"]["Keys"]
+    let_through = {record["dynamodb"]["Keys"]["PK"]["S"].split("#")[0] for record in records if passes(record)}
+    assert let_through == {"ORDERS", "PRODUCT", "USER"}  # not the id guard, counters, logins, emails, webhooks
