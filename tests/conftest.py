@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import settings
 from moto import mock_aws
 
 from botocore_check import BotocoreCheck
@@ -75,6 +76,11 @@ def function_environment() -> dict[str, str]:
                 environment[name] = value
     return environment
 
+
+# Hypothesis's per-example deadline (200 ms) makes every property test depend on how busy the
+# machine is (a first example that imports a handler took 450 ms on a loaded machine): off.
+settings.register_profile("shop", deadline=None)
+settings.load_profile("shop")
 
 os.environ.update(function_environment())
 # As under `make run`: webhooks may be delivered to receivers on this machine (tests/event_pipeline.py).
