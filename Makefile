@@ -124,9 +124,10 @@ bench: $(VENV)/.installed ## Cold-start import times, DynamoDB calls per endpoin
 	@$(BIN)/python bench/endpoint_calls.py
 	@$(BIN)/python bench/local_server.py
 
-openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the handlers (a test checks it is current)
+openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the handlers, and the events' schemas from it (tests check both are current)
 	@$(BIN)/python -m shoplocal.openapi > docs/openapi.json
 	@echo "wrote docs/openapi.json"
+	@$(BIN)/python -m shoplocal.event_schemas
 
 scan: $(SAM_VENV)/.installed $(SCAN_VENV)/.installed ## checkov on the templates, cfn-lint on pipeline/, the workflows against GitHub's schema and zizmor (make test runs them too)
 	@BC_SKIP_MAPPING=TRUE $(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml -f pipeline/stage.yaml

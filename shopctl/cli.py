@@ -30,6 +30,7 @@ examples:
   shopctl restore-point-in-time --to 2026-12-07T09:30:00Z --table shop-prod   # a copy as of then
   shopctl copy-table shop-prod-restored-20261207T093000Z --table shop-prod    # write it back
   shopctl import-django db.sqlite3 --dry-run   # the Django app's data: what would be imported
+  shopctl events tail --type order.placed       # the shop's events as they happen
 
 exit status:
   0    done
@@ -160,13 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="import users that have no password hash anywhere; they cannot sign in afterwards",
     )
-    from shopctl import accounts, django_import, migrations  # they import this module's CommandError
+    from shopctl import accounts, django_import, events, migrations  # they import this module's CommandError
     from shopctl import restore as point_in_time
 
     accounts.add_commands(commands, common)
     migrations.add_commands(commands, common)
     point_in_time.add_commands(commands, common)
     django_import.add_commands(commands, common)
+    events.add_commands(commands, common)
     return parser
 
 

@@ -30,9 +30,9 @@ from shoplocal.template import put_code_on_path
 
 put_code_on_path()
 from accounts import NewAccount, normalize_username  # noqa: E402 - importable only after the line above
-from order_models import Order, OrderPart  # noqa: E402
 from passwords import is_verifiable  # noqa: E402
 from shop_common.models import PRICE_QUANTUM, Product  # noqa: E402
+from shop_common.orders import Order, OrderPart  # noqa: E402
 
 MAX_USERNAME_LENGTH = 150  # Django's, and sign-in's
 _LARGEST_PRODUCT_ID = 10**12 - 1  # the indexes sort product ids as 12 digits

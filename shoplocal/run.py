@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shoplocal.store import local_store
 from shoplocal.template import TEMPLATE_PATH, put_code_on_path
@@ -30,8 +30,12 @@ from shoplocal.template import TEMPLATE_PATH, put_code_on_path
 if TYPE_CHECKING:
     from shopctl.django_plan import ImportPlan
     from shoplocal.store.embedded_store import EmbeddedStore
+    from shoplocal.store.item_stream import ItemStream
 
 log = logging.getLogger("shoplocal")
+# Webhooks retried within two minutes and endpoints disabled after ten, so a developer sees the
+# whole cycle (deployed: 5 s to 10 h over 27.6 hours, and 5 days). --parameter-overrides wins.
+LOCAL_PARAMETERS = {"WebhookRetrySchedule": "2,4,8,16,32,64", "WebhookDisableAfterSeconds": "600"}
 SIGNING_KEY_FILE = "jwt-signing-key"
 SIGNING_KEY_VERSION_FILE = "jwt-signing-key.version"
 
@@ -237,6 +241,36 @@ def _start_store(args: argparse.Namespace, plan: "ImportPlan | None" = None) -> 
     return StoreState(store, "created the table and the demo data")
 
 
+def _start_integration() -> "tuple[ItemStream, dict[str, str]]":
+    """The table's stream (from the store's writes), and the template's queues, bus and rules in
+    the store; what `Ref` gives for each."""
+    from shoplocal.gateway.event_sources import create_integration_resources
+    from shoplocal.store.item_stream import ItemStream
+    from shoplocal.store.moto_atomic import observe_requests
+    from shoplocal.template import load_template
+
+    stream = ItemStream(local_store.TABLE_NAME, region=local_store.REGION)
+    observe_requests(stream)
+    return stream, create_integration_resources(load_template(TEMPLATE_PATH), local_store.RESOURCE_PREFIX)
+
+
+def _start_event_sources(gateway: Any, stream: "ItemStream | None", integration: dict[str, str]) -> list[Any]:
+    """A poller per event source mapping of the template: the stream's, the queues'."""
+    from shoplocal.gateway.event_sources import QueuePoller, StreamPoller, event_source_mappings
+    from shoplocal.template import load_template
+
+    pollers: list[Any] = []
+    for mapping in event_source_mappings(load_template(TEMPLATE_PATH)):
+        if mapping.kind == "stream" and stream is not None:
+            pollers.append(StreamPoller(gateway.containers, mapping, stream))
+        elif mapping.kind == "queue" and mapping.source in integration:
+            url, arn = integration[mapping.source], integration[f"{mapping.source}.Arn"]
+            pollers.append(QueuePoller(gateway.containers, mapping, url, arn, local_store.REGION))
+    for poller in pollers:
+        poller.start()
+    return pollers
+
+
 def _banner(api_url: str, routes: int, state: StoreState | None, args: argparse.Namespace, seconds: float) -> str:
     from shopctl.demo import DEMO_USERS
 
@@ -296,7 +330,7 @@ def _template_parameters(args: argparse.Namespace) -> dict[str, str]:
     unknown = sorted(set(from_flag) - declared)
     if unknown:
         raise StartError(f"--parameter-overrides: template.yaml declares no parameter {', '.join(unknown)}")
-    return {name: value for name, value in {**from_samconfig, **from_flag}.items() if name in declared}
+    return {name: value for name, value in {**LOCAL_PARAMETERS, **from_samconfig, **from_flag}.items() if name in declared}
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -327,9 +361,17 @@ def serve(args: argparse.Namespace) -> None:
         # Photos: the store's S3 stands in for the bucket, and serves them (CloudFront's part).
         refs["ImagesBucket"] = local_store.IMAGES_BUCKET
         overrides["IMAGES_BASE_URL"] = f"{state.store.url}/{local_store.IMAGES_BUCKET}"
+    stream = None
+    if state:
+        # Events and webhooks: the table's stream, the bus and the queues, as in AWS (docs/events.md).
+        stream, integration = _start_integration()
+        refs.update(integration)
+        overrides["WEBHOOKS_ALLOW_LOOPBACK"] = "true"  # receivers on this machine (http://127.0.0.1:...)
     gateway = LocalGateway(TEMPLATE_PATH, refs, overrides)
+    pollers: list[Any] = []
     if state:
         state.store.s3.on_object_created(S3Notifier(gateway, {"ImagesBucket": local_store.IMAGES_BUCKET}, local_store.REGION))
+        pollers = _start_event_sources(gateway, stream, integration)
     try:
         api = ApiServer(args.host, args.api_port, gateway)
     except OSError as error:
@@ -349,6 +391,8 @@ def serve(args: argparse.Namespace) -> None:
     print(_banner(api_url, len(gateway.routes), state, args, time.perf_counter() - started), file=sys.stderr, flush=True)
 
     wait_for_stop_signal()
+    for poller in pollers:
+        poller.stop()
     api.shutdown()
     if args.reload:
         watcher.stop()

@@ -10,9 +10,11 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import settings
 from moto import mock_aws
 
 from botocore_check import BotocoreCheck
+from event_pipeline import Pipeline
 from shop_common.aws import use_transports
 from shoplocal.gateway.containers import load_private_copy
 from shoplocal.gateway.invoke import Handler, LocalApi
@@ -24,6 +26,9 @@ TABLE_NAME = "shop-test"
 SECRET_NAME = "shop-test-jwt"
 IMAGES_BUCKET = "shop-test-images"
 REGION = "eu-west-1"
+EVENT_BUS = "shop-test-events"
+WEBHOOK_QUEUE = "shop-test-webhooks"
+WEBHOOK_QUEUE_URL = f"https://sqs.{REGION}.amazonaws.com/123456789012/{WEBHOOK_QUEUE}"
 
 os.environ.update(
     {
@@ -56,7 +61,14 @@ use_transports(checked_in_process)
 
 def function_environment() -> dict[str, str]:
     """Each function's environment exactly as template.yaml declares it, resolved locally."""
-    refs = {**parameter_defaults(), "ShopTable": TABLE_NAME, "JwtSigningSecret": SECRET_NAME, "ImagesBucket": IMAGES_BUCKET}
+    refs = {
+        **parameter_defaults(),
+        "ShopTable": TABLE_NAME,
+        "JwtSigningSecret": SECRET_NAME,
+        "ImagesBucket": IMAGES_BUCKET,
+        "EventBus": EVENT_BUS,
+        "WebhookQueue": WEBHOOK_QUEUE_URL,
+    }
     environment: dict[str, str] = {}
     for spec in functions().values():
         for name, value in resolved_environment(spec, refs).items():
@@ -65,7 +77,14 @@ def function_environment() -> dict[str, str]:
     return environment
 
 
+# Hypothesis's per-example deadline (200 ms) makes every property test depend on how busy the
+# machine is (a first example that imports a handler took 450 ms on a loaded machine): off.
+settings.register_profile("shop", deadline=None)
+settings.load_profile("shop")
+
 os.environ.update(function_environment())
+# As under `make run`: webhooks may be delivered to receivers on this machine (tests/event_pipeline.py).
+os.environ["WEBHOOKS_ALLOW_LOOPBACK"] = "true"
 make_dynamodb_atomic()
 
 
@@ -76,6 +95,10 @@ def mocked_aws() -> Iterator[None]:
     with mock_aws():
         # The images bucket lives for the session; tests that count its objects empty it first.
         boto3.client("s3").create_bucket(Bucket=IMAGES_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        # The bus and the webhook queue, with the rule between them, as template.yaml makes them.
+        from event_pipeline import create_event_resources
+
+        create_event_resources(EVENT_BUS, WEBHOOK_QUEUE)
         yield
 
 
@@ -227,3 +250,15 @@ def client_sees(value: Any) -> Any:
     from shop_common.api import json_text
 
     return json.loads(json_text(value))
+
+
+@pytest.fixture
+def events_pipeline() -> "Iterator[Pipeline]":
+    """The table's stream, the events function, the bus, the webhook queue and the sender, driven
+    step by step (tests/event_pipeline.py); the sender's clock starts at the real time."""
+    import time
+
+    from event_pipeline import pipeline
+
+    with pipeline(TABLE_NAME, WEBHOOK_QUEUE, now=time.time()) as running:
+        yield running

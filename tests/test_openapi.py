@@ -165,10 +165,10 @@ def test_documented_response_models_describe_what_the_handlers_send(api: Any, si
     from decimal import Decimal
 
     from auth_app import RefreshedTokens, TokenPair
-    from order_models import Order
     from products_app import ProductJson, ProductPageJson
     from shop_common.catalog import add_products
     from shop_common.models import NewProduct
+    from shop_common.orders import Order
 
     def same_fields(model: Any, body: dict[str, Any]) -> None:
         model.model_validate(body)

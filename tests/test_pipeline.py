@@ -91,6 +91,7 @@ UNSCOPABLE = {
     "logs:DescribeLogGroups", "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
     "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
     "cloudwatch:DescribeAlarms", "codedeploy:StopDeployment",
+    "lambda:CreateEventSourceMapping",  # scoped by its condition on the function (pipeline/stage.yaml)
 }  # fmt: skip
 
 
@@ -209,7 +210,16 @@ def test_the_execution_role_publishes_versions_and_moves_aliases_of_the_stacks_f
         assert fnmatch(qualified, pattern)
     assert not fnmatch(arn.replace("shop-api-dev", "other-stack"), pattern)
     lambda_statements = [s for s in statements("CloudFormationExecutionRole") if any(a.startswith("lambda:") for a in actions(s))]
-    assert [s["Sid"] for s in lambda_statements] == ["Functions", "TheSharedLayer"]
+    assert [s["Sid"] for s in lambda_statements] == [
+        "Functions",
+        "TheSharedLayer",
+        "CreateEventSourceMappingsOfTheStacksFunctions",
+        "EventSourceMappings",
+    ]
+    (create,) = [s for s in lambda_statements if s["Sid"] == "CreateEventSourceMappingsOfTheStacksFunctions"]
+    assert create["Condition"]["ArnLike"]["lambda:FunctionArn"]["Fn::Sub"].endswith(":function:${AppStackName}-*")
+    (mappings,) = [s for s in lambda_statements if s["Sid"] == "EventSourceMappings"]
+    assert mappings["Resource"]["Fn::Sub"].endswith(":event-source-mapping:*")  # named by UUID, no stack prefix
 
 
 # --- the smoke test ----------------------------------------------------------------------------

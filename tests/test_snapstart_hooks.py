@@ -10,7 +10,16 @@ import textwrap
 
 from shoplocal.template import PROJECT_ROOT, functions
 
-FUNCTIONS_USING_THE_LAYER = ["AuthFunction", "ProductsFunction", "OrdersFunction", "CatalogAdminFunction", "OffersFunction"]
+FUNCTIONS_USING_THE_LAYER = [
+    "AuthFunction",
+    "ProductsFunction",
+    "OrdersFunction",
+    "CatalogAdminFunction",
+    "OffersFunction",
+    "EventsFunction",
+    "WebhooksFunction",
+    "WebhookSenderFunction",
+]
 
 
 def test_every_handler_registers_the_snapstart_hooks() -> None:

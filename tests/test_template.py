@@ -53,6 +53,14 @@ CONTRACT_ROUTES = {
     ("GET", "/api/openapi.json"): "DocsFunction",
     # Every request no other route takes: a JSON 404, or a 405 with Allow.
     ("ANY", "$default"): "DocsFunction",
+    ("POST", "/api/webhooks"): "WebhooksFunction",
+    ("GET", "/api/webhooks"): "WebhooksFunction",
+    ("GET", "/api/webhooks/{webhook_id}"): "WebhooksFunction",
+    ("PATCH", "/api/webhooks/{webhook_id}"): "WebhooksFunction",
+    ("DELETE", "/api/webhooks/{webhook_id}"): "WebhooksFunction",
+    ("POST", "/api/webhooks/{webhook_id}/rotate-secret"): "WebhooksFunction",
+    ("GET", "/api/webhooks/{webhook_id}/deliveries"): "WebhooksFunction",
+    ("POST", "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): "WebhooksFunction",
 }
 
 
@@ -296,8 +304,17 @@ def _grant(statement: dict[str, Any]) -> Grant:
     )
 
 
+STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+
+
 def dynamodb_grants(function: str) -> list[Grant]:
-    return [_grant(s) for s in functions()[function].policy_statements if str(s["Action"]).startswith(("dynamodb", "['dynamodb"))]
+    """The function's grants on the table and its indexes (its stream's are the event source
+    mapping's: tested apart)."""
+    return [
+        _grant(s)
+        for s in functions()[function].policy_statements
+        if str(s["Action"]).startswith(("dynamodb", "['dynamodb")) and not set(_as_set(s["Action"]) or ()) <= STREAM_ACTIONS
+    ]
 
 
 def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[list[Any], bool]]:
@@ -424,6 +441,20 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
             ("DELETE", "/api/offers/2", {"headers": staff}),
         ],
     }
+    # Webhooks: two endpoints, one failing then healthy, one failing until disabled; the sender's
+    # calls are its own (fan-out, attempts, the endpoints' health), recorded before the staff API's.
+    sender_calls, delivery_path = exercise_webhook_sender(api, staff, monkeypatch)
+    webhook = {"url": "http://127.0.0.1:9/new", "events": ["order.placed"]}
+    scenarios["WebhooksFunction"] = [
+        ("POST", "/api/webhooks", {"json_body": webhook, "headers": staff}),
+        ("GET", "/api/webhooks", {"headers": staff}),
+        ("GET", delivery_path.split("/deliveries")[0], {"headers": staff}),
+        ("PATCH", delivery_path.split("/deliveries")[0], {"json_body": {"description": "Ours"}, "headers": staff}),
+        ("POST", delivery_path.split("/deliveries")[0] + "/rotate-secret", {"headers": staff}),
+        ("GET", delivery_path.split("/deliveries")[0] + "/deliveries", {"headers": staff}),
+        ("POST", delivery_path + "/redeliver", {"headers": staff}),
+        ("DELETE", delivery_path.split("/deliveries")[0], {"headers": staff}),
+    ]
     key_reads: list[int] = []
     real_keys = shop_secrets.signing_keys
 
@@ -451,7 +482,40 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
     ):
         run_photo_check(scarce.id, image_id, content)
     observed["ImageCheckFunction"] = (list(recorder.calls), False)
+    observed["WebhookSenderFunction"] = (sender_calls, False)
     return observed
+
+
+def exercise_webhook_sender(api: LocalApi, staff: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], str]:
+    """Every DynamoDB path of the webhook sender, on one event: its calls, and the path of a
+    delivery (for the staff API's redelivery)."""
+    import time
+
+    from conftest import TABLE_NAME, WEBHOOK_QUEUE
+    from event_pipeline import pipeline, receiver
+    from shop_common.dynamo import client
+    from shoplocal.dynamodb_calls import CallRecorder
+
+    monkeypatch.setenv("WEBHOOK_RETRY_SCHEDULE", "0,0")
+    monkeypatch.setenv("WEBHOOK_DISABLE_AFTER_SECONDS", "0")
+    body = {"events": ["user.registered"]}
+    with (
+        pipeline(TABLE_NAME, WEBHOOK_QUEUE, now=time.time()) as events,
+        receiver([500]) as recovers,
+        receiver([500] * 3) as fails,
+    ):
+        healthy = api.request("POST", "/api/webhooks", json_body={**body, "url": recovers.url}, headers=staff).json()
+        api.request("POST", "/api/webhooks", json_body={**body, "url": fails.url}, headers=staff)
+        api.request("POST", "/api/register", json_body={"username": "hooked", "password": "a fine passphrase"})
+        events.publish()
+        recorder = CallRecorder()
+        recorder.attach(client())
+        try:
+            events.deliver()  # fan-out; failing; healthy again; disabled; skipped
+        finally:
+            recorder.detach(client())
+    (delivery,) = api.request("GET", f"/api/webhooks/{healthy['id']}/deliveries", headers=staff).json()
+    return list(recorder.calls), f"/api/webhooks/{healthy['id']}/deliveries/{delivery['id']}"
 
 
 def upload_photo(api: LocalApi, staff: dict[str, str], product_id: int, *, checked: bool) -> str:
@@ -581,6 +645,66 @@ def test_only_functions_that_use_the_signing_key_may_read_it(
             assert all(
                 s["Resource"] == {"Ref": "JwtSigningSecret"} for s in statements if s["Action"] == "secretsmanager:GetSecretValue"
             )
+
+
+def statements_of(function: str, prefix: str) -> dict[str, Any]:
+    """The function's statements whose actions start with `prefix`, by Sid."""
+    return {
+        s["Sid"]: s
+        for s in functions()[function].policy_statements
+        if all(a.startswith(prefix) for a in _as_set(s["Action"]) or ())
+    }
+
+
+def test_the_event_and_webhook_functions_reach_only_their_own_bus_stream_and_queues() -> None:
+    resources = load_template()["Resources"]
+    events = functions()["EventsFunction"].policy_statements
+    assert {str(s["Sid"]) for s in events} == {
+        "PublishDomainEvents", "ReadTheTableStream", "ListTheTableStreams", "DeadLetterUnpublishedChanges"
+    }  # fmt: skip
+    assert statements_of("EventsFunction", "events:")["PublishDomainEvents"]["Resource"] == {"Fn::GetAtt": ["EventBus", "Arn"]}
+    stream = statements_of("EventsFunction", "dynamodb:")
+    assert stream["ReadTheTableStream"]["Resource"] == {"Fn::GetAtt": ["ShopTable", "StreamArn"]}
+    assert stream["ListTheTableStreams"]["Resource"] == {"Fn::Sub": "${ShopTable.Arn}/stream/*"}
+    assert statements_of("EventsFunction", "sqs:")["DeadLetterUnpublishedChanges"]["Resource"] == {
+        "Fn::GetAtt": ["EventsDeadLetters", "Arn"]
+    }
+    for function in ("WebhooksFunction", "WebhookSenderFunction"):
+        for statement in statements_of(function, "sqs:").values():
+            assert statement["Resource"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}, function
+    assert statements_of("WebhooksFunction", "sqs:")["QueueRedeliveries"]["Action"] == "sqs:SendMessage"
+    assert not statements_of("WebhookSenderFunction", "secretsmanager:")
+    for function in ("EventsFunction", "WebhooksFunction", "WebhookSenderFunction"):
+        for statement in functions()[function].policy_statements:
+            assert statement["Resource"] != "*", (function, statement["Sid"])
+    # Secrets: the staff API writes them, only the sender reads them.
+    api_reads = [
+        g
+        for g in dynamodb_grants("WebhooksFunction")
+        if g.actions & {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}
+    ]
+    secret_read = Access("dynamodb:GetItem", "table", "WEBHOOKSECRET#wh_x", None)
+    assert not any(grant.allows(secret_read) for grant in api_reads)
+    rule = resources["WebhookEventsRule"]["Properties"]
+    assert rule["EventBusName"] == {"Ref": "EventBus"}
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
+    assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["WebhookDeadLetters", "Arn"]}
+
+
+def test_the_stream_mapping_keeps_order_reports_partial_failures_and_dead_letters() -> None:
+    mapping = load_template()["Resources"]["EventsStreamMapping"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["ShopTable", "StreamArn"]}
+    assert mapping["FunctionName"] == {"Ref": "EventsFunction.Alias"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["EventsDeadLetters", "Arn"]}
+    assert 0 < mapping["MaximumRecordAgeInSeconds"] < 24 * 3600  # dead-lettered while the stream still holds it
+    table = load_template()["Resources"]["ShopTable"]["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    queue = load_template()["Resources"]["WebhookQueueMapping"]["Properties"]
+    assert queue["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert queue["FunctionName"] == {"Ref": "WebhookSenderFunction.Alias"}
 
 
 # --- the SAM CLI ------------------------------------------------------------------------------

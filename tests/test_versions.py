@@ -398,7 +398,16 @@ def test_each_whole_number_parameter_accepts_exactly_its_range(parameter: str) -
 def test_the_local_server_gives_each_function_the_settings_a_deploy_would() -> None:
     """`make run` resolves the variable from the template's parameters, as CloudFormation does."""
     overrides = {"LogLevel": "DEBUG", "AuthReservedConcurrency": "7"}
-    refs = {**parameter_values(overrides), "ShopTable": "table", "JwtSigningSecret": "secret", "ImagesBucket": "bucket"}
+    refs = {
+        **parameter_values(overrides),
+        **{
+            "ShopTable": "table",
+            "JwtSigningSecret": "secret",
+            "ImagesBucket": "bucket",
+            "EventBus": "bus",
+            "WebhookQueue": "queue",
+        },
+    }
     (template,) = translate((packaged(), overrides))
     for name, spec in functions().items():
         _, description, _ = settings(template, name, parameter_values(overrides))

@@ -12,18 +12,14 @@ from aws_lambda_powertools import Logger
 
 from password_rules import password_problems
 from passwords import hash_password, verify_password
-from profile_store import AccountChanged, EmailTaken, Profile, password_hash_of, read_profile, save_names_and_email, save_password
+from profile_store import AccountChanged, EmailTaken, password_hash_of, read_profile, save_names_and_email, save_password
 from shop_common.errors import AuthenticationFailed, Conflict, InvalidRequest
+from shop_common.profiles import Profile, public
 
 logger = Logger(child=True)
 
 # Attempts when the profile changed between our read and our write (a concurrent edit).
 _ATTEMPTS = 3
-PUBLIC_FIELDS = ("id", "username", "email", "first_name", "last_name", "is_staff", "date_joined")
-
-
-def public(profile: Profile) -> dict[str, Any]:
-    return {field: getattr(profile, field) for field in PUBLIC_FIELDS}
 
 
 def _active_profile(user_id: int) -> Profile:

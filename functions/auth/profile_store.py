@@ -6,7 +6,6 @@ interleave: the loser is told to read again. An email is unique because its clai
 `EMAIL#<lower-case email>` is put with `attribute_not_exists(PK)` in the same transaction.
 """
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -14,23 +13,10 @@ from botocore.exceptions import ClientError
 from accounts import login_key
 from shop_common import settings
 from shop_common.dynamo import client, from_attributes, to_attributes
-from shop_common.profiles import profile_key
+from shop_common.profiles import Profile, profile_from_item, profile_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
-
-
-@dataclass(frozen=True)
-class Profile:
-    id: int
-    username: str
-    email: str
-    first_name: str
-    last_name: str
-    is_staff: bool
-    is_active: bool
-    date_joined: str
-    token_generation: int
 
 
 class EmailTaken(Exception):
@@ -50,21 +36,6 @@ def read_profile(user_id: int) -> Profile | None:
     if "Item" not in response:
         return None
     return profile_from_item(response["Item"])
-
-
-def profile_from_item(item: dict[str, Any]) -> Profile:
-    values = from_attributes(item)
-    return Profile(
-        id=int(values["id"]),
-        username=str(values["username"]),
-        email=str(values.get("email", "")),
-        first_name=str(values.get("first_name", "")),
-        last_name=str(values.get("last_name", "")),
-        is_staff=bool(values.get("is_staff", False)),
-        is_active=values.get("is_active") is True,
-        date_joined=str(values.get("date_joined", "")),
-        token_generation=int(values.get("token_generation", 0)),
-    )
 
 
 def _cancellation_codes(error: ClientError) -> list[str]:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from accounts import directory_keys, login_key
-from profile_store import AccountChanged, Profile, profile_from_item
+from profile_store import AccountChanged
 from shop_common import settings
 from shop_common.dynamo import client, query_page, to_attributes
 from shop_common.errors import Conflict
-from shop_common.profiles import profile_key
+from shop_common.profiles import Profile, profile_from_item, profile_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef

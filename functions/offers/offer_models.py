@@ -7,7 +7,6 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 from shop_common.offers import (
     EXACT_NUMBER_TERMS,
-    MAX_OFFER_UNITS,
     AmountOff,
     BuyXGetY,
     Flag,

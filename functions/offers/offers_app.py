@@ -16,7 +16,6 @@ from offer_admin import add, change, current_offers, remove, staff_page
 from offer_models import OfferChanges, OfferJson, offer_json
 from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response
 from shop_common.errors import InvalidRequest
-from shop_common.headers import header
 from shop_common.offers import OfferTerms
 from shop_common.signed_in import SIGNED_IN, resolve_signed_in
 from shop_common.snapstart import register_hooks

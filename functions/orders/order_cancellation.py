@@ -21,13 +21,13 @@ from botocore.exceptions import ClientError
 
 from order_index import index_keys, order_sort_key
 from order_lookup import order_owner, read_order
-from order_models import Order
 from order_store import orders_partition, read_basket
 from shop_common import settings
 from shop_common.catalog import CATALOG_PK, META_SK, product_key
 from shop_common.dynamo import client, to_attributes
 from shop_common.errors import AuthenticationFailed, Conflict, NotFound
 from shop_common.offer_store import CountedUse, usage_returns
+from shop_common.orders import Order
 from shop_common.profiles import profile_key
 from shop_common.staff_access import is_active_staff
 from shop_common.stock import MAX_STOCK, count_change, crossing_update

@@ -14,12 +14,12 @@ from order_index import (
     status_partition,
     user_status_partition,
 )
-from order_models import Order
-from order_store import counted_uses_of, order_from_item, order_guard_key, orders_of, orders_partition
+from order_store import counted_uses_of, order_guard_key, orders_of, orders_partition
 from shop_common import settings
 from shop_common.dynamo import client, from_attributes, query_page, to_attributes
 from shop_common.errors import ServiceBusy
 from shop_common.offer_store import CountedUse
+from shop_common.orders import Order, order_from_item
 
 
 def order_owner(order_id: int) -> int | None:

@@ -4,11 +4,12 @@ Decimal of whole cents, written as an exact JSON number (shop_common.money)."""
 import math
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 
 from shop_common.money import MoneyInput, MoneyNumber
+from shop_common.orders import AppliedOfferJson, OrderPart
 
 # Distinct products one order may hold. A DynamoDB transaction holds at most 100 items and an
 # order uses two of its own (the order and its id guard), so 98 would fit; 50 leaves headroom
@@ -91,48 +92,6 @@ class OrderRequest(QuoteRequest):
     # The total the client showed (from a quote): if the order would cost anything else, it is
     # refused with 409 `price_changed` and the fresh quote, and nothing is written.
     expected_total: MoneyInput | None = None
-
-
-class OrderPart(BaseModel):
-    # null where the product was deleted in the Django app before its data was imported (its
-    # foreign key was set to null; `product_name` still names it). Products deleted here keep
-    # their id in the orders.
-    product: Annotated[
-        Annotated[int, Field(ge=1)] | None,
-        Field(description="The product's id; null in orders imported from the Django app whose product was deleted there"),
-    ]
-    # At least 1 for every order placed here; 0 in a few orders imported from the Django app,
-    # which accepted zero quantities.
-    quantity_in_order: Annotated[int, Field(ge=0)]
-    product_name: str
-    # The price at the moment of the order; null for orders placed before prices were recorded.
-    unit_price: MoneyNumber | None = None
-    line_total: MoneyNumber | None = None  # unit_price x quantity_in_order
-    discount: MoneyNumber | None = None  # what offers took off this line
-
-
-class AppliedOfferJson(BaseModel):
-    id: Annotated[int, Field(ge=1)]
-    name: str
-    amount: MoneyNumber
-
-
-class Order(BaseModel):
-    id: Annotated[int, Field(ge=1, lt=2**53)]  # exact in JavaScript
-    # At least one for every order placed here; none in orders imported from the Django app
-    # whose parts were deleted there.
-    parts: list[OrderPart]
-    # ISO 8601 in UTC, e.g. "2026-11-24T09:00:00.123456Z"
-    created: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
-    user: Annotated[int, Field(ge=1)]
-    # `placed` until cancelled (orders placed before statuses existed read as `placed`).
-    status: Literal["placed", "cancelled"] = "placed"
-    # What it cost: null for orders placed before prices were recorded.
-    subtotal: MoneyNumber | None = None  # the lines' totals
-    discount_total: MoneyNumber | None = None  # the lines' discounts
-    total: MoneyNumber | None = None  # subtotal - discount_total
-    currency: str | None = None
-    offers: list[AppliedOfferJson] = []
 
 
 class OfferHintJson(BaseModel):

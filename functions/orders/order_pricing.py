@@ -8,12 +8,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from order_models import AppliedOfferJson, OfferHintJson, OrderPart, QuoteJson
+from order_models import OfferHintJson, QuoteJson
 from order_store import BasketProduct, read_basket
 from pricing import BasketLine, Quote, price_order
 from shop_common.errors import Conflict
 from shop_common.offer_store import active_offers, customer_use_keys, customer_uses
 from shop_common.offers import Offer
+from shop_common.orders import AppliedOfferJson, OrderPart
 
 
 def currency() -> str:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger
 
-from order_models import MAX_DISTINCT_PRODUCTS, Order, OrderRequest, QuoteJson, QuoteRequest
+from order_models import MAX_DISTINCT_PRODUCTS, OrderRequest, QuoteJson, QuoteRequest
 from order_pricing import PriceChanged, PricedBasket, price_basket
 from order_store import (
     AccountNotActive,
@@ -23,6 +23,7 @@ from original_errors import short_stock, too_many_products, unknown_products
 from shop_common.cursors import decode_cursor, encode_cursor
 from shop_common.errors import AuthenticationFailed, Conflict, InvalidRequest
 from shop_common.offer_store import counted_uses, forget_active_offers, usage_writes
+from shop_common.orders import Order
 
 logger = Logger(child=True)
 

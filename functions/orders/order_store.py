@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from botocore.exceptions import ClientError
 
 from order_index import index_keys
-from order_models import AppliedOfferJson, Order, OrderPart
 from shop_common import settings
 from shop_common.catalog import in_stock_count_update, product_key
 from shop_common.dynamo import client, from_attributes, query_page, to_attributes
 from shop_common.errors import ServiceBusy
 from shop_common.offer_store import CountedUse, failed_offers
+from shop_common.orders import Order, order_from_item
 from shop_common.profiles import profile_key
 from shop_common.stock import StockAsRead, count_change, crossing_update
 
@@ -84,35 +84,6 @@ def _order_item(order: Order, counted: Sequence[CountedUse]) -> dict[str, Any]:
     if counted:  # what a cancellation gives back to the offers' counters
         values["counted_uses"] = [use.to_json() for use in counted]
     return to_attributes(values)
-
-
-def order_from_item(item: Mapping[str, Any]) -> Order:
-    values = from_attributes(item)
-    return Order.model_validate(
-        {
-            **{name: values[name] for name in ("subtotal", "discount_total", "total", "currency") if name in values},
-            "id": int(values["id"]),
-            "user": int(values["user"]),
-            "created": values["created"],
-            "status": values.get("status", "placed"),  # orders placed before statuses existed
-            "offers": [
-                AppliedOfferJson(id=int(offer["id"]), name=offer["name"], amount=offer["amount"])
-                for offer in values.get("offers", [])
-            ],
-            "parts": [
-                OrderPart(
-                    product=int(p["product"]) if p.get("product") is not None else None,
-                    quantity_in_order=int(p["quantity_in_order"]),
-                    product_name=p["product_name"],
-                    # None for orders placed before prices were recorded
-                    unit_price=p.get("unit_price"),
-                    line_total=p.get("line_total"),
-                    discount=p.get("discount"),
-                )
-                for p in values["parts"]
-            ],
-        }
-    )
 
 
 def order_guard_key(order_id: int) -> dict[str, Any]:

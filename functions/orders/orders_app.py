@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from idempotency import MAX_KEY_LENGTH, Outcome, once, register_context
 from order_cancellation import cancel_order, visible_order
 from order_index import OrderStatus
-from order_models import Order, OrderRequest, QuoteJson, QuoteRequest
+from order_models import OrderRequest, QuoteJson, QuoteRequest
 from order_service import list_orders, older_than, place_order, quote_order
 from original_errors import order_errors
 from shop_common.api import (
@@ -27,6 +27,7 @@ from shop_common.api import (
     json_text,
 )
 from shop_common.errors import ShopError
+from shop_common.orders import Order
 from shop_common.signed_in import SIGNED_IN, resolve_signed_in
 from shop_common.snapstart import register_hooks
 from shop_common.staff_access import require_staff

@@ -2,8 +2,8 @@
 
 from order_index import STATUSES, OrderStatus
 from order_lookup import all_orders, user_orders
-from order_models import Order
 from shop_common.cursors import decode_cursor, encode_cursor
+from shop_common.orders import Order
 
 _OLDER_THAN = "s"  # cursor tag: the page holds orders older than the id
 

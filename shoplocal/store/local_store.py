@@ -20,6 +20,9 @@ REGION = "us-east-1"
 TABLE_NAME = "shop-local"
 SECRET_NAME = "shop-local-jwt-signing-key"  # noqa: S105 - the secret's name, not its value
 IMAGES_BUCKET = "shop-local-images"  # template.yaml's ImagesBucket, in the store's S3
+# The template's queues, bus and rules are made in the store with this prefix (shoplocal.run).
+RESOURCE_PREFIX = "shop-local"
+EVENT_BUS = f"{RESOURCE_PREFIX}-EventBus"  # template.yaml's EventBus
 # The dummy credentials every local client uses; the store's S3 checks upload forms signed with them.
 ACCESS_KEY_ID = "local"
 SECRET_ACCESS_KEY = "local"  # noqa: S105 - a fixed local value, as DynamoDB Local's

@@ -20,11 +20,36 @@ import functools
 import threading
 from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 from shoplocal.store import encoder, partition_index, projection
 
 _lock = threading.RLock()
+
+
+class WriteObserver(Protocol):
+    """Sees every DynamoDB request under the store's lock: before moto acts, and after (even if
+    moto raised). The local DynamoDB Streams (`item_stream`) are one."""
+
+    def before(self, handler: Any) -> None: ...
+
+    def after(self, handler: Any) -> None: ...
+
+
+_observers: list[WriteObserver] = []
+
+
+def observe_requests(observer: WriteObserver) -> Callable[[], None]:
+    """Add an observer of every request from now on; returns what removes it."""
+    with _lock:
+        _observers.append(observer)
+    return lambda: _forget(observer)
+
+
+def _forget(observer: WriteObserver) -> None:
+    with _lock:
+        if observer in _observers:
+            _observers.remove(observer)
 
 
 def store_lock() -> threading.RLock:
@@ -54,10 +79,14 @@ def make_dynamodb_atomic(
             with _lock:
                 if before_action is not None:
                     before_action(self)
+                for observer in _observers:
+                    observer.before(self)
                 try:
                     return original(self)
                 finally:
                     partition_index.after_request(self)
+                    for observer in _observers:
+                        observer.after(self)
                     if after_action is not None:
                         then = after_action(self)
         finally:

@@ -373,8 +373,8 @@ def test_my_orders_pages_with_a_link_header(api: LocalApi, customer: tuple[int, 
 def write_orders(user_id: int, count: int, name: str = "Item") -> list[dict[str, Any]]:
     """`count` orders of the user written straight to the table (placing them would take long),
     oldest first, as my-orders shows them."""
-    from order_models import Order
     from order_store import _order_item
+    from shop_common.orders import Order
 
     orders = []
     for n in range(count):

@@ -3,6 +3,7 @@
 One server (with fresh demo data) serves most tests; the restart tests start their own.
 """
 
+import json
 import math
 import re
 import signal
@@ -330,3 +331,36 @@ def test_the_api_can_serve_a_deployed_table_and_secret(server: LocalServer, tmp_
         assert deployed.request("GET", "/api/products").json()["count"] == server.request("GET", "/api/products").json()["count"]
     finally:
         assert deployed.stop() == 0
+
+
+def test_an_order_reaches_a_local_webhook_receiver_and_shopctl_events_tail(
+    server: LocalServer, demo_headers: dict[str, str]
+) -> None:
+    from standardwebhooks import Webhook
+
+    from event_pipeline import receiver
+
+    staff = server.sign_in(STAFF.username, STAFF.password)
+    with receiver(answers=[500]) as hooks:  # the first attempt fails: retried 2 s later (make run's schedule)
+        endpoint = server.request("POST", "/api/webhooks", {"url": hooks.url, "events": ["order.placed"]}, staff).json()
+        tail = subprocess.Popen(
+            [sys.executable, "-m", "shopctl.cli", "events", "tail", "--type", "order.placed", "--json", "--count", "1",
+             "--endpoint-url", server.db_url],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
+        )  # fmt: skip
+        assert tail.stderr is not None
+        assert "listening to shop-local-EventBus" in tail.stderr.readline()  # subscribed: the order comes after
+        product = in_stock(server, 1)
+        order = server.request(
+            "POST", "/api/order", {"parts": [{"product": product["id"], "quantity_in_order": 1}]}, demo_headers
+        )
+        first, retry = hooks.wait_for(2)
+        tailed, _ = tail.communicate(timeout=60)
+    assert first.headers["webhook-id"] == retry.headers["webhook-id"]
+    payload = Webhook(endpoint["secret"]).verify(retry.body, retry.headers)
+    assert payload["type"] == "order.placed"
+    assert payload["data"] == order.json()
+    assert json.loads(tailed) == {"id": retry.headers["webhook-id"], "type": "order.placed", "time": payload["timestamp"],
+                                  "data": order.json()}  # fmt: skip
+    deliveries = server.request("GET", f"/api/webhooks/{endpoint['id']}/deliveries", headers=staff).json()
+    assert [(d["state"], d["attempts"]) for d in deliveries] == [("succeeded", 2)]

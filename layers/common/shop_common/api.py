@@ -8,11 +8,9 @@ bounded by `shop_common.request_body` before powertools or a model sees them.
 import json
 import threading
 from collections.abc import Callable, Collection, Mapping
-from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
-import orjson
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -23,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from shop_common.errors import AuthenticationFailed, ServiceBusy, ShopError, TooManyAttempts
-from shop_common.money import decimal_token
+from shop_common.money import exact_json
 from shop_common.request_body import parse_json, with_json_body
 
 if TYPE_CHECKING:
@@ -46,16 +44,10 @@ CursorQuery = Annotated[
 ]
 
 
-def _exact_number(value: Any) -> orjson.Fragment:
-    if isinstance(value, Decimal):
-        return orjson.Fragment(decimal_token(value))
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
 def json_text(body: Any) -> str:
     """A response body as JSON text (compact, UTF-8). Decimals (money) are written as the JSON
     number of their exact value (shop_common.money), never through a float."""
-    return orjson.dumps(body, default=_exact_number).decode()
+    return exact_json(body)
 
 
 # What a Lambda function may answer: 6 MB (6,291,456 bytes) for the whole response, in which

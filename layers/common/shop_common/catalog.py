@@ -129,6 +129,12 @@ def _view_from_item(item: dict[str, Any]) -> ProductView:
     )
 
 
+def product_json(item: dict[str, Any]) -> dict[str, Any]:
+    """The JSON the API shows for a stored product item (as `GET /api/products/{id}` answers);
+    the events function publishes products with it."""
+    return _view_from_item(item).json
+
+
 def cents(product: NewProduct) -> int:
     return int(product.price * 100)
 

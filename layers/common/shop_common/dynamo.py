@@ -13,7 +13,7 @@ boto3's TypeSerializer and TypeDeserializer, imported only then; the results are
 (tests/layer/test_dynamo_client.py compares them).
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -180,6 +180,33 @@ def set_at_least(table: str, key: Mapping[str, str], attribute: str, value: int)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
+
+
+def batch_get(keys: "Sequence[Mapping[str, Any]]", *, consistent: bool = False) -> list[dict[str, Any]]:
+    """The items that exist among `keys` (at most 100) of the table, retrying throttled keys
+    with backoff (8 calls at most, then ServiceBusy)."""
+    import time
+
+    from shop_common import settings
+    from shop_common.errors import ServiceBusy
+
+    table = settings.table_name()
+    request: dict[str, Any] = {table: {"Keys": list(keys), "ConsistentRead": consistent}}
+    found: list[dict[str, Any]] = []
+    for attempt in range(8):
+        response = client().batch_get_item(RequestItems=request)
+        found += response.get("Responses", {}).get(table, [])
+        request = dict(response.get("UnprocessedKeys") or {})
+        if not request:
+            return found
+        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
+    raise ServiceBusy("DynamoDB kept throttling BatchGetItem")
+
+
+def condition_failed(error: Exception) -> bool:
+    """Whether a ClientError is a single write's failed condition (ConditionalCheckFailedException)."""
+    response: Any = getattr(error, "response", None) or {}
+    return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
 def to_attributes(values: Mapping[str, Any]) -> "dict[str, AttributeValueTypeDef]":

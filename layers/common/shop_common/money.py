@@ -12,6 +12,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any
 
+import orjson
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 CENT = Decimal("0.01")
@@ -112,3 +113,15 @@ MoneyNumber = Annotated[
     WholeCents,
     WithJsonSchema(money_json_schema()),
 ]
+
+
+def _exact_number(value: Any) -> orjson.Fragment:
+    if isinstance(value, Decimal):
+        return orjson.Fragment(decimal_token(value))
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def exact_json(body: Any) -> str:
+    """JSON text (compact, UTF-8) in which every Decimal (money) is the JSON number of its exact
+    value, never written through a float: API responses and published events alike."""
+    return orjson.dumps(body, default=_exact_number).decode()
