@@ -22,7 +22,8 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
-from shoplocal.store import encoder, partition_index, projection
+from shoplocal.store import compact_items, encoder, partition_index, projection, untracked_items
+from shoplocal.store.write_requests import READ_ACTIONS
 
 _lock = threading.RLock()
 
@@ -52,6 +53,7 @@ def make_dynamodb_atomic(
         then = None
         try:
             with _lock:
+                compact_items.settle_all(changed=True)  # anything changed outside a request
                 if before_action is not None:
                     before_action(self)
                 try:
@@ -60,12 +62,15 @@ def make_dynamodb_atomic(
                     partition_index.after_request(self)
                     if after_action is not None:
                         then = after_action(self)
+                    compact_items.settle_all(changed=self._get_action() not in READ_ACTIONS)
         finally:
             if then is not None:
                 then()
 
     call_action._serialised = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    untracked_items.stop_tracking_items()
+    compact_items.use_compact_items()
     _roll_back_items_not_tables()
     partition_index.use_partition_indexes()
     encoder.use_direct_encoder()
