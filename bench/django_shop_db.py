@@ -118,7 +118,9 @@ def generate(path: Path, products: int, orders: int, users: int, seed: int = 202
         name = product_name(rng)
         names.append(name)
         # Prices as the original stored them: REAL, mostly round-ish, 0.99 to ~250.
-        price = round(rng.choice([0.99, 1.5, 2.99, 4.5, 9.99, 12.0, 19.9, 24.99, 49.0, 89.5, 129.0, 249.0]) * rng.uniform(0.5, 1.5), 2)
+        price = round(
+            rng.choice([0.99, 1.5, 2.99, 4.5, 9.99, 12.0, 19.9, 24.99, 49.0, 89.5, 129.0, 249.0]) * rng.uniform(0.5, 1.5), 2
+        )
         stock = 0 if rng.random() < 0.1 else rng.choice([rng.randint(1, 5), rng.randint(10, 500), rng.randint(500, 5000)])
         product_rows.append((product_id, name, max(price, 0.5), stock))
     database.executemany("INSERT INTO assignment_orders_product VALUES (?, ?, ?, ?)", product_rows)
@@ -135,7 +137,9 @@ def generate(path: Path, products: int, orders: int, users: int, seed: int = 202
         for product_id in rng.sample(range(1, products + 1), k=min(products, rng.choice([1, 1, 1, 2, 2, 3, 4]))):
             part_id += 1
             deleted = rng.random() < 0.002  # the product was deleted since: Django's SET_NULL
-            part_rows.append((part_id, names[product_id - 1], rng.choice([1, 1, 1, 2, 3, 5]), None if deleted else product_id, order_id))
+            part_rows.append(
+                (part_id, names[product_id - 1], rng.choice([1, 1, 1, 2, 3, 5]), None if deleted else product_id, order_id)
+            )
     database.executemany("INSERT INTO assignment_orders_order VALUES (?, ?, ?)", order_rows)
     database.executemany("INSERT INTO assignment_orders_orderpart VALUES (?, ?, ?, ?, ?)", part_rows)
     database.commit()

@@ -35,7 +35,7 @@ ChangeListener = Callable[["CompactItems", Key, bytes | None, Any], None]
 def encode(item: Any) -> bytes:
     """An item's attributes as compact DynamoDB JSON (binary values as base64 text): the same
     text a snapshot holds for it."""
-    return json.dumps(_json_safe(item.to_json()["Attributes"]), separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(json_of(item), separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _json_safe(value: Any) -> Any:
@@ -46,6 +46,12 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     return value
+
+
+def json_of(item: Any) -> dict[str, Any]:
+    """A moto item's attributes as the DynamoDB JSON its bytes would hold."""
+    attributes: dict[str, Any] = _json_safe(item.to_json()["Attributes"])
+    return attributes
 
 
 def typed(value: dict[str, Any]) -> Any:
@@ -162,7 +168,9 @@ class CompactItems:
         plain: Any = defaultdict(dict)
         for hash_key in self:
             content = self[hash_key]
-            plain[hash_key] = {k: copy.deepcopy(v, memo) for k, v in content.items()} if self.range_attr else copy.deepcopy(content, memo)
+            plain[hash_key] = (
+                {k: copy.deepcopy(v, memo) for k, v in content.items()} if self.range_attr else copy.deepcopy(content, memo)
+            )
         return plain
 
     # --- items -------------------------------------------------------------------------------
@@ -408,6 +416,34 @@ def use_compact_items() -> None:
     init._compact = True  # type: ignore[attr-defined]
     Table.__init__ = init  # type: ignore[method-assign]
     _scan_only_the_page()
+    _check_item_size_once()
+
+
+def _check_item_size_once() -> None:
+    """moto's `Item` adds its attributes one by one to a dict that sums the size of everything
+    it holds at each addition (quadratic: half of a BatchWriteItem's time). The item is built
+    the same way here with one sum: sizes are positive, so the total is over the limit exactly
+    when one of moto's running sums is, and the same error is raised."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    original = Item.__init__
+
+    @functools.wraps(original)
+    def init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        values = {key: DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in values.items()) > ITEM_SIZE_LIMIT:
+            raise ItemSizeTooLarge
+        self.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+        dict.update(self.attrs, values)
+
+    Item.__init__ = init  # type: ignore[method-assign]
+
+
+ITEM_SIZE_LIMIT = 405_000  # moto's (LimitedSizeDict)
 
 
 def _scan_only_the_page() -> None:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
-from shoplocal.store import compact_items, encoder, partition_index, projection, untracked_items
+from shoplocal.store import compact_items, encoder, fast_reads, partition_index, projection, untracked_items
 from shoplocal.store.write_requests import READ_ACTIONS
 
 _lock = threading.RLock()
@@ -59,10 +59,12 @@ def make_dynamodb_atomic(
                 try:
                     return original(self)
                 finally:
+                    # Items back to bytes first: the journal records the bytes of what changed.
+                    compact_items.settle_all(changed=self._get_action() not in READ_ACTIONS)
                     partition_index.after_request(self)
                     if after_action is not None:
                         then = after_action(self)
-                    compact_items.settle_all(changed=self._get_action() not in READ_ACTIONS)
+                    compact_items.settle_all(changed=False)  # what the journal read
         finally:
             if then is not None:
                 then()
@@ -71,6 +73,7 @@ def make_dynamodb_atomic(
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
     untracked_items.stop_tracking_items()
     compact_items.use_compact_items()
+    fast_reads.use_fast_reads()
     _roll_back_items_not_tables()
     partition_index.use_partition_indexes()
     encoder.use_direct_encoder()

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from shoplocal.store import compact_items
+from shoplocal.store import compact_items, fast_reads
 from shoplocal.store.write_requests import READ_ACTIONS
 
 # moto's page limit (its RESULT_SIZE_LIMIT) and its item size limit (LimitedSizeDict).
@@ -35,7 +35,15 @@ MAX_ITEM_BYTES = 410_000
 # Requests after which the indexes are in line by themselves: reads, writes of named items
 # (the compact storage reports each change), and table creation and deletion. Any other request
 # (an index added, a table restored from a backup) makes the backend's indexes be rebuilt.
-_IN_LINE = READ_ACTIONS | {"CreateTable", "DeleteTable", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+_IN_LINE = READ_ACTIONS | {
+    "CreateTable",
+    "DeleteTable",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+}
 _ATTRIBUTE = "_shop_partition_indexes"
 
 
@@ -65,7 +73,9 @@ class KeySpace:
         return self._entry(_typed_key(item.attrs.get(self.hash_attr)), _typed_key(item.attrs.get(self.range_attr)), table_key)
 
     @staticmethod
-    def _entry(hash_value: PartitionKey | None, range_value: PartitionKey | None, table_key: tuple[Any, Any]) -> tuple[PartitionKey, Entry] | None:
+    def _entry(
+        hash_value: PartitionKey | None, range_value: PartitionKey | None, table_key: tuple[Any, Any]
+    ) -> tuple[PartitionKey, Entry] | None:
         if hash_value is None or range_value is None:  # not in the index (sparse), as moto's walk decides
             return None
         return hash_value, (range_value[1], table_key[0], table_key[1])
@@ -338,7 +348,9 @@ def _start_key(table: Any, shape: QueryShape, start: dict[str, Any]) -> tuple[An
     return typed[0].cast_value, typed[1].cast_value, typed[2].cast_value, typed[3].cast_value
 
 
-def _run_for(table: Any, compact: compact_items.CompactItems, spaces: dict[str, KeySpace], index_name: str | None, shape: QueryShape) -> _Run:
+def _run_for(
+    table: Any, compact: compact_items.CompactItems, spaces: dict[str, KeySpace], index_name: str | None, shape: QueryShape
+) -> _Run:
     kind, value = shape.partition_key
     if index_name:
         return _index_run(spaces[index_name].partitions.get(shape.partition_key, []))
@@ -384,23 +396,33 @@ def fast_query(table: Any, index_name: str | None, query: dict[str, Any]) -> tup
         tail = lambda: reversed(entries[: min(start, end)])  # noqa: E731
         has_tail = min(start, end) > 0
 
-    def item_of(entry: Any) -> Any:
-        return _item(compact, spaces, index_name, shape.partition_key, run, entry)
+    def stored_of(entry: Any) -> tuple[dict[str, Any], int]:
+        return _stored(compact, spaces, index_name, shape.partition_key, run, entry)
 
     limit = query["limit"]
-    results: list[Any] = []
+    page: list[dict[str, Any]] = []
     size = 0
     last_evaluated_key = None
     stopped = False
     for entry in window:
-        item = item_of(entry)
-        item_size = item.size()
-        if len(results) == limit or size + item_size > PAGE_BYTES:
+        attributes, item_size = stored_of(entry)
+        if len(page) == limit or size + item_size > PAGE_BYTES:
             stopped = True
             break
-        results.append(item)
+        page.append(attributes)
         size += item_size
-    if results and (stopped or (has_tail and _tail_ends_page(item_of, tail(), len(results) == limit, size))):
+    # Only what the index projects is built into moto's items (its keys and the table's keys
+    # at least, which LastEvaluatedKey reads): a keys-only index page builds a few attributes.
+    kept = _projected_names(table, index_name)
+    results = [
+        compact_items.build_item(
+            attributes if kept is None else {name: value for name, value in attributes.items() if name in kept},
+            table.hash_key_attr,
+            table.range_key_attr,
+        )
+        for attributes in page
+    ]
+    if results and (stopped or (has_tail and _tail_ends_page(stored_of, tail(), len(results) == limit, size))):
         last_evaluated_key = table._get_last_evaluated_key(results[-1], index_name)
     scanned_count = len(results)
 
@@ -416,33 +438,51 @@ def fast_query(table: Any, index_name: str | None, query: dict[str, Any]) -> tup
     return results, scanned_count, last_evaluated_key
 
 
-def _tail_ends_page(item_of: Callable[[Any], Any], tail: Iterable[Any], at_limit: bool, size: int) -> bool:
+def _tail_ends_page(
+    stored_of: Callable[[Any], tuple[dict[str, Any], int]], tail: Iterable[Any], at_limit: bool, size: int
+) -> bool:
     """moto keeps walking the partition past the key condition's range, and ends the page
     there when the limit was reached or a following item would overflow the 1 MB page."""
     if at_limit:
         return True
     if size + MAX_ITEM_BYTES <= PAGE_BYTES:
         return False
-    return any(size + item_of(entry).size() > PAGE_BYTES for entry in tail)
+    return any(size + stored_of(entry)[1] > PAGE_BYTES for entry in tail)
 
 
-def _item(
+def _projected_names(table: Any, index_name: str | None) -> set[str] | None:
+    """The attributes an index projects (None: all of them)."""
+    if not index_name:
+        return None
+    index = table.get_index(index_name)
+    kind = (index.projection or {}).get("ProjectionType")
+    if kind not in ("KEYS_ONLY", "INCLUDE"):
+        return None
+    names = {*index.table_key_attrs, *index.schema_key_attrs}
+    if kind == "INCLUDE":
+        names.update(index.projection.get("NonKeyAttributes", []))
+    return names
+
+
+def _stored(
     compact: compact_items.CompactItems,
     spaces: dict[str, KeySpace],
     index_name: str | None,
     partition_key: PartitionKey,
     run: _Run,
     entry: Any,
-) -> Any:
+) -> tuple[dict[str, Any], int]:
+    """The entry's item as stored (DynamoDB JSON) and its size as moto counts it."""
     key = run.key_of(entry)
-    item = compact.item(key)
-    if item is None:
+    stored = compact.data.get(key)
+    if stored is None:
         raise _Stale
+    attributes: dict[str, Any] = json.loads(stored) if type(stored) is bytes else compact_items.json_of(stored)
     if index_name:
-        found = spaces[index_name].entry_for_item(item, key)
+        found = spaces[index_name].entry_for_json(attributes, key)
         if found is None or found[0] != partition_key or found[1] != entry:
             raise _Stale
-    return item
+    return attributes, sum(fast_reads.json_size(name, value) for name, value in attributes.items())
 
 
 class _Stale(_Unsupported):

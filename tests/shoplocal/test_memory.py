@@ -52,7 +52,13 @@ def test_read_requests_leave_memory_flat(new_user: Any) -> None:
         nonlocal token
         for number in range(count):
             method, path, query = requests[number % len(requests)]
-            headers = [("content-type", "application/json")] if method == "POST" else [("authorization", f"Bearer {token}")] if path == "/api/my-orders" else []
+            headers = (
+                [("content-type", "application/json")]
+                if method == "POST"
+                else [("authorization", f"Bearer {token}")]
+                if path == "/api/my-orders"
+                else []
+            )
             response = gateway.handle(GatewayRequest(method, path, query, headers, credentials if method == "POST" else b""))
             assert response.status == 200, response.body
             if method == "POST":
