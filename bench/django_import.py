@@ -130,11 +130,16 @@ def _import_orders(database: sqlite3.Connection, products: dict[int, tuple[int, 
 
     def items() -> Iterator[dict[str, Any]]:
         for order_id, user_id, created in orders:
-            lines = [part for part in parts.get(order_id, []) if part[2] in products and part[1] > 0]
+            lines = [
+                (name, quantity, product)
+                for name, quantity, product in parts.get(order_id, [])
+                if product in products and quantity > 0
+            ]
             if user_id not in users or not lines:
                 continue
             order_parts = []
             for name, quantity, product_id in lines:
+                assert product_id is not None
                 unit_price = products[product_id][2]
                 order_parts.append(
                     OrderPart(

@@ -139,7 +139,10 @@ class CompactItems:
         return self._pop(hash_key.cast_value)
 
     def get(self, hash_key: Any, default: Any = None) -> Any:
-        return self[hash_key] if hash_key in self else default
+        try:
+            return self[hash_key]
+        except KeyError:
+            return default
 
     def __len__(self) -> int:
         return len(self.ranges) if self.range_attr else len(self.data)
@@ -165,7 +168,7 @@ class CompactItems:
         import copy
         from collections import defaultdict
 
-        plain: Any = defaultdict(dict)
+        plain: defaultdict[Any, Any] = defaultdict(dict)
         for hash_key in self:
             content = self[hash_key]
             plain[hash_key] = (
@@ -330,7 +333,10 @@ class _Partition:
             return False
 
     def get(self, range_key: Any, default: Any = None) -> Any:
-        return self[range_key] if range_key in self else default
+        try:
+            return self[range_key]
+        except KeyError:
+            return default
 
     def pop(self, range_key: Any, *default: Any) -> Any:
         if range_key not in self:

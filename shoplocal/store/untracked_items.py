@@ -25,5 +25,5 @@ def stop_tracking_items() -> None:
         return
     new = staticmethod(_untracked_new)
     _untracked_new._untracked = True  # type: ignore[attr-defined]
-    Item.__new__ = new  # type: ignore[assignment,method-assign]
+    Item.__new__ = new  # type: ignore[method-assign]
     Item.instances_tracked.clear()  # type: ignore[attr-defined]

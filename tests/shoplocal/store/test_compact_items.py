@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_moto_patches import (
+from test_moto_patches import (  # type: ignore[import-not-found]  # the sibling module's workload
     answered,
     backend_table,
     client,
@@ -29,7 +29,7 @@ from shoplocal.store import compact_items
 
 def plain_moto_table() -> str:
     """A table whose items moto keeps in its own dicts (as before the compact storage)."""
-    name = create_table()
+    name: str = create_table()
     table = backend_table(name)
     table.items = defaultdict(dict)
     return name
@@ -74,25 +74,25 @@ def test_compact_items_answer_as_moto_keeps_them(data: st.DataObject) -> None:
 def run_workload(data: st.DataObject, compact: str, plain: str) -> None:
     for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
         for write in data.draw(st.lists(writes("TABLE"), min_size=1, max_size=8)):
-            same(lambda table, write=write: renamed_call(write, table), compact, plain)
+            same(functools.partial(renamed_call, write), compact, plain)
         for request in data.draw(st.lists(queries("TABLE"), min_size=1, max_size=3)):
             mine = pages({**request, "TableName": compact}, "query")
             with moto_unpatched():
                 theirs = pages({**request, "TableName": plain}, "query")
             assert renamed(mine, compact, plain) == theirs
         for key in data.draw(st.lists(keys, min_size=1, max_size=4, unique_by=lambda key: (key["PK"], key["SK"]))):
-            same(lambda table, key=key: client().get_item(TableName=table, Key=key_of(key)), compact, plain)
-            same(
-                lambda table, key=key: client().get_item(TableName=table, Key=key_of(key), ProjectionExpression="note, G1SK"),
-                compact,
-                plain,
-            )
+            same(functools.partial(get_item, key_of(key), None), compact, plain)
+            same(functools.partial(get_item, key_of(key), "note, G1SK"), compact, plain)
     mine = pages({"TableName": compact, "Limit": 3}, "scan")
     with moto_unpatched():
         theirs = pages({"TableName": plain, "Limit": 3}, "scan")
     assert renamed(mine, compact, plain) == theirs
     every_key = [{"PK": {"S": h}, "SK": {"S": r}} for h in ("a", "b") for r in ("1", "x", "30")]
     same(lambda table: client().batch_get_item(RequestItems={table: {"Keys": every_key}}), compact, plain)
+
+
+def get_item(key: dict[str, Any], projection: str | None, table: str) -> Any:
+    return client().get_item(TableName=table, Key=key, **({"ProjectionExpression": projection} if projection else {}))
 
 
 def pages(request: dict[str, Any], operation: str) -> list[dict[str, Any]]:
