@@ -37,6 +37,7 @@ from bench.load_driver import Figures, Target, add_orders, add_products, measure
 from shoplocal.store import local_store  # noqa: E402
 
 READY_LINE = "Started in"
+SCRATCH = Path(tempfile.gettempdir()) / "shop-bench-scale"  # the generated database and the imported store
 
 
 class Server:
@@ -170,12 +171,8 @@ def main() -> None:
     parser.add_argument("--peer-url", help="the Django peer's base URL (measured beside `make run` when given)")
     parser.add_argument("--peer-user", default="test:test", help="the peer's USER:PASSWORD (default %(default)s)")
     parser.add_argument("--peer-db", type=Path, help="the peer's SQLite file, grown as the store grows")
-    parser.add_argument(
-        "--source", type=Path, default=ROOT / ".bench" / "django-shop-50k.sqlite3", help="the Django database to import"
-    )
-    parser.add_argument(
-        "--prepared", type=Path, default=ROOT / ".bench" / "imported-50k", help="the imported store, kept between runs"
-    )
+    parser.add_argument("--source", type=Path, default=SCRATCH / "django-shop-50k.sqlite3", help="the Django database to import")
+    parser.add_argument("--prepared", type=Path, default=SCRATCH / "imported-50k", help="the imported store, kept between runs")
     parser.add_argument("--products", type=int, default=50_000, help="products of a generated source (default %(default)s)")
     parser.add_argument("--orders", type=int, default=200_000, help="orders of a generated source (default %(default)s)")
     parser.add_argument("--requests", type=int, default=400, help="requests per round (default %(default)s)")
