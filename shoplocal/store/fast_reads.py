@@ -101,6 +101,16 @@ def _get(handler: Any, table_name: str, key: dict[str, Any], projection: list[li
     return _projected(attributes, names), True
 
 
+def _result(kind: Any, result: dict[str, Any]) -> Any:
+    """moto's DynamoResult of plain JSON (its constructor walks the result for moto's own value
+    objects, which plain JSON has none of)."""
+    from moto.core.responses import ActionResult
+
+    answer = kind.__new__(kind)
+    ActionResult.__init__(answer, result)
+    return answer
+
+
 def use_fast_reads() -> None:
     """Idempotent: answer GetItem and BatchGetItem from the stored JSON where they can be."""
     from moto.dynamodb.exceptions import KeyIsEmptyStringException, MockValidationException, ProvidedKeyDoesNotExist
@@ -135,7 +145,7 @@ def use_fast_reads() -> None:
             item, found = _get(self, name, key, projection)
         except _MotoPath:
             return original_get(self)
-        return DynamoResult({"Item": item} if found and item is not None else {})
+        return _result(DynamoResult, {"Item": item} if found and item is not None else {})
 
     @functools.wraps(original_batch)
     def batch_get_item(self: Any) -> Any:
@@ -177,7 +187,7 @@ def use_fast_reads() -> None:
                 results["ConsumedCapacity"].append({"CapacityUnits": len(keys), "TableName": table_name})
         except _MotoPath:
             return original_batch(self)
-        return DynamoResult(results)
+        return _result(DynamoResult, results)
 
     get_item._fast = True  # type: ignore[attr-defined]
     DynamoHandler.get_item = get_item  # type: ignore[method-assign]

@@ -399,18 +399,28 @@ def fast_query(table: Any, index_name: str | None, query: dict[str, Any]) -> tup
     def stored_of(entry: Any) -> tuple[dict[str, Any], int]:
         return _stored(compact, spaces, index_name, shape.partition_key, run, entry)
 
+    # The 1 MB page as moto counts it (attribute names and values). An item's JSON is never
+    # shorter than that count, so the exact sizes are worked out only once the JSON lengths
+    # come near the limit.
     limit = query["limit"]
     page: list[dict[str, Any]] = []
-    size = 0
+    size = 0  # the JSON lengths, until `exact`
+    exact = False
     last_evaluated_key = None
     stopped = False
     for entry in window:
-        attributes, item_size = stored_of(entry)
+        attributes, length = stored_of(entry)
+        if not exact and size + length > PAGE_BYTES:
+            exact = True
+            size = sum(_size(item) for item in page)
+        item_size = _size(attributes) if exact else length
         if len(page) == limit or size + item_size > PAGE_BYTES:
             stopped = True
             break
         page.append(attributes)
         size += item_size
+    if not exact and size + MAX_ITEM_BYTES > PAGE_BYTES:
+        size = sum(_size(item) for item in page)
     # Only what the index projects is built into moto's items (its keys and the table's keys
     # at least, which LastEvaluatedKey reads): a keys-only index page builds a few attributes.
     kept = _projected_names(table, index_name)
@@ -447,7 +457,7 @@ def _tail_ends_page(
         return True
     if size + MAX_ITEM_BYTES <= PAGE_BYTES:
         return False
-    return any(size + stored_of(entry)[1] > PAGE_BYTES for entry in tail)
+    return any(size + _size(stored_of(entry)[0]) > PAGE_BYTES for entry in tail)
 
 
 def _projected_names(table: Any, index_name: str | None) -> set[str] | None:
@@ -472,17 +482,27 @@ def _stored(
     run: _Run,
     entry: Any,
 ) -> tuple[dict[str, Any], int]:
-    """The entry's item as stored (DynamoDB JSON) and its size as moto counts it."""
+    """The entry's item as stored (DynamoDB JSON) and the length of its JSON, at least its size
+    as moto counts it."""
     key = run.key_of(entry)
     stored = compact.data.get(key)
     if stored is None:
         raise _Stale
-    attributes: dict[str, Any] = json.loads(stored) if type(stored) is bytes else compact_items.json_of(stored)
+    if type(stored) is bytes:
+        attributes: dict[str, Any] = json.loads(stored)
+        length = len(stored)
+    else:  # built by this request: its exact size
+        attributes = compact_items.json_of(stored)
+        length = _size(attributes)
     if index_name:
         found = spaces[index_name].entry_for_json(attributes, key)
         if found is None or found[0] != partition_key or found[1] != entry:
             raise _Stale
-    return attributes, sum(fast_reads.json_size(name, value) for name, value in attributes.items())
+    return attributes, length
+
+
+def _size(attributes: dict[str, Any]) -> int:
+    return sum(fast_reads.json_size(name, value) for name, value in attributes.items())
 
 
 class _Stale(_Unsupported):
