@@ -178,6 +178,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400, help="requests per round (default %(default)s)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per figure (default %(default)s)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default %(default)s)")
+    parser.add_argument(
+        "--sizes",
+        default="demo,big",
+        help="demo (the demo data, +10,000 orders, +20,000 products) and/or big (default %(default)s)",
+    )
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT") or 3000))
     parser.add_argument("--db-port", type=int, default=int(os.environ.get("DB_PORT") or 8000))
     args = parser.parse_args()
@@ -188,8 +193,9 @@ def main() -> None:
     memory: list[tuple[str, int, float]] = []
     starts: list[tuple[str, float]] = []
 
+    sizes = set(args.sizes.split(","))
     args.source.parent.mkdir(parents=True, exist_ok=True)
-    if not args.prepared.exists():
+    if "big" in sizes and not args.prepared.exists():
         prepare(args.source, args.prepared, ports, args.products, args.orders)
 
     def measure_size(server: Server, size: str) -> None:
@@ -205,8 +211,7 @@ def main() -> None:
         rows.append((f"POST /api/order, {size}", measure(targets, "order", args, 0)))
         memory.append((size, server.item_count(), server.tree_rss_mb()))
 
-    with tempfile.TemporaryDirectory() as scratch:
-        data = Path(scratch) / "demo"
+    def measure_demo_sizes(data: Path) -> None:
         server = Server(data, *ports)
         starts.append(("first start, fresh demo data", server.start_seconds))
         server.stop()
@@ -237,11 +242,12 @@ def main() -> None:
         finally:
             server.stop()
 
-        big = Path(scratch) / "big"
-        shutil.copytree(args.prepared, big)
-        server = Server(big, *ports)  # the first start on the copy: the import's journal folded in
+    def measure_big_size(data: Path) -> None:
+        shutil.copytree(args.prepared, data)
+        server = Server(data, *ports)  # the first start on the copy: the import's journal folded in
+        starts.append(("start after the import (its journal replayed)", server.start_seconds))
         server.stop()
-        server = Server(big, *ports)
+        server = Server(data, *ports)
         starts.append(("restart, 50,000 products and 200,000 orders (imported)", server.start_seconds))
         try:
             if args.peer_db:
@@ -250,12 +256,28 @@ def main() -> None:
         finally:
             server.stop()
 
+    with tempfile.TemporaryDirectory() as scratch:
+        if "demo" in sizes:
+            measure_demo_sizes(Path(scratch) / "demo")
+        if "big" in sizes:
+            measure_big_size(Path(scratch) / "big")
+    report(starts, memory, rows, args)
+
+
+def report(
+    starts: list[tuple[str, float]],
+    memory: list[tuple[str, int, float]],
+    rows: list[tuple[str, dict[str, Figures]]],
+    args: argparse.Namespace,
+) -> None:
     print("\n| start | time |\n|---|---:|")
     for label, seconds in starts:
         print(f"| {label} | {seconds:.2f} s |")
     print("\n| data | items | `make run` process tree |\n|---|---:|---:|")
     for size, items, rss in memory:
         print(f"| {size} | {items:,} | {rss:.0f} MB |")
+    if len(memory) < 2 or len(rows) < 4:
+        return
     (_, demo_items, demo_rss), (_, big_items, big_rss) = memory[0], memory[-1]
     per_item = (big_rss - demo_rss) * 1024 * 1024 / max(1, big_items - demo_items)
     print(f"\nmemory per stored item (demo -> imported): {per_item:.0f} bytes")
