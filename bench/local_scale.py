@@ -194,6 +194,8 @@ def main() -> None:
     starts: list[tuple[str, float]] = []
 
     sizes = set(args.sizes.split(","))
+    if not sizes <= {"demo", "big"}:
+        parser.error("--sizes: demo, big or both")
     args.source.parent.mkdir(parents=True, exist_ok=True)
     if "big" in sizes and not args.prepared.exists():
         prepare(args.source, args.prepared, ports, args.products, args.orders)
@@ -210,6 +212,9 @@ def main() -> None:
         rows.append((f"GET /api/products (page of 50), {size}", measure(targets, "products", args, 0)))
         rows.append((f"POST /api/order, {size}", measure(targets, "order", args, 0)))
         memory.append((size, server.item_count(), server.tree_rss_mb()))
+        for label, figures in rows[-2:]:  # as they come: a long run shows its figures on the way
+            print(f"  {label}: " + " / ".join(f"{name} {cell.cell()}" for name, cell in figures.items()), file=sys.stderr)
+        print(f"  {memory[-1][1]:,} items, process tree {memory[-1][2]:.0f} MB; starts {starts}", file=sys.stderr)
 
     def measure_demo_sizes(data: Path) -> None:
         server = Server(data, *ports)
@@ -257,10 +262,8 @@ def main() -> None:
             server.stop()
 
     with tempfile.TemporaryDirectory() as scratch:
-        if "demo" in sizes:
-            measure_demo_sizes(Path(scratch) / "demo")
-        if "big" in sizes:
-            measure_big_size(Path(scratch) / "big")
+        for size in args.sizes.split(","):  # in the order given
+            (measure_demo_sizes if size == "demo" else measure_big_size)(Path(scratch) / size)
     report(starts, memory, rows, args)
 
 

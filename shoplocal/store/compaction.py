@@ -11,6 +11,7 @@ A compaction whose server died stops (removing its temporary file) rather than o
 import contextlib
 import fcntl
 import gc
+import itertools
 import os
 import sys
 import threading
@@ -45,7 +46,8 @@ class _Changes:
 
     definitions: dict[str, dict[str, Any]]  # every table there is now (snapshot's and journal's)
     from_snapshot: set[str]  # tables whose snapshot items still count (not dropped or reset since)
-    items: dict[str, dict[snapshots.Key, dict[str, Any] | None]] = field(default_factory=dict)
+    # key -> the item's line (its JSON's bytes: a tenth of the memory of the parsed item), or None
+    items: dict[str, dict[snapshots.Key, bytes | None]] = field(default_factory=dict)
 
     def apply(self, ops: Any, where: str) -> None:
         """One record (the checks of `snapshots.apply`, on the changes only)."""
@@ -64,7 +66,7 @@ class _Changes:
                     raise SnapshotError(f"{where}: a change names a table that does not exist: {op[1]!r}")
                 table = TableState(target)
                 key = table.key_of(snapshots.check_item(op[2], table, where), where)
-                self.items.setdefault(op[1], {})[key] = op[2] if kind == "put" else None
+                self.items.setdefault(op[1], {})[key] = snapshots.item_line(op[2]) if kind == "put" else None
             elif kind == "reset" and len(op) == 1:
                 for name in list(self.definitions):
                     self._forget(name)
@@ -95,14 +97,17 @@ def merged(folder: Path, *, upto: int | None = None, repair: bool = False) -> Me
         for index, (number, path) in enumerate(found):
             if number != position:
                 raise JournalError(f"{journal.segment_path(folder, position)} is missing (the journal goes on at {path.name})")
-            segment = journal.read_segment(path)
-            if segment.torn:
+            counter = itertools.count(1)
+
+            def apply(record: Any, path: Path = path, counter: Iterator[int] = counter) -> None:
+                changes.apply(record, f"{path}, record {next(counter)}")
+
+            valid_bytes, torn = journal.scan_segment(path, apply)
+            if torn:
                 if index != len(found) - 1 or upto is not None:
                     raise JournalError(f"{path}: the last record is damaged, and later segments follow it")
                 if repair:
-                    journal.truncate(path, segment.valid_bytes)
-            for record_number, record in enumerate(segment.records, start=1):
-                changes.apply(record, f"{path}, record {record_number}")
+                    journal.truncate(path, valid_bytes)
             position = number + 1
         if upto is not None and position < upto:
             raise JournalError(f"{journal.segment_path(folder, position)} is missing")
@@ -125,9 +130,9 @@ def merged(folder: Path, *, upto: int | None = None, repair: bool = False) -> Me
                         continue  # the journal's version (or its deletion) comes after this table
                 yield table_name, raw
         for table_name in changes.definitions:
-            for item in (pending.get(table_name) or {}).values():
-                if item is not None:
-                    yield table_name, snapshots.item_line(item)
+            for line in (pending.get(table_name) or {}).values():
+                if line is not None:
+                    yield table_name, line
 
     return Merged(position, list(changes.definitions.values()), items(), reader.__exit__ if reader else lambda: None)
 
