@@ -43,7 +43,7 @@ SCRATCH = Path(tempfile.gettempdir()) / "shop-bench-scale"  # the generated data
 class Server:
     """`python -m shoplocal.run` (what `make run` starts) on a data folder."""
 
-    def __init__(self, data_dir: Path, api_port: int, db_port: int, timeout: float = 300) -> None:
+    def __init__(self, data_dir: Path, api_port: int, db_port: int, timeout: float = 1800) -> None:
         self.data_dir = data_dir
         self.log_path = data_dir.parent / f"{data_dir.name}.log"
         command = [sys.executable, "-m", "shoplocal.run", "--api-port", str(api_port), "--db-port", str(db_port)]
