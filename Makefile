@@ -19,7 +19,7 @@ DJANGO_DB ?=
 RUN_OPTIONS = --api-port $(API_PORT) --db-port $(DB_PORT) --parameter-overrides "$(PARAMETERS)" $(if $(DJANGO_DB),--django-db "$(DJANGO_DB)")
 
 .DEFAULT_GOAL := help
-.PHONY: help install run reset test lint typecheck unit validate build bench openapi scan loadtest clean browser \
+.PHONY: help install run reset test lint typecheck unit validate build bench bench-scale openapi scan loadtest clean browser \
 	sam-local sam-local-check-photo sam-local-image sam-local-test
 
 help: ## List the targets
@@ -123,6 +123,12 @@ bench: $(VENV)/.installed ## Cold-start import times, DynamoDB calls per endpoin
 	@$(BIN)/python bench/import_times.py
 	@$(BIN)/python bench/endpoint_calls.py
 	@$(BIN)/python bench/local_server.py
+
+# The Django peer (gunicorn, seeded) serves PEER_URL from its SQLite file PEER_DB, which the
+# benchmark grows as it grows the store; see docs/performance.md.
+bench-scale: $(VENV)/.installed ## make run at a real shop's size (up to 50,000 products, 200,000 orders) beside the Django peer: make bench-scale PEER_URL=http://127.0.0.1:8001 PEER_DB=...
+	@$(BIN)/python bench/local_scale.py --api-port $(API_PORT) --db-port $(DB_PORT) \
+		$(if $(PEER_URL),--peer-url $(PEER_URL)) $(if $(PEER_DB),--peer-db $(PEER_DB)) $(ARGS)
 
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the handlers, and the events' schemas from it (tests check both are current)
 	@$(BIN)/python -m shoplocal.openapi > docs/openapi.json

@@ -93,7 +93,7 @@ def start_server(
             command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(environment or {})}
         )
     server = LocalServer(process, api_port, db_port, data_dir, log_path)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # a first start on a machine loaded by other work takes over a minute
     while wait and READY_LINE not in server.log():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()

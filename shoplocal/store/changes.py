@@ -7,8 +7,10 @@ they are). A write the store cannot attribute to items or tables (PartiQL, backu
 a table, ...) records every table in full: correct, and costly only for those rare requests.
 """
 
+import json
 from typing import Any
 
+from shoplocal.store import compact_items
 from shoplocal.store.moto_state import definition_of, image_of, to_json
 from shoplocal.store.snapshots import Op
 from shoplocal.store.write_requests import named_items
@@ -48,6 +50,11 @@ def _after_image(backend: Any, table_name: str, key: dict[str, Any]) -> Op | Non
         return None  # the request failed before changing anything
     hash_key = DynamoType(key[table.hash_key_attr])
     range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+    compact = compact_items.of(table)
+    if compact is not None:  # the item's bytes, as the request left them: no moto object built
+        stored = compact.data.get(compact.key_of(hash_key.cast_value, range_key.cast_value if range_key else None))
+        if type(stored) is bytes:
+            return ["put", table_name, json.loads(stored)]
     item = table.get_item(hash_key, range_key)
     if item is not None:
         return ["put", table_name, to_json(item.to_json()["Attributes"])]

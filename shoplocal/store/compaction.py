@@ -11,55 +11,159 @@ A compaction whose server died stops (removing its temporary file) rather than o
 import contextlib
 import fcntl
 import gc
+import itertools
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from shoplocal.store import journal, snapshots
 from shoplocal.store.journal import JournalError
-from shoplocal.store.snapshots import SnapshotError, StoreState
+from shoplocal.store.snapshots import SnapshotError, StoreState, TableState
 
 SNAPSHOT_FILE = "dynamodb.json"
 COMPACTION_LOCK_FILE = ".compaction.lock"  # held by whoever compacts; a starting server waits for it
 _ORPHAN_CHECK_SECONDS = 0.05
 
 
-def load(folder: Path, *, upto: int | None = None, repair: bool = False) -> StoreState:
+@dataclass
+class Merged:
+    """The state saved in a folder as a stream: the snapshot's items with the journal's changes
+    folded in, never all in memory (only the changes are)."""
+
+    journal: int  # the first segment not folded in
+    definitions: list[dict[str, Any]]
+    items: Iterator[tuple[str, bytes]]  # (table, the bytes of its JSON), grouped by table
+    close: Callable[[], None]
+
+
+@dataclass
+class _Changes:
+    """What the journal records did, by table and key, in order."""
+
+    definitions: dict[str, dict[str, Any]]  # every table there is now (snapshot's and journal's)
+    from_snapshot: set[str]  # tables whose snapshot items still count (not dropped or reset since)
+    # key -> the item's line (its JSON's bytes: a tenth of the memory of the parsed item), or None
+    items: dict[str, dict[snapshots.Key, bytes | None]] = field(default_factory=dict)
+
+    def apply(self, ops: Any, where: str) -> None:
+        """One record (the checks of `snapshots.apply`, on the changes only)."""
+        if not isinstance(ops, list):
+            raise SnapshotError(f"{where}: a record is not a list of changes")
+        for op in ops:
+            kind = op[0] if isinstance(op, list) and op else None
+            if kind == "table" and len(op) == 2:
+                definition = snapshots.check_definition(op[1], where)
+                self.definitions[definition["TableName"]] = definition  # keys never change
+            elif kind == "drop" and len(op) == 2 and isinstance(op[1], str):
+                self._forget(op[1])
+            elif kind in ("put", "delete") and len(op) == 3:
+                target = self.definitions.get(op[1]) if isinstance(op[1], str) else None
+                if target is None:
+                    raise SnapshotError(f"{where}: a change names a table that does not exist: {op[1]!r}")
+                table = TableState(target)
+                key = table.key_of(snapshots.check_item(op[2], table, where), where)
+                self.items.setdefault(op[1], {})[key] = snapshots.item_line(op[2]) if kind == "put" else None
+            elif kind == "reset" and len(op) == 1:
+                for name in list(self.definitions):
+                    self._forget(name)
+            else:
+                raise SnapshotError(f"{where}: unknown change {str(op)[:80]}")
+
+    def _forget(self, name: str) -> None:
+        self.definitions.pop(name, None)
+        self.from_snapshot.discard(name)
+        self.items.pop(name, None)
+
+
+def merged(folder: Path, *, upto: int | None = None, repair: bool = False) -> Merged:
     """The state saved in `folder`: its snapshot (or nothing) with the journal segments after it
-    applied (those before `upto`, if given). A torn tail is allowed only at the end of the last
-    segment read; `repair` cuts it off and deletes the segments the snapshot already covers (a
-    compaction stopped before it could). Raises SnapshotError."""
+    applied (those before `upto`, if given), as a stream. A torn tail is allowed only at the end
+    of the last segment read; `repair` cuts it off and deletes the segments the snapshot already
+    covers (a compaction stopped before it could). Raises SnapshotError (also while streaming)."""
     snapshot = folder / SNAPSHOT_FILE
-    state = snapshots.read(snapshot) if snapshot.exists() else StoreState()
-    if repair:
-        remove_covered_segments(folder, state.journal)
-    found = [(n, path) for n, path in journal.segments(folder) if n >= state.journal and (upto is None or n < upto)]
-    for index, (number, path) in enumerate(found):
-        if number != state.journal:
-            raise JournalError(f"{journal.segment_path(folder, state.journal)} is missing (the journal goes on at {path.name})")
-        segment = journal.read_segment(path)
-        if segment.torn:
-            if index != len(found) - 1 or upto is not None:
-                raise JournalError(f"{path}: the last record is damaged, and later segments follow it")
-            if repair:
-                journal.truncate(path, segment.valid_bytes)
-        for position, record in enumerate(segment.records, start=1):
-            snapshots.apply(state, record, f"{path}, record {position}")
-        state.journal = number + 1
-    if upto is not None and state.journal < upto:
-        raise JournalError(f"{journal.segment_path(folder, state.journal)} is missing")
+    reader = snapshots.SnapshotReader(snapshot) if snapshot.exists() else None
+    try:
+        start = reader.journal if reader else 0
+        definitions = {d["TableName"]: d for d in reader.definitions} if reader else {}
+        changes = _Changes(dict(definitions), set(definitions))
+        if repair:
+            remove_covered_segments(folder, start)
+        position = start
+        found = [(n, path) for n, path in journal.segments(folder) if n >= start and (upto is None or n < upto)]
+        for index, (number, path) in enumerate(found):
+            if number != position:
+                raise JournalError(f"{journal.segment_path(folder, position)} is missing (the journal goes on at {path.name})")
+            counter = itertools.count(1)
+
+            def apply(record: Any, path: Path = path, counter: Iterator[int] = counter) -> None:
+                changes.apply(record, f"{path}, record {next(counter)}")
+
+            valid_bytes, torn = journal.scan_segment(path, apply)
+            if torn:
+                if index != len(found) - 1 or upto is not None:
+                    raise JournalError(f"{path}: the last record is damaged, and later segments follow it")
+                if repair:
+                    journal.truncate(path, valid_bytes)
+            position = number + 1
+        if upto is not None and position < upto:
+            raise JournalError(f"{journal.segment_path(folder, position)} is missing")
+    except BaseException:
+        if reader:
+            reader.__exit__()
+        raise
+
+    def items() -> Iterator[tuple[str, bytes]]:
+        where = str(snapshot)
+        pending = changes.items
+        if reader:
+            for table_name, raw in reader.items():
+                if table_name not in changes.from_snapshot:
+                    continue
+                changed = pending.get(table_name)
+                if changed:
+                    key = TableState(changes.definitions[table_name]).key_of(snapshots.parse_item(raw, where), where)
+                    if key in changed:
+                        continue  # the journal's version (or its deletion) comes after this table
+                yield table_name, raw
+        for table_name in changes.definitions:
+            for line in (pending.get(table_name) or {}).values():
+                if line is not None:
+                    yield table_name, line
+
+    return Merged(position, list(changes.definitions.values()), items(), reader.__exit__ if reader else lambda: None)
+
+
+def load(folder: Path, *, upto: int | None = None, repair: bool = False) -> StoreState:
+    """The state saved in `folder` (see `merged`), whole, as plain data."""
+    stream = merged(folder, upto=upto, repair=repair)
+    try:
+        state = StoreState(journal=stream.journal)
+        for definition in stream.definitions:
+            state.tables[definition["TableName"]] = TableState(definition)
+        for table_name, raw in stream.items:
+            table = state.tables[table_name]
+            item = snapshots.parse_item(raw, table_name)
+            table.items[table.key_of(item, table_name)] = item
+    finally:
+        stream.close()
     return state
 
 
 def compact(folder: Path, upto: int, created: list[Path] | None = None) -> bool:
-    """Fold every segment before `upto` into the snapshot; False if it already covers them."""
+    """Fold every segment before `upto` into the snapshot; False if it already covers them.
+    Streams: it holds the journal's changes in memory, not the store."""
     snapshot = folder / SNAPSHOT_FILE
     if snapshot.exists() and not any(number < upto for number, _ in journal.segments(folder)):
         return False
-    state = load(folder, upto=upto)
-    snapshots.write(state, snapshot, created=created)
+    stream = merged(folder, upto=upto)
+    try:
+        snapshots.write_stream(stream.journal, stream.definitions, stream.items, snapshot, created=created)
+    finally:
+        stream.close()
     remove_covered_segments(folder, upto)
     return True
 

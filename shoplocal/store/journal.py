@@ -75,11 +75,19 @@ def segments(folder: Path) -> list[tuple[int, Path]]:
 def read_segment(path: Path) -> Segment:
     """Every complete record of a segment. A damaged or partial record followed by no complete
     one is a torn tail (`torn`); one followed by a complete record is damage: JournalError."""
+    records: list[Any] = []
+    valid_bytes, torn = scan_segment(path, records.append)
+    return Segment(records, valid_bytes, torn)
+
+
+def scan_segment(path: Path, on_record: Callable[[Any], None]) -> tuple[int, bool]:
+    """`read_segment`, handing each record to `on_record` as it is read rather than holding them
+    all (a segment after an import can hold a hundred megabytes of records): returns where the
+    records end and whether a torn tail follows."""
     try:
         data = path.read_bytes()
     except OSError as error:
         raise JournalError(f"cannot read {path}: {error}") from error
-    records: list[Any] = []
     position = 0
     while position < len(data):
         end = data.find(b"\n", position)
@@ -87,10 +95,10 @@ def read_segment(path: Path) -> Segment:
         if record is None:
             if any(_decode(line) is not None for line in data[position:].split(b"\n")[1:]):
                 raise JournalError(f"{path}: the record at byte {position} is damaged, and complete records follow it")
-            return Segment(records, position, torn=True)
-        records.append(record)
+            return position, True
+        on_record(record)
         position = end + 1
-    return Segment(records, position, torn=False)
+    return position, False
 
 
 def truncate(path: Path, length: int) -> None:

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, Protocol
 
-from shoplocal.store import encoder, partition_index, projection
+from shoplocal.store import compact_items, encoder, fast_reads, partition_index, projection, untracked_items
+from shoplocal.store.write_requests import READ_ACTIONS
 
 _lock = threading.RLock()
 
@@ -77,6 +78,7 @@ def make_dynamodb_atomic(
         then = None
         try:
             with _lock:
+                compact_items.settle_all(changed=True)  # anything changed outside a request
                 if before_action is not None:
                     before_action(self)
                 for observer in _observers:
@@ -84,17 +86,23 @@ def make_dynamodb_atomic(
                 try:
                     return original(self)
                 finally:
+                    # Items back to bytes first: the journal records the bytes of what changed.
+                    compact_items.settle_all(changed=self._get_action() not in READ_ACTIONS)
                     partition_index.after_request(self)
                     for observer in _observers:
                         observer.after(self)
                     if after_action is not None:
                         then = after_action(self)
+                    compact_items.settle_all(changed=False)  # what the journal read
         finally:
             if then is not None:
                 then()
 
     call_action._serialised = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    untracked_items.stop_tracking_items()
+    compact_items.use_compact_items()
+    fast_reads.use_fast_reads()
     _roll_back_items_not_tables()
     partition_index.use_partition_indexes()
     encoder.use_direct_encoder()

@@ -2,91 +2,86 @@
 
 moto answers a Query by sorting every item of the table and walking them all (on a secondary
 index, comparing each item's attributes): a page of 50 products cost ~20 ms at 200 products and
-grew with every order written. Here each key space (the table itself and each secondary index
-with a hash and a range key) keeps, per partition, a sorted list of its items' keys, built on
-the first Query and updated after every write request, under the store's lock, for exactly the
-keys the request names. A Query then finds its range by bisection and reads only its items.
+grew with every order written. Here a Query on the table bisects the partition's sorted range
+keys that the compact storage keeps (`compact_items`), and each secondary index with a hash and
+a range key keeps, per partition, a sorted list of (index range key, table keys) entries: built
+from the items as they are loaded (or on the first Query), and moved whenever the compact
+storage reports a changed item at the end of a request, under the store's lock. A Query then
+finds its range by bisection and builds only the items it reads.
 
 The answer is moto's own, step for step: the same order (index range key, then the table's
 keys), `ExclusiveStartKey`, `Limit`, the 1 MB page, `ScannedCount`, `LastEvaluatedKey` (when a
 page ends on `Limit` with more items in the partition, as moto answers), projections and filters.
 Queries outside that shape (legacy `QueryFilter`, indexes without a range key, key types mixed
-within a partition, ...) go to moto's own Query. Tests compare both on random workloads.
+within a partition, binary keys, ...) go to moto's own Query. Tests compare both on random
+workloads.
 """
 
 import bisect
 import functools
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from shoplocal.store.write_requests import READ_ACTIONS, named_items
+from shoplocal.store import compact_items, fast_reads
+from shoplocal.store.write_requests import READ_ACTIONS
 
 # moto's page limit (its RESULT_SIZE_LIMIT) and its item size limit (LimitedSizeDict).
 PAGE_BYTES = 1_000_000
 MAX_ITEM_BYTES = 410_000
 
-# Requests after which no index needs a change: reads, and table creation and deletion (a new
-# table object starts without indexes; a deleted one takes its indexes with it). Writes that name
-# their keys re-index those keys; any other request (PartiQL, restores, imports, index changes)
-# makes the backend's indexes be rebuilt.
-_NO_REINDEX = READ_ACTIONS | {"CreateTable", "DeleteTable"}
+# Requests after which the indexes are in line by themselves: reads, writes of named items
+# (the compact storage reports each change), and table creation and deletion. Any other request
+# (an index added, a table restored from a backup) makes the backend's indexes be rebuilt.
+_IN_LINE = READ_ACTIONS | {
+    "CreateTable",
+    "DeleteTable",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+}
 _ATTRIBUTE = "_shop_partition_indexes"
-_BASE_TABLE = ""
 
 
 class _Unsupported(Exception):
     """A Query this index does not answer; moto's own Query does."""
 
 
-@dataclass
-class _ItemRef:
-    """Where an indexed item lives in `table.items`; never compared (keys are unique before it)."""
-
-    hash_key: Any
-    range_key: Any
-
-    def __lt__(self, other: "_ItemRef") -> bool:
-        raise _Unsupported("duplicate key in an index")
-
-
-Entry = tuple[Any, Any, Any, _ItemRef]  # (range key, table hash key, table range key, where)
+# (index range key, table hash key, table range key): cast values, sorted as moto sorts them.
+Entry = tuple[Any, Any, Any]
+PartitionKey = tuple[str, Any]  # (type, cast value) of an index hash key
 
 
 @dataclass
 class KeySpace:
-    """The sorted partitions of one key space: the table itself or one secondary index."""
+    """The sorted partitions of one secondary index with a hash and a range key."""
 
     hash_attr: str
     range_attr: str
-    partitions: dict[tuple[str, Any], list[Entry]] = field(default_factory=dict)
-    located: dict[tuple[Any, ...], tuple[tuple[str, Any], Entry]] = field(default_factory=dict)
+    partitions: dict[PartitionKey, list[Entry]] = field(default_factory=dict)
 
-    def entry_for(self, item: Any) -> tuple[tuple[str, Any], Entry] | None:
-        hash_value, range_value = item.attrs.get(self.hash_attr), item.attrs.get(self.range_attr)
-        if not hash_value or not range_value:  # not in the index (sparse), as moto's walk decides
+    def entry_for_json(self, attributes: dict[str, Any], table_key: tuple[Any, Any]) -> tuple[PartitionKey, Entry] | None:
+        """The entry of an item given as DynamoDB JSON (as stored)."""
+        return self._entry(_json_key(attributes.get(self.hash_attr)), _json_key(attributes.get(self.range_attr)), table_key)
+
+    def entry_for_item(self, item: Any, table_key: tuple[Any, Any]) -> tuple[PartitionKey, Entry] | None:
+        """The entry of moto's item."""
+        return self._entry(_typed_key(item.attrs.get(self.hash_attr)), _typed_key(item.attrs.get(self.range_attr)), table_key)
+
+    @staticmethod
+    def _entry(
+        hash_value: PartitionKey | None, range_value: PartitionKey | None, table_key: tuple[Any, Any]
+    ) -> tuple[PartitionKey, Entry] | None:
+        if hash_value is None or range_value is None:  # not in the index (sparse), as moto's walk decides
             return None
-        if hash_value.type not in ("S", "N") or range_value.type not in ("S", "N"):
-            raise _Unsupported("binary keys")
-        ref = _ItemRef(item.hash_key, item.range_key)
-        entry = (range_value.cast_value, item.hash_key.cast_value, item.range_key.cast_value, ref)
-        return (hash_value.type, hash_value.cast_value), entry
+        return hash_value, (range_value[1], table_key[0], table_key[1])
 
-    def remove(self, table_key: tuple[Any, ...]) -> None:
-        found = self.located.pop(table_key, None)
-        if found is None:
-            return
-        partition_key, entry = found
-        entries = self.partitions[partition_key]
-        del entries[bisect.bisect_left(entries, entry[:3])]
-        if not entries:
-            del self.partitions[partition_key]
-
-    def add(self, item: Any, *, in_order: bool = True) -> None:
-        """Index the item; with `in_order=False` (a build) the caller sorts the partitions after."""
-        found = self.entry_for(item)
-        if found is None:
-            return
+    def add(self, found: tuple[PartitionKey, Entry], *, in_order: bool = True) -> None:
+        """Index an entry; with `in_order=False` (a build) the caller sorts the partitions after."""
         partition_key, entry = found
         entries = self.partitions.setdefault(partition_key, [])
         if entries and type(entries[0][0]) is not type(entry[0]):
@@ -95,112 +90,184 @@ class KeySpace:
             bisect.insort(entries, entry)
         else:
             entries.append(entry)
-        self.located[_table_key(item.hash_key, item.range_key)] = found
+
+    def remove(self, found: tuple[PartitionKey, Entry]) -> None:
+        partition_key, entry = found
+        entries = self.partitions.get(partition_key, [])
+        position = bisect.bisect_left(entries, entry)
+        if position < len(entries) and entries[position] == entry:
+            del entries[position]
+            if not entries:
+                del self.partitions[partition_key]
 
     def sort(self) -> None:
         for entries in self.partitions.values():
             entries.sort()
 
 
-def _table_key(hash_key: Any, range_key: Any) -> tuple[Any, ...]:
-    return (hash_key.type, hash_key.cast_value, range_key.type, range_key.cast_value)
-
-
-def _key_spaces(table: Any) -> dict[str, KeySpace] | None:
-    """The table's key spaces, built on first use; None when the table cannot be indexed."""
-    spaces: dict[str, KeySpace] | None = table.__dict__.get(_ATTRIBUTE)
-    if spaces is not None:
-        return spaces
-    if not table.range_key_attr:
+def _json_key(value: Any) -> PartitionKey | None:
+    """(type, cast value) of a key attribute in DynamoDB JSON, as moto's DynamoType casts it."""
+    if not value:
         return None
-    spaces = {_BASE_TABLE: KeySpace(table.hash_key_attr, table.range_key_attr)}
+    ((kind, inner),) = value.items()
+    if kind == "S":
+        return kind, inner
+    if kind == "N":
+        return kind, Decimal(inner)
+    raise _Unsupported("binary or non-scalar keys")
+
+
+def _typed_key(value: Any) -> PartitionKey | None:
+    if not value:
+        return None
+    if value.type not in ("S", "N"):
+        raise _Unsupported("binary or non-scalar keys")
+    return value.type, value.cast_value
+
+
+def _new_spaces(table: Any) -> dict[str, KeySpace]:
+    spaces: dict[str, KeySpace] = {}
     for index in table.all_indexes():
         hashes = [key["AttributeName"] for key in index.schema if key["KeyType"] == "HASH"]
         ranges = [key["AttributeName"] for key in index.schema if key["KeyType"] == "RANGE"]
         if len(hashes) == 1 and len(ranges) == 1:
             spaces[index.name] = KeySpace(hashes[0], ranges[0])
-    try:
-        for partition in table.items.values():
-            for item in partition.values():
-                for space in spaces.values():
-                    space.add(item, in_order=False)
-        for space in spaces.values():
-            space.sort()
-    except (_Unsupported, TypeError):
-        spaces = {}  # moto's walk answers; the build is tried again after the table's next write
+    return spaces
+
+
+class IndexBuild:
+    """Builds a table's index partitions from its items as DynamoDB JSON (a restore feeds it the
+    items it loads, so nothing is parsed twice)."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self.spaces: dict[str, KeySpace] | None = _new_spaces(table) if table.range_key_attr else None
+
+    def add(self, attributes: dict[str, Any], table_key: tuple[Any, Any]) -> None:
+        if not self.spaces:
+            return
+        try:
+            for space in self.spaces.values():
+                found = space.entry_for_json(attributes, table_key)
+                if found is not None:
+                    space.add(found, in_order=False)
+        except (_Unsupported, TypeError, ValueError, ArithmeticError):
+            self.spaces = None
+
+    def finish(self) -> None:
+        compact = compact_items.of(self.table)
+        if self.spaces is None or compact is None:
+            return
+        try:
+            for space in self.spaces.values():
+                space.sort()
+        except (_Unsupported, TypeError):
+            return
+        _attach(self.table, compact, self.spaces)
+
+
+def _attach(table: Any, compact: compact_items.CompactItems, spaces: dict[str, KeySpace]) -> None:
     table.__dict__[_ATTRIBUTE] = spaces
+    if _keep_in_line not in compact.listeners:
+        compact.listeners.append(_keep_in_line)
+
+
+def _key_spaces(table: Any) -> dict[str, KeySpace] | None:
+    """The table's index partitions, built on first use; None when the table cannot be indexed
+    (no compact storage, no range key, keys of another type)."""
+    spaces: dict[str, KeySpace] | None = table.__dict__.get(_ATTRIBUTE)
+    if spaces is not None:
+        return spaces
+    compact = compact_items.of(table)
+    if compact is None or not table.range_key_attr:
+        return None
+    build = IndexBuild(table)
+    for key, stored in compact.data.items():
+        attributes = json.loads(stored) if type(stored) is bytes else stored.to_json()["Attributes"]
+        build.add(attributes, key)
+    build.finish()
+    spaces = table.__dict__.get(_ATTRIBUTE)
+    if spaces is None:
+        table.__dict__[_ATTRIBUTE] = {}  # moto's walk answers; tried again after the table's next write
+        return {}
     return spaces
 
 
 def forget(table: Any) -> None:
-    """Drop a table's indexes (they are rebuilt on its next Query)."""
+    """Drop a table's index partitions (they are rebuilt on its next Query)."""
     table.__dict__.pop(_ATTRIBUTE, None)
 
 
-def reindex(table: Any, keys: Iterable[dict[str, Any]]) -> None:
-    """After a write: put each named item's index entries in line with the item as it is now."""
-    from moto.dynamodb.models.dynamo_type import DynamoType
-
+def _keep_in_line(compact: compact_items.CompactItems, key: Any, before: bytes | None, after: Any) -> None:
+    """A request changed an item (under the store's lock): move its entries."""
+    table = compact.owner()
+    if table is None:
+        return
     spaces = table.__dict__.get(_ATTRIBUTE)
     if not spaces:
         forget(table)
         return
     try:
-        for key in keys:
-            hash_key = DynamoType(key[table.hash_key_attr])
-            range_key = DynamoType(key[table.range_key_attr])
-            table_key = _table_key(hash_key, range_key)
-            item = table.items.get(hash_key, {}).get(range_key)
-            for space in spaces.values():
-                space.remove(table_key)
-                if item is not None:
-                    space.add(item)
-    except (_Unsupported, TypeError, KeyError, AttributeError):
+        old_attributes = json.loads(before) if before is not None else None
+        for space in spaces.values():
+            if old_attributes is not None:
+                found = space.entry_for_json(old_attributes, key)
+                if found is not None:
+                    space.remove(found)
+            if after is not None:
+                found = space.entry_for_item(after, key)
+                if found is not None:
+                    space.add(found)
+    except (_Unsupported, TypeError, ValueError, ArithmeticError):
         forget(table)
 
 
-def _named_keys(action: str, body: dict[str, Any]) -> dict[str, list[dict[str, Any]]] | None:
-    """Table name -> the keys a write request names; None if the request cannot be read so."""
-    items = named_items(action, body)
-    if items is None:
-        return None
-    named: dict[str, list[dict[str, Any]]] = {}
-    for table_name, key in items:
-        named.setdefault(table_name, []).append(key)
-    return named
-
-
 def after_request(handler: Any) -> None:
-    """Keep every built index in line with the items after a request (under the store's lock)."""
-    action = handler._get_action()
-    if action in _NO_REINDEX:
+    """After a request that may have changed a table's definition: rebuild the indexes."""
+    if handler._get_action() in _IN_LINE:
         return
-    backend = handler.dynamodb_backend
-    try:
-        named = _named_keys(action, getattr(handler, "body", None) or {})
-    except (KeyError, TypeError, AttributeError, StopIteration):
-        named = None
-    if named is None or not set(named) <= set(backend.tables):
-        for table in list(backend.tables.values()):
-            forget(table)
-        return
-    for table_name, keys in named.items():
-        reindex(backend.tables[table_name], keys)
+    for table in list(handler.dynamodb_backend.tables.values()):
+        forget(table)
 
 
 # --- Query --------------------------------------------------------------------------------
 
 
-def _window(entries: list[Entry], comparison: str | None, values: list[Any]) -> tuple[int, int]:
-    """The run [start, end) of `entries` whose range key meets the key condition."""
+@dataclass(frozen=True)
+class _Run:
+    """One partition's sorted entries and how to read them: the table's own range keys, or an
+    index's (index range key, table hash key, table range key) entries."""
+
+    entries: list[Any]
+    range_of: Callable[[Any], Any]  # entry -> the range key the key condition compares
+    table_order: Callable[[Any], tuple[Any, Any, Any]]  # entry -> (range key, table hash, table range)
+    key_of: Callable[[Any], tuple[Any, Any]]  # entry -> the item's key in the compact storage
+
+
+def _base_run(compact: compact_items.CompactItems, hash_value: Any) -> _Run:
+    return _Run(
+        compact.ranges.get(hash_value, []),
+        lambda value: value,
+        lambda value: (value, hash_value, value),
+        lambda value: (hash_value, value),
+    )
+
+
+def _index_run(entries: list[Entry]) -> _Run:
+    return _Run(entries, lambda entry: entry[0], lambda entry: entry, lambda entry: (entry[1], entry[2]))
+
+
+def _window(run: _Run, comparison: str | None, values: list[Any]) -> tuple[int, int]:
+    """The run [start, end) of the entries whose range key meets the key condition."""
+    entries = run.entries
     if comparison is None:
         return 0, len(entries)
 
     def first(value: Any) -> int:
-        return bisect.bisect_left(entries, value, key=_range_of)
+        return bisect.bisect_left(entries, value, key=run.range_of)
 
     def after(value: Any) -> int:
-        return bisect.bisect_right(entries, value, key=_range_of)
+        return bisect.bisect_right(entries, value, key=run.range_of)
 
     if comparison in ("=", "EQ"):
         return first(values[0]), after(values[0])
@@ -218,23 +285,20 @@ def _window(entries: list[Entry], comparison: str | None, values: list[Any]) -> 
     if comparison == "BEGINS_WITH" and isinstance(values[0], str):
         prefix = values[0]
         length = len(prefix)
-        start = bisect.bisect_left(entries, prefix, key=lambda entry: entry[0][:length])
-        return start, bisect.bisect_right(entries, prefix, lo=start, key=lambda entry: entry[0][:length])
+
+        def head(entry: Any) -> Any:
+            return run.range_of(entry)[:length]
+
+        start = bisect.bisect_left(entries, prefix, key=head)
+        return start, bisect.bisect_right(entries, prefix, lo=start, key=head)
     raise _Unsupported(comparison)
-
-
-def _range_of(entry: Entry) -> Any:
-    return entry[0]
-
-
-def _table_order(entry: Entry) -> tuple[Any, Any, Any]:
-    return entry[0], entry[1], entry[2]
 
 
 @dataclass(frozen=True)
 class QueryShape:
-    space: KeySpace
-    partition_key: tuple[str, Any]
+    hash_attr: str
+    range_attr: str
+    partition_key: PartitionKey
     comparison: str | None
     values: list[Any]
 
@@ -245,83 +309,130 @@ def _shape(table: Any, spaces: dict[str, KeySpace], index_name: str | None, quer
     limit = query["limit"]
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise _Unsupported("Limit")
-    space = spaces.get(index_name or _BASE_TABLE)
-    if space is None:
-        raise _Unsupported("index")
+    if index_name:
+        space = spaces.get(index_name)
+        if space is None:
+            raise _Unsupported("index")
+        hash_attr, range_attr = space.hash_attr, space.range_attr
+    else:
+        hash_attr, range_attr = table.hash_key_attr, table.range_key_attr
     if index_name and query["consistent_read"] and any(index.name == index_name for index in table.global_indexes):
         raise _Unsupported("ConsistentRead on a GSI")  # moto's own Query says why
     hash_conditions = query["hash_key_conditions"] or []
-    if len(hash_conditions) != 1 or hash_conditions[0][0] != space.hash_attr:
+    if len(hash_conditions) != 1 or hash_conditions[0][0] != hash_attr:
         raise _Unsupported("hash key condition")
     hash_value = hash_conditions[0][1]
+    if hash_value.type not in ("S", "N"):
+        raise _Unsupported("hash key type")
     range_conditions = query["range_key_conditions"] or []
     comparison = query["range_comparison"]
     if range_conditions:
-        if len(range_conditions) != 1 or range_conditions[0][0] != space.range_attr or range_conditions[0][1] != comparison:
+        if len(range_conditions) != 1 or range_conditions[0][0] != range_attr or range_conditions[0][1] != comparison:
             raise _Unsupported("range key condition")
     elif comparison:
         raise _Unsupported("range key condition")
     values = [value.cast_value for value in query["range_objs"]] if comparison else []
     if any(value.type not in ("S", "N") for value in query["range_objs"] if comparison):
         raise _Unsupported("range key type")
-    return QueryShape(space, (hash_value.type, hash_value.cast_value), comparison, values)
+    return QueryShape(hash_attr, range_attr, (hash_value.type, hash_value.cast_value), comparison, values)
 
 
-def _start_key(table: Any, space: KeySpace, start: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+def _start_key(table: Any, shape: QueryShape, start: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     """ExclusiveStartKey as (partition hash, range key, table hash key, table range key)."""
     from moto.dynamodb.models.dynamo_type import DynamoType
 
-    names = (space.hash_attr, space.range_attr, table.hash_key_attr, table.range_key_attr)
+    names = (shape.hash_attr, shape.range_attr, table.hash_key_attr, table.range_key_attr)
     if any(name not in start for name in names):
         raise _Unsupported("partial ExclusiveStartKey")
     typed = [DynamoType(start[name]) for name in names]
     return typed[0].cast_value, typed[1].cast_value, typed[2].cast_value, typed[3].cast_value
 
 
+def _run_for(
+    table: Any, compact: compact_items.CompactItems, spaces: dict[str, KeySpace], index_name: str | None, shape: QueryShape
+) -> _Run:
+    kind, value = shape.partition_key
+    if index_name:
+        return _index_run(spaces[index_name].partitions.get(shape.partition_key, []))
+    return _base_run(compact, value if kind == table.hash_key_type else _NoPartition)
+
+
+class _NoPartitionType:
+    pass
+
+
+_NoPartition = _NoPartitionType()
+
+
 def fast_query(table: Any, index_name: str | None, query: dict[str, Any]) -> tuple[list[Any], int, dict[str, Any] | None]:
     """moto's Query, from the sorted partitions. Raises _Unsupported for moto's own to answer."""
     spaces = _key_spaces(table)
-    if spaces is None:
+    compact = compact_items.of(table)
+    if spaces is None or compact is None:
         raise _Unsupported("table")
     shape = _shape(table, spaces, index_name, query)
-    entries = shape.space.partitions.get(shape.partition_key, [])
-    start, end = _window(entries, shape.comparison, shape.values)
+    run = _run_for(table, compact, spaces, index_name, shape)
+    entries = run.entries
+    start, end = _window(run, shape.comparison, shape.values)
     forward = query["scan_index_forward"] is not False
     exclusive_start = query["exclusive_start_key"]
     if exclusive_start is not None:
-        after = _start_key(table, shape.space, exclusive_start)
+        after = _start_key(table, shape, exclusive_start)
         partition_hash = shape.partition_key[1]
         if partition_hash != after[0]:
             # Every item of the partition is on one side of the start key.
             skip_all = (partition_hash < after[0]) == forward
             start, end = (end, end) if skip_all else (start, end)
         elif forward:  # moto skips the items up to and including the start key
-            start = max(start, bisect.bisect_right(entries, after[1:], key=_table_order))
+            start = max(start, bisect.bisect_right(entries, after[1:], key=run.table_order))
         else:
-            end = min(end, bisect.bisect_left(entries, after[1:], key=_table_order))
+            end = min(end, bisect.bisect_left(entries, after[1:], key=run.table_order))
     if forward:
-        window: Iterable[Entry] = entries[start:end] if end > start else []
-        tail: Callable[[], Iterable[Entry]] = lambda: entries[max(end, start) :]  # noqa: E731
+        window: Iterable[Any] = entries[start:end] if end > start else []
+        tail: Callable[[], Iterable[Any]] = lambda: entries[max(end, start) :]  # noqa: E731
         has_tail = max(end, start) < len(entries)
     else:
         window = reversed(entries[start:end]) if end > start else []
         tail = lambda: reversed(entries[: min(start, end)])  # noqa: E731
         has_tail = min(start, end) > 0
 
+    def stored_of(entry: Any) -> tuple[dict[str, Any], int]:
+        return _stored(compact, spaces, index_name, shape.partition_key, run, entry)
+
+    # The 1 MB page as moto counts it (attribute names and values). An item's JSON is never
+    # shorter than that count, so the exact sizes are worked out only once the JSON lengths
+    # come near the limit.
     limit = query["limit"]
-    results: list[Any] = []
-    size = 0
+    page: list[dict[str, Any]] = []
+    size = 0  # the JSON lengths, until `exact`
+    exact = False
     last_evaluated_key = None
     stopped = False
     for entry in window:
-        item = _item(table, shape.space, shape.partition_key, entry)
-        item_size = item.size()
-        if len(results) == limit or size + item_size > PAGE_BYTES:
+        attributes, length = stored_of(entry)
+        if not exact and size + length > PAGE_BYTES:
+            exact = True
+            size = sum(_size(item) for item in page)
+        item_size = _size(attributes) if exact else length
+        if len(page) == limit or size + item_size > PAGE_BYTES:
             stopped = True
             break
-        results.append(item)
+        page.append(attributes)
         size += item_size
-    if results and (stopped or (has_tail and _tail_ends_page(table, shape, tail(), len(results) == limit, size))):
+    if not exact and size + MAX_ITEM_BYTES > PAGE_BYTES:
+        size = sum(_size(item) for item in page)
+    # Only what the index projects is built into moto's items (its keys and the table's keys
+    # at least, which LastEvaluatedKey reads): a keys-only index page builds a few attributes.
+    kept = _projected_names(table, index_name)
+    results = [
+        compact_items.build_item(
+            attributes if kept is None else {name: value for name, value in attributes.items() if name in kept},
+            table.hash_key_attr,
+            table.range_key_attr,
+        )
+        for attributes in page
+    ]
+    if results and (stopped or (has_tail and _tail_ends_page(stored_of, tail(), len(results) == limit, size))):
         last_evaluated_key = table._get_last_evaluated_key(results[-1], index_name)
     scanned_count = len(results)
 
@@ -337,26 +448,61 @@ def fast_query(table: Any, index_name: str | None, query: dict[str, Any]) -> tup
     return results, scanned_count, last_evaluated_key
 
 
-def _tail_ends_page(table: Any, shape: QueryShape, tail: Iterable[Entry], at_limit: bool, size: int) -> bool:
+def _tail_ends_page(
+    stored_of: Callable[[Any], tuple[dict[str, Any], int]], tail: Iterable[Any], at_limit: bool, size: int
+) -> bool:
     """moto keeps walking the partition past the key condition's range, and ends the page
     there when the limit was reached or a following item would overflow the 1 MB page."""
     if at_limit:
         return True
     if size + MAX_ITEM_BYTES <= PAGE_BYTES:
         return False
-    return any(size + _item(table, shape.space, shape.partition_key, entry).size() > PAGE_BYTES for entry in tail)
+    return any(size + _size(stored_of(entry)[0]) > PAGE_BYTES for entry in tail)
 
 
-def _item(table: Any, space: KeySpace, partition_key: tuple[str, Any], entry: Entry) -> Any:
-    ref = entry[3]
-    try:
-        item = table.items[ref.hash_key][ref.range_key]
-    except KeyError:
-        raise _Stale from None
-    found = space.entry_for(item)
-    if found is None or found[0] != partition_key or found[1][:3] != entry[:3]:
+def _projected_names(table: Any, index_name: str | None) -> set[str] | None:
+    """The attributes an index projects (None: all of them)."""
+    if not index_name:
+        return None
+    index = table.get_index(index_name)
+    kind = (index.projection or {}).get("ProjectionType")
+    if kind not in ("KEYS_ONLY", "INCLUDE"):
+        return None
+    names = {*index.table_key_attrs, *index.schema_key_attrs}
+    if kind == "INCLUDE":
+        names.update(index.projection.get("NonKeyAttributes", []))
+    return names
+
+
+def _stored(
+    compact: compact_items.CompactItems,
+    spaces: dict[str, KeySpace],
+    index_name: str | None,
+    partition_key: PartitionKey,
+    run: _Run,
+    entry: Any,
+) -> tuple[dict[str, Any], int]:
+    """The entry's item as stored (DynamoDB JSON) and the length of its JSON, at least its size
+    as moto counts it."""
+    key = run.key_of(entry)
+    stored = compact.data.get(key)
+    if stored is None:
         raise _Stale
-    return item
+    if type(stored) is bytes:
+        attributes: dict[str, Any] = json.loads(stored)
+        length = len(stored)
+    else:  # built by this request: its exact size
+        attributes = compact_items.json_of(stored)
+        length = _size(attributes)
+    if index_name:
+        found = spaces[index_name].entry_for_json(attributes, key)
+        if found is None or found[0] != partition_key or found[1] != entry:
+            raise _Stale
+    return attributes, length
+
+
+def _size(attributes: dict[str, Any]) -> int:
+    return sum(fast_reads.json_size(name, value) for name, value in attributes.items())
 
 
 class _Stale(_Unsupported):

@@ -82,10 +82,14 @@ class Persistence:
         # The collector would walk every object created so far each time it runs: 4x the time.
         gc.disable()
         try:
-            state = compaction.load(self.folder, repair=True)
-            items = moto_state.restore(self._backend(), state)
-            covered = state.journal
-            del state  # the file's copy of the data: free it before the rest is frozen
+            # Streamed: the snapshot's items go one by one into the store (with the journal's
+            # changes, held in memory, folded in), never all of the file's data at once.
+            stream = compaction.merged(self.folder, repair=True)
+            try:
+                items = moto_state.restore_stream(self._backend(), stream.definitions, stream.items)
+            finally:
+                stream.close()
+            covered = stream.journal
         finally:
             gc.enable()
             gc.freeze()  # and keep the restored items out of later collections: no pauses growing with the data

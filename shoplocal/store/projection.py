@@ -12,6 +12,8 @@ compares both on random items and projections). Nested paths and list elements s
 import functools
 from typing import Any
 
+_SAME_AFTER_CONVERSION = frozenset({"S", "BOOL", "NULL"})
+
 
 def use_single_conversion_projections() -> None:
     """Idempotent: patch moto's `Item.project`."""
@@ -25,11 +27,14 @@ def use_single_conversion_projections() -> None:
     def project(self: Any, projection_expressions: list[list[str]]) -> Any:
         if not all(len(path) == 1 and not path[0].endswith("]") for path in projection_expressions):
             return original(self, projection_expressions)
-        result: dict[str, Any] = {}
+        attributes: dict[str, Any] = {}
         for (name,) in projection_expressions:
-            if name in self.attrs and name not in result:  # `Item.to_regular_json`, for this attribute
-                result[name] = deserializer.deserialize(self.attrs[name].to_regular_json())
-        attributes: dict[str, Any] = dict(serializer.serialize(result)["M"])
+            if name in self.attrs and name not in attributes:
+                value = self.attrs[name]
+                if value.type in _SAME_AFTER_CONVERSION:  # a string is the same string: no round trip
+                    attributes[name] = {value.type: value.value}
+                else:  # `Item.to_regular_json` and back, for this attribute (numbers and sets normalised)
+                    attributes[name] = serializer.serialize(deserializer.deserialize(value.to_regular_json()))
         return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=attributes)
 
     project._single_conversion = True  # type: ignore[attr-defined]

@@ -11,12 +11,18 @@ crash never leaves half a file. Binary values (bytes in moto) are base64 text he
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 FORMAT = "shop-local-dynamodb"
-VERSION = 2  # version 1 (periodic snapshots, no journal) is still read: it covers no journal segment
+# Version 3 is a line per item, so that a store of a million items is read and written as a
+# stream, never held whole in memory: a header line (the journal position and every table's
+# definition), then runs of items, each run after a line `["items", table name]`, one line per item,
+# and a last line `["end"]`.
+# Versions 2 (one JSON document) and 1 (periodic snapshots, no journal) are still read.
+VERSION = 3
 ATTRIBUTE_TYPES = frozenset({"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"})
 _KEY_TYPES = frozenset({"S", "N", "B"})
 _DEFINITION_FIELDS = ("TableName", "KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
@@ -149,35 +155,149 @@ def apply(state: StoreState, ops: Any, where: str) -> None:
 
 def read(path: Path) -> StoreState:
     """The state a snapshot file holds. Raises SnapshotError, naming the file, if it cannot."""
-    try:
-        snapshot = json.loads(path.read_bytes())
-    except (OSError, ValueError) as error:
-        raise SnapshotError(f"cannot read {path}: {error}") from error
-    if not isinstance(snapshot, dict) or snapshot.get("format") != FORMAT or snapshot.get("version") not in (1, VERSION):
-        raise SnapshotError(f"{path} is not a version {VERSION} snapshot of the local store")
-    journal = snapshot.get("journal", 0)
-    if not isinstance(journal, int) or journal < 0 or not isinstance(snapshot.get("tables"), list):
-        raise _fail(str(path), "the snapshot has no valid journal position or tables")
-    state = StoreState(journal=journal)
-    for entry in snapshot["tables"]:
-        if not isinstance(entry, dict) or not isinstance(entry.get("items"), list):
-            raise _fail(str(path), "a table is not an object with a list of items")
-        table = TableState(check_definition(entry.get("definition"), str(path)))
-        # Only the keys here (100,000 items must load in seconds); `restore` checks the rest.
-        for item in entry["items"]:
-            table.items[table.key_of(item if isinstance(item, dict) else {}, str(path))] = item
-        state.tables[table.definition["TableName"]] = table
+    with SnapshotReader(path) as reader:
+        state = StoreState(journal=reader.journal)
+        for definition in reader.definitions:
+            state.tables[definition["TableName"]] = TableState(definition)
+        for table_name, raw in reader.items():
+            table = state.tables[table_name]
+            item = parse_item(raw, str(path))
+            table.items[table.key_of(item, str(path))] = item
     return state
 
 
+def parse_item(raw: bytes, where: str) -> dict[str, Any]:
+    try:
+        item = json.loads(raw)
+    except ValueError as error:
+        raise _fail(where, f"an item is not JSON: {error}") from error
+    if not isinstance(item, dict):
+        raise _fail(where, "an item is not an object")
+    return item
+
+
+def item_line(item: dict[str, Any]) -> bytes:
+    """An item as a snapshot's line holds it: the compact storage's bytes."""
+    return json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class SnapshotReader:
+    """A snapshot read as a stream: `journal` and `definitions` first, then `items()`, each as
+    (table name, the bytes of its JSON)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._file = path.open("rb")
+            header = json.loads(self._file.readline())
+        except (OSError, ValueError) as error:
+            raise SnapshotError(f"cannot read {path}: {error}") from error
+        if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") not in (1, 2, VERSION):
+            raise SnapshotError(f"{path} is not a version 2 snapshot of the local store, nor one of version 1 or {VERSION}")
+        self.journal = header.get("journal", 0)
+        if not isinstance(self.journal, int) or self.journal < 0:
+            raise _fail(str(path), "the snapshot has no valid journal position")
+        self._whole: list[Any] | None = None
+        if header["version"] == VERSION:
+            definitions = header.get("tables")
+            if not isinstance(definitions, list):
+                raise _fail(str(path), "the snapshot has no table definitions")
+            self.definitions = [check_definition(definition, str(path)) for definition in definitions]
+        else:  # one JSON document: its tables, items and all, are in the header line
+            if not isinstance(header.get("tables"), list):
+                raise _fail(str(path), "the snapshot has no valid journal position or tables")
+            self._whole = header["tables"]
+            for entry in self._whole:
+                if not isinstance(entry, dict) or not isinstance(entry.get("items"), list):
+                    raise _fail(str(path), "a table is not an object with a list of items")
+            self.definitions = [check_definition(entry.get("definition"), str(path)) for entry in self._whole]
+        names = [definition["TableName"] for definition in self.definitions]
+        if len(set(names)) != len(names):
+            raise _fail(str(path), "a table is defined twice")
+
+    def items(self) -> Iterator[tuple[str, bytes]]:
+        if self._whole is not None:
+            for entry in self._whole:
+                for item in entry["items"]:
+                    yield entry["definition"]["TableName"], item_line(item if isinstance(item, dict) else {})
+            return
+        table: str | None = None
+        known = {definition["TableName"] for definition in self.definitions}
+        for line in self._file:
+            if not line.endswith(b"\n"):
+                break
+            line = line[:-1]
+            if line.startswith(b"["):
+                marker = _parse_marker(line, str(self.path))
+                if marker == _END:
+                    if self._file.read(1):
+                        raise _fail(str(self.path), "lines after the end")
+                    return
+                if marker not in known:
+                    raise _fail(str(self.path), f"items of an undefined table {marker!r}")
+                table = marker
+            elif table is None:
+                raise _fail(str(self.path), "an item before any table")
+            else:
+                yield table, line
+        raise SnapshotError(f"cannot read {self.path}: it stops before its end line (cut short)")
+
+    def __enter__(self) -> "SnapshotReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+
+
+def _parse_marker(line: bytes, where: str) -> str:
+    try:
+        marker = json.loads(line)
+    except ValueError as error:
+        raise _fail(where, f"a damaged line: {error}") from error
+    if marker == [_END]:
+        return _END
+    if not (isinstance(marker, list) and len(marker) == 2 and marker[0] == "items" and isinstance(marker[1], str)):
+        raise _fail(where, "a damaged table marker")
+    return marker[1]
+
+
+_END = "end"  # the last line, `["end"]`: a file cut short at a line's end is noticed
+
+
 def write(state: StoreState, path: Path, *, created: list[Path] | None = None) -> None:
-    snapshot = {
-        "format": FORMAT,
-        "version": VERSION,
-        "journal": state.journal,
-        "tables": [{"definition": table.definition, "items": list(table.items.values())} for table in state.tables.values()],
-    }
-    write_atomically(path, json.dumps(snapshot, separators=(",", ":")).encode(), created=created)
+    definitions = [table.definition for table in state.tables.values()]
+
+    def items() -> Iterator[tuple[str, bytes]]:
+        for table in state.tables.values():
+            for item in table.items.values():
+                yield table.definition["TableName"], item_line(item)
+
+    write_stream(state.journal, definitions, items(), path, created=created)
+
+
+def write_stream(
+    journal: int,
+    definitions: list[dict[str, Any]],
+    items: Iterable[tuple[str, bytes]],
+    path: Path,
+    *,
+    created: list[Path] | None = None,
+) -> None:
+    """A version 3 snapshot of these tables and items, written atomically (a table's marker
+    line comes before each run of its items)."""
+    header = {"format": FORMAT, "version": VERSION, "journal": journal, "tables": definitions}
+
+    def lines() -> Iterator[bytes]:
+        yield json.dumps(header, separators=(",", ":")).encode() + b"\n"
+        current = None
+        for table_name, raw in items:
+            if table_name != current:
+                current = table_name
+                yield json.dumps(["items", table_name]).encode() + b"\n"
+            yield raw + b"\n"
+        yield json.dumps([_END]).encode() + b"\n"
+
+    write_atomically(path, lines(), created=created)
 
 
 def temporary_files(folder: Path, name: str) -> list[Path]:
@@ -185,16 +305,19 @@ def temporary_files(folder: Path, name: str) -> list[Path]:
     return sorted(folder.glob(f".{name}.*.tmp"))
 
 
-def write_atomically(path: Path, content: bytes, *, created: list[Path] | None = None) -> None:
-    """Replace `path` with `content`, all or nothing. `created`, if given, receives the
-    temporary file's path first (so a watchdog can remove it)."""
+def write_atomically(path: Path, content: bytes | Iterable[bytes], *, created: list[Path] | None = None) -> None:
+    """Replace `path` with `content` (bytes, or chunks of them), all or nothing. `created`, if
+    given, receives the temporary file's path first (so a watchdog can remove it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     if created is not None:
         created.append(Path(temporary))
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
+            if isinstance(content, bytes):
+                handle.write(content)
+            else:
+                handle.writelines(content)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)

@@ -30,19 +30,32 @@ NUMBERS = ["-1", "0", "1", "1.0", "2.5", "10", "100"]
 
 @contextmanager
 def moto_unpatched() -> Iterator[None]:
-    """moto's own Query, projections and response serialiser, for as long as the block runs."""
+    """moto's own Query, Scan, GetItem, BatchGetItem, items, projections and response
+    serialiser, for as long as the block runs (the items stay in the compact storage: see
+    test_compact_items.py for that one against moto's own dicts)."""
     from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
-    from moto.dynamodb.responses import DynamoResult
+    from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
-    patched = Table.query, DynamoResult.execute_result, Item.project
-    Table.query = Table.query.__wrapped__  # type: ignore[attr-defined,method-assign]
-    DynamoResult.execute_result = DynamoResult.execute_result.__wrapped__  # type: ignore[attr-defined,method-assign]
-    Item.project = Item.project.__wrapped__  # type: ignore[attr-defined,method-assign]
+    patched = [
+        (Table, "query"),
+        (Table, "scan"),
+        (Table, "all_items"),
+        (Table, "__len__"),
+        (DynamoResult, "execute_result"),
+        (Item, "project"),
+        (Item, "__init__"),
+        (DynamoHandler, "get_item"),
+        (DynamoHandler, "batch_get_item"),
+    ]
+    saved = [getattr(owner, name) for owner, name in patched]
+    for owner, name in patched:
+        setattr(owner, name, getattr(owner, name).__wrapped__)
     try:
         yield
     finally:
-        Table.query, DynamoResult.execute_result, Item.project = patched  # type: ignore[method-assign]
+        for (owner, name), function in zip(patched, saved, strict=True):
+            setattr(owner, name, function)
 
 
 def answered(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -272,9 +272,10 @@ def replace_somewhere(document: Any, path: list[int], replacement: Any) -> Any:
 def test_a_snapshot_of_any_shape_restores_or_is_refused_with_a_reason(tmp_path: Path, path: list[int], replacement: Any) -> None:
     client().put_item(**put("A", {"M": {"x": {"B": b"1"}}}))
     snapshots.write(state_of_live_store(), tmp_path / "valid.json")
-    valid = json.loads((tmp_path / "valid.json").read_text())
+    valid = [json.loads(line) for line in (tmp_path / "valid.json").read_text().splitlines()]  # a line per item
     damaged = tmp_path / "dynamodb.json"
-    damaged.write_text(json.dumps(replace_somewhere(valid, path, replacement)))
+    lines = replace_somewhere(valid, path, replacement)
+    damaged.write_text("\n".join(json.dumps(line) for line in (lines if isinstance(lines, list) else [lines])))
     error = refusal(lambda: restored(snapshots.read(damaged)))
     assert error is None or str(error)
 
