@@ -151,7 +151,7 @@ def import_django_database(source: Path, endpoint_url: str) -> None:
     """The load step, as a team moving off the Django app runs it: `shopctl import-django` into
     the local store at `endpoint_url` (its demo data replaced by the Django app's)."""
     shopctl = [str(Path(sys.executable).with_name("shopctl")), "--endpoint-url", endpoint_url]
-    subprocess.run([*shopctl, "import-django", str(source), "--replace", "--yes"], check=True, cwd=ROOT)
+    subprocess.run([*shopctl, "import-django", str(source), "--replace", "--yes"], check=True, cwd=ROOT)  # noqa: S603 - our own command
 
 
 def prepare(source: Path, prepared: Path, ports: tuple[int, int], products: int, orders: int) -> None:
