@@ -193,11 +193,16 @@ SAMPLES = {
     "JwtSigningSecret": f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{STACK}/jwt-signing-key-AbCdEf",
     "ImagesBucket": f"arn:aws:s3:::{STACK}-images-1a2b3c4d",
     "ImageCheckDeadLetters": f"arn:aws:sqs:eu-west-1:123456789012:{STACK}-ImageCheckDeadLetters-1A2B3C4D5E6F",
+    "EventsDeadLetters": f"arn:aws:sqs:eu-west-1:123456789012:{STACK}-EventsDeadLetters-1A2B3C4D5E6F",
+    "WebhookQueue": f"arn:aws:sqs:eu-west-1:123456789012:{STACK}-WebhookQueue-1A2B3C4D5E6F",
+    "EventBus": f"arn:aws:events:eu-west-1:123456789012:event-bus/{STACK}-events",
 }
 
 
 def sample_arn(resource: Any) -> str:
     """The ARN a function policy's Resource names once deployed, for the samples above."""
+    if isinstance(resource, dict) and resource.get("Fn::GetAtt") == ["ShopTable", "StreamArn"]:
+        return f"{SAMPLES['ShopTable']}/stream/2026-12-01T00:00:00.000"
     if isinstance(resource, dict) and "Fn::GetAtt" in resource:
         return SAMPLES[resource["Fn::GetAtt"][0]]
     if isinstance(resource, dict) and "Ref" in resource:
@@ -263,13 +268,15 @@ def test_the_deployment_role_is_granted_only_what_the_boundary_allows() -> None:
 ACCOUNT_WIDE = {
     "ReadTemplatesBeforeAStackExists", "GenerateTheSigningKey", "FindLogGroups", "ApiAccessLogDelivery", "FindAlarms",
     "HttpApiStageRoutesAndTags", "ImagesOriginAccessControl", "StopAFailingDeployment", "TheDeploymentConfigurations",
-    "UseTheSamTransform",
+    "UseTheSamTransform", "EventSourceMappings",
 }  # fmt: skip
 # Held to the stack by a condition instead of a name.
 BY_CONDITION = {
     "TheStacksHttpApi": ("apigateway:Request/ApiName", "apigateway:Resource/ApiName"),
     "ImagesDistribution": ("aws:ResourceTag/shop:stack", "aws:RequestTag/shop:stack"),
 }
+# Held to the stack's functions by an ARN condition (a mapping is named by a UUID, made for a function).
+BY_FUNCTION_ARN = {"CreateEventSourceMappingsOfTheStacksFunctions"}
 
 
 @pytest.mark.parametrize("role", ["PipelineExecutionRole", "CloudFormationExecutionRole"])
@@ -277,6 +284,9 @@ def test_everything_the_deploy_roles_touch_is_named_after_the_stack(role: str) -
     for statement in statements(role):
         sid = statement["Sid"]
         if sid in ACCOUNT_WIDE:
+            continue
+        if sid in BY_FUNCTION_ARN:
+            assert "${AppStackName}-*" in json.dumps(statement["Condition"]["ArnLike"]["lambda:FunctionArn"]), sid
             continue
         if sid in BY_CONDITION:
             condition = statement["Condition"]["StringEqualsIfExists"]
