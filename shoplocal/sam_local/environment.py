@@ -18,12 +18,25 @@ from shoplocal.samconfig import deploy_parameter_overrides
 from shoplocal.store import local_store
 from shoplocal.template import functions, load_template, parameter_defaults, resolved_environment
 
-# The resources the functions name, as the embedded store calls them.
+# The resources the functions name, as the embedded store calls them (`make run` creates the bus
+# and the queues in the store as `<prefix>-<logical id>`).
 LOCAL_RESOURCES = {
     "ShopTable": local_store.TABLE_NAME,
     "JwtSigningSecret": local_store.SECRET_NAME,
     "ImagesBucket": local_store.IMAGES_BUCKET,
+    "EventBus": local_store.EVENT_BUS,
 }
+# The store's account: a queue's URL (its `Ref`) is <endpoint>/<account>/<name>.
+LOCAL_ACCOUNT = "123456789012"
+
+
+def local_queue_urls(template: Mapping[str, Any], endpoint_url: str) -> dict[str, str]:
+    """Each queue of the template by logical id: its URL in the store, as the containers reach it."""
+    return {
+        name: f"{endpoint_url.rstrip('/')}/{LOCAL_ACCOUNT}/{local_store.RESOURCE_PREFIX}-{name}"
+        for name, resource in template.get("Resources", {}).items()
+        if resource.get("Type") == "AWS::SQS::Queue"
+    }
 
 
 class NoLocalValue(Exception):
@@ -43,7 +56,7 @@ def function_variables(
 ) -> dict[str, dict[str, str]]:
     """For each function, every variable it declares (its own and Globals') with its local value."""
     template = load_template()
-    refs = {**local_parameters(template, parameters or {}), **LOCAL_RESOURCES}
+    refs = {**local_parameters(template, parameters or {}), **LOCAL_RESOURCES, **local_queue_urls(template, endpoint_url)}
     chosen = {
         "AWS_ENDPOINT_URL": endpoint_url,
         "IMAGES_BASE_URL": images_base_url,

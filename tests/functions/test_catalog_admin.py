@@ -189,10 +189,10 @@ def test_bad_new_products_are_400_naming_the_field_and_change_nothing(
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("quantity_in_stock", "3", "A valid integer is required."),
-        ("quantity_in_stock", True, "A valid integer is required."),
+        ("quantity", "3", "A valid integer is required."),
+        ("quantity", True, "A valid integer is required."),
         ("price", True, "A valid number is required."),
-        ("price", "1e2", 'A valid number is required (digits and a point, such as "12.50").'),
+        ("price", "1e2", 'A valid number is required (digits and a point, at most two places, such as "12.50").'),
     ],
 )
 def test_a_value_of_the_wrong_json_type_is_named_in_django_rest_frameworks_words(

@@ -61,12 +61,17 @@ def world(api: LocalApi, signed_in: Any) -> dict[str, Any]:
         "POST", "/api/order", json_body={"parts": [{"product": product.id, "quantity_in_order": 1}]}, headers=staff
     )
     assert placed.status == 201, placed.body
+    webhook = api.request(
+        "POST", "/api/webhooks", json_body={"url": "http://127.0.0.1:9/hooks", "events": ["order.placed"]}, headers=staff
+    )
+    assert webhook.status == 201, webhook.body
     ids = {
         "{user_id}": str(staff_id),
         "{product_id}": str(product.id),
         "{order_id}": str(placed.json()["id"]),
         "{offer_id}": "1",
         "{image_id}": "0123456789abcdef",
+        "{webhook_id}": webhook.json()["id"],
     }
     return {"staff": staff, "ids": ids}
 
@@ -83,7 +88,7 @@ def call(api: LocalApi, method: str, path: str, headers: Headers, body: str | No
 
 def test_the_routes_are_all_here() -> None:
     """The lists below are read from the template and the OpenAPI document, not written out."""
-    assert len(ROUTES) == 28
+    assert len(ROUTES) == 37
     assert ("POST", "/api/order") in SIGNED_IN_ROUTES
     assert ("POST", "/api/auth") in BODY_ROUTES
     assert ("POST", "/api/auth") not in SIGNED_IN_ROUTES

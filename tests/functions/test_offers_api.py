@@ -209,10 +209,15 @@ def test_a_validators_own_message_comes_without_pydantics_value_error_prefix(api
 
 
 def test_json_numbers_are_taken_and_written_back_without_an_exponent(api: LocalApi, staff: Headers) -> None:
-    added = add(api, staff, {**TEN_OFF, "percent": 1e2, "priority": 3.0, "max_uses": 5, "stacks": True})
-    assert (added["percent"], added["priority"], added["max_uses"], added["stacks"]) == ("100.0", 3, 5, True)
-    changed = api.request("PATCH", f"/api/offers/{added['id']}", json_body={"percent": 12.5}, headers=staff).json()
-    assert changed["percent"] == "12.5"
+    body = {**TEN_OFF, "percent": 1e2, "priority": 3.0, "max_uses": 5, "stacks": True}
+    response = api.request("POST", "/api/offers", json_body=body, headers=staff)
+    assert response.status == 201, response.body
+    added = response.json()
+    assert (added["percent"], added["priority"], added["max_uses"], added["stacks"]) == (100, 3, 5, True)
+    assert '"percent":100.0' in response.body  # the number written out, not 1E+2
+    changed = api.request("PATCH", f"/api/offers/{added['id']}", json_body={"percent": 12.5}, headers=staff)
+    assert changed.json()["percent"] == 12.5
+    assert '"percent":12.5' in changed.body
 
 
 def test_at_most_the_cap_of_offers_run_or_are_scheduled_at_once(api: LocalApi, staff: Headers) -> None:

@@ -188,7 +188,7 @@ def test_help_explains_every_command_and_the_exit_codes() -> None:
     ("command", "explained"),
     [
         ("create-user", "--password-stdin"),
-        ("load-products", "all or nothing"),
+        ("load-products", "says what it wrote"),
         ("export", "--include-password-hashes"),
         ("import", "--allow-locked-out-users"),
     ],

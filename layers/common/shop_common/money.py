@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import orjson
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 CENT = Decimal("0.01")
 # Amounts below 10^13 units: 15 significant digits, exact in JSON parsers that read numbers as
@@ -57,12 +58,14 @@ def amount_input(units_digits: int) -> BeforeValidator:
 
     def read(value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-            raise ValueError("must be a decimal number or a string of one")
+            raise PydanticCustomError("decimal_type", "A valid number is required.")
         if isinstance(value, float):  # only from callers in Python: the body parser makes Decimals
             return Decimal(repr(value))
         if isinstance(value, str):
             if not pattern.match(value):
-                raise ValueError("must be a decimal number or a string of one, with at most two places")
+                raise PydanticCustomError(
+                    "decimal_type", 'A valid number is required (digits and a point, at most two places, such as "12.50").'
+                )
             return Decimal(value.strip(" \t\n\r"))
         return value
 

@@ -1,6 +1,7 @@
 """The relay from the Docker bridge's address to the store on the loopback: bytes pass both ways
 unchanged, for many connections at once, and closing it frees the port."""
 
+import errno
 import socket
 import socketserver
 import threading
@@ -40,6 +41,10 @@ def exchange(port: int, payload: bytes) -> bytes:
             while chunk := connection.recv(65536):
                 received += chunk
         except ConnectionResetError:
+            return b""
+        except OSError as error:  # closed before our half-close reached it: nothing came back either
+            if error.errno not in (errno.ENOTCONN, errno.EPIPE):
+                raise
             return b""
     return received
 
