@@ -69,4 +69,4 @@ def use_parsed_conditions() -> None:
 
     create_condition_expression_parser._cached = True  # type: ignore[attr-defined]
     for module in (comparisons, models, responses):
-        module.create_condition_expression_parser = create_condition_expression_parser  # type: ignore[attr-defined,assignment]
+        module.create_condition_expression_parser = create_condition_expression_parser  # type: ignore[attr-defined]

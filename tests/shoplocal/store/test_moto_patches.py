@@ -469,9 +469,9 @@ def test_conditions_parsed_once_decide_and_fail_as_moto_decides(writes: list[Cal
     moto's own (parsing every time), however often an expression comes back."""
     cached, parsed_each_time = create_table(), create_table()
     for write in writes:
-        answer = answered(lambda: write(cached))
+        answer = answered(functools.partial(write, cached))
         with moto_unpatched():
-            assert answered(lambda: write(parsed_each_time)) == answer
+            assert answered(functools.partial(write, parsed_each_time)) == answer
     assert (
         answered(lambda: client().scan(TableName=cached))["Items"]
         == answered(lambda: client().scan(TableName=parsed_each_time))["Items"]
