@@ -30,8 +30,8 @@ NUMBERS = ["-1", "0", "1", "1.0", "2.5", "10", "100"]
 
 @contextmanager
 def moto_unpatched() -> Iterator[None]:
-    """moto's own Query, Scan, GetItem, BatchGetItem, items, projections, condition parsing and
-    response serialiser, for as long as the block runs (the items stay in the compact storage: see
+    """moto's own Query, Scan, GetItem, BatchGetItem, items, projections, request and condition
+    parsing and response serialiser, for as long as the block runs (the items stay in the compact storage: see
     test_compact_items.py for that one against moto's own dicts)."""
     from moto.dynamodb import comparisons, models, responses
     from moto.dynamodb.models.dynamo_type import Item
@@ -49,6 +49,7 @@ def moto_unpatched() -> Iterator[None]:
         (DynamoHandler, "get_item"),
         (DynamoHandler, "batch_get_item"),
         *((module, "create_condition_expression_parser") for module in (comparisons, models, responses)),
+        (DynamoHandler, "parse_parameters"),
     ]
     saved = [getattr(owner, name) for owner, name in patched]
     for owner, name in patched:
