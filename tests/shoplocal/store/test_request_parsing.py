@@ -92,7 +92,8 @@ def requests(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
 
 def moto_reads(operation: str, body: bytes) -> Any:
     model = get_service_model("dynamodb").operation_model(operation)
-    return JSONParser(model, map_type=dict).parse({"method": "POST", "values": {}, "headers": {}, "body": body})
+    request = {"method": "POST", "values": {}, "headers": {}, "body": body, "url_path": "/", "url_params": {}}
+    return JSONParser(model, map_type=dict).parse(request)  # type: ignore[arg-type]
 
 
 def outcome(read: Callable[[], Any]) -> Any:
