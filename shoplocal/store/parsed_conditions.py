@@ -3,11 +3,13 @@
 moto parses a write's `ConditionExpression` from its text at every request, twice for each
 item of a transaction (once to validate the request, once to apply it): a third of the CPU of
 an import's transactions went to parsing `attribute_not_exists(PK)` again. The parse depends on
-the expression, its names and its values alone, and moto evaluates the tree it gives without
-changing it, so the tree of a successful parse is kept (bounded, least recently used) and
-handed out again for the same three. A parse that fails is not kept: the next request with the
-same expression fails the same way, with moto's own error. Filter expressions of Query and Scan
-go through the same parser, and the same cache.
+the expression and its names alone when it has no values, and moto evaluates the tree it gives
+without changing it, so the tree of a successful parse of an expression without values is kept
+(bounded, least recently used) and handed out again for the same two. Expressions with values
+(a quantity, a cursor) are parsed each time: their values change from request to request, and
+keeping them grew the store's memory under reads (tests/shoplocal/test_memory.py). A parse
+that fails is not kept: the next request with the same expression fails the same way, with
+moto's own error. Filter expressions of Query and Scan go through the same parser and cache.
 """
 
 import functools
@@ -15,7 +17,7 @@ import json
 from collections import OrderedDict
 from typing import Any
 
-_KEPT = 512  # distinct expressions: the shop writes a few dozen kinds
+_KEPT = 128  # distinct expressions without values: the shop writes a few dozen kinds
 
 
 class ParsedCondition:
@@ -37,7 +39,9 @@ class _Cache:
         self.kept: OrderedDict[str, tuple[Any, list[str], list[str]]] = OrderedDict()
 
     def parser(self, expression: str | None, names: dict[str, str] | None, values: dict[str, Any] | None) -> Any:
-        key = json.dumps([expression, names, values], sort_keys=True, separators=(",", ":"), default=repr)
+        if values:  # values change from request to request: kept, they would fill the cache
+            return self.parser_class(expression, names, values)
+        key = json.dumps([expression, names], sort_keys=True, separators=(",", ":"))
         kept = self.kept.get(key)
         if kept is None:
             parser = self.parser_class(expression, names, values)

@@ -433,6 +433,8 @@ CONDITIONS = [
     ("note = :v", None, {":v": {"S": "n"}, ":unused": {"S": "x"}}),
     ("note = = :v", None, {":v": {"S": "n"}}),
     ("attribute_not_exists(PK", None, None),
+    ("attribute_exists(#n)", {"#n": "note"}, None),
+    ("attribute_exists(#n)", {"#n": "note", "#unused": "SK"}, None),
 ]
 
 
