@@ -34,6 +34,10 @@ sys.path[:0] = [str(ROOT)]
 from bench.django_shop_db import generate  # noqa: E402 - after the path is set
 from bench.load_driver import Figures, Target, add_orders, add_products, measure  # noqa: E402
 from shoplocal.store import local_store  # noqa: E402
+from shoplocal.template import put_code_on_path  # noqa: E402
+
+put_code_on_path()  # the layer's client, for the item counts
+from shopctl.django_import import patient_client  # noqa: E402
 
 READY_LINE = "Started in"
 SCRATCH = Path(tempfile.gettempdir()) / "shop-bench-scale"  # the generated database and the imported store
@@ -217,9 +221,9 @@ def main() -> None:
             target.plan_orders(order_requests)
         rows.append((f"GET /api/products (page of 50), {size}", measure(targets, "products", args, 0)))
         rows.append((f"POST /api/order, {size}", measure(targets, "order", args, 0)))
-        memory.append((size, server.item_count(), server.tree_rss_mb()))
         for label, figures in rows[-2:]:  # as they come: a long run shows its figures on the way
             print(f"  {label}: " + " / ".join(f"{name} {cell.cell()}" for name, cell in figures.items()), file=sys.stderr)
+        memory.append((size, server.item_count(), server.tree_rss_mb()))
         print(f"  {memory[-1][1]:,} items, process tree {memory[-1][2]:.0f} MB; starts {starts}", file=sys.stderr)
 
     def measure_demo_sizes(data: Path) -> None:
@@ -246,7 +250,8 @@ def main() -> None:
             for size, ours_grow, peer_grow in grow:
                 if ours_grow is not None:
                     print(f"growing to {size} ...", file=sys.stderr)
-                    ours_grow()
+                    with patient_client():  # a transaction of 100 items can take over 5 s on a loaded machine
+                        ours_grow()
                 if peer_grow is not None:
                     peer_grow()
                 measure_size(server, size)

@@ -17,7 +17,8 @@ users or orders is refused unless --replace (every item deleted first).
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 Progress = Callable[[int], None]
 MARKER_KEY = {"PK": "IMPORT#DJANGO", "SK": "IMPORT"}
 _TRANSACTION_ITEMS = 100  # DynamoDB's limit
+_READ_TIMEOUT = 120.0  # seconds: see patient_client
 
 
 class ImportFailed(Exception):
@@ -168,6 +170,23 @@ def write_import(plan: ImportPlan, source: str, *, resume: bool, on_progress: Pr
         raise ImportFailed("writing products was refused: the table changed during the import") from error
     _transact_groups([order_record_writes(order) for order in orders], on_progress, "orders")
     return already
+
+
+@contextmanager
+def patient_client() -> Iterator[None]:
+    """For the block, the writes wait for their answer as long as `backup`'s do (120 s), not
+    the functions' 5 s: a transaction answered late by a busy local store was sent again by the
+    client's retries and cancelled by its own first attempt's writes (ConditionalCheckFailed,
+    "the table changed during the import")."""
+    from shop_common import dynamo
+
+    functions_timeout, dynamo.READ_TIMEOUT = dynamo.READ_TIMEOUT, _READ_TIMEOUT
+    dynamo.forget_client()
+    try:
+        yield
+    finally:
+        dynamo.READ_TIMEOUT = functions_timeout
+        dynamo.forget_client()
 
 
 def finish_import(plan: ImportPlan) -> None:
@@ -299,7 +318,8 @@ def _import_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     bar = ProgressBar("importing", len(plan.accounts) + len(plan.products) + len(plan.orders))
     try:
-        already = write_import(plan, args.file.name, resume=state is TableState.INTERRUPTED, on_progress=bar.advance)
+        with patient_client():
+            already = write_import(plan, args.file.name, resume=state is TableState.INTERRUPTED, on_progress=bar.advance)
     except ImportFailed as error:
         raise CommandError(f"{error}; run the command again to finish the import", EXIT_FAILED) from error
     bar.finish()

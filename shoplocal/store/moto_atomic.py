@@ -12,7 +12,9 @@ meanwhile, so keeping copies of just the items the transaction names rolls back 
 
 Two more patches keep requests fast as the table grows (each tested against moto's own
 answers): Query reads sorted partitions (`partition_index`), kept in line after every write
-request under the lock, and item responses skip moto's shape-walking serialiser (`encoder`).
+request under the lock, item responses skip moto's shape-walking serialiser (`encoder`), and
+condition expressions are parsed once each (`parsed_conditions`), and requests are read with
+walks compiled once per operation (`request_parsing`).
 """
 
 import copy
@@ -22,7 +24,16 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, Protocol
 
-from shoplocal.store import compact_items, encoder, fast_reads, partition_index, projection, untracked_items
+from shoplocal.store import (
+    compact_items,
+    encoder,
+    fast_reads,
+    parsed_conditions,
+    partition_index,
+    projection,
+    request_parsing,
+    untracked_items,
+)
 from shoplocal.store.write_requests import READ_ACTIONS
 
 _lock = threading.RLock()
@@ -107,6 +118,8 @@ def make_dynamodb_atomic(
     partition_index.use_partition_indexes()
     encoder.use_direct_encoder()
     projection.use_single_conversion_projections()
+    parsed_conditions.use_parsed_conditions()
+    request_parsing.use_direct_request_parsing()
 
 
 def _touched_items(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:

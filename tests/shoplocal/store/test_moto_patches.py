@@ -30,9 +30,10 @@ NUMBERS = ["-1", "0", "1", "1.0", "2.5", "10", "100"]
 
 @contextmanager
 def moto_unpatched() -> Iterator[None]:
-    """moto's own Query, Scan, GetItem, BatchGetItem, items, projections and response
-    serialiser, for as long as the block runs (the items stay in the compact storage: see
+    """moto's own Query, Scan, GetItem, BatchGetItem, items, projections, request and condition
+    parsing and response serialiser, for as long as the block runs (the items stay in the compact storage: see
     test_compact_items.py for that one against moto's own dicts)."""
+    from moto.dynamodb import comparisons, models, responses
     from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
     from moto.dynamodb.responses import DynamoHandler, DynamoResult
@@ -47,6 +48,8 @@ def moto_unpatched() -> Iterator[None]:
         (Item, "__init__"),
         (DynamoHandler, "get_item"),
         (DynamoHandler, "batch_get_item"),
+        *((module, "create_condition_expression_parser") for module in (comparisons, models, responses)),
+        (DynamoHandler, "parse_parameters"),
     ]
     saved = [getattr(owner, name) for owner, name in patched]
     for owner, name in patched:
@@ -63,7 +66,7 @@ def answered(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         response = call()
     except ClientError as error:
         return {"error": error.response["Error"]}
-    except TypeError as error:  # moto's own failures (a nested path into a NULL, say), patched or not
+    except (TypeError, ValueError, KeyError) as error:  # moto's own failures (a nested path into a NULL, a bad expression)
         return {"moto failed": repr(error)}
     response.pop("ResponseMetadata", None)
     return response
@@ -427,3 +430,65 @@ def test_an_index_projects_its_items_as_moto_projects_them() -> None:
             assert answer["Items"]
     finally:
         client().delete_table(TableName=table)
+
+
+# Condition expressions: valid ones (true or false on the item), with names and values, and
+# faulty ones (bad syntax, a name or value missing or unused); each used many times.
+CONDITIONS = [
+    ("attribute_not_exists(PK)", None, None),
+    ("attribute_exists(PK)", None, None),
+    ("#n = :v", {"#n": "note"}, {":v": {"S": "n"}}),
+    ("#n <> :v AND attribute_exists(SK)", {"#n": "note"}, {":v": {"S": ""}}),
+    ("G2SK < :n OR attribute_not_exists(G2SK)", None, {":n": {"N": "2.5"}}),
+    ("begins_with(G1PK, :p)", None, {":p": {"S": "i"}}),
+    ("#missing = :v", None, {":v": {"S": "n"}}),
+    ("note = :v", {"#unused": "note"}, {":v": {"S": "n"}}),
+    ("note = :v", None, {":v": {"S": "n"}, ":unused": {"S": "x"}}),
+    ("note = = :v", None, {":v": {"S": "n"}}),
+    ("attribute_not_exists(PK", None, None),
+    ("attribute_exists(#n)", {"#n": "note"}, None),
+    ("attribute_exists(#n)", {"#n": "note", "#unused": "SK"}, None),
+]
+
+
+@st.composite
+def conditional_writes(draw: st.DrawFn) -> Callable[[str], Any]:
+    expression, names, values = draw(st.sampled_from(CONDITIONS))
+    condition: dict[str, Any] = {"ConditionExpression": expression}
+    if names:
+        condition["ExpressionAttributeNames"] = names
+    if values:
+        condition["ExpressionAttributeValues"] = values
+    kind, item, key = draw(st.sampled_from(["put", "delete", "transaction"])), draw(items()), draw(keys)
+    if kind == "put":
+        return lambda table: client().put_item(TableName=table, Item=item, **condition)
+    if kind == "delete":
+        return lambda table: client().delete_item(TableName=table, Key=key_of(key), **condition)
+    return lambda table: client().transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": table, "Item": item, **condition}},
+            {
+                "ConditionCheck": {
+                    "TableName": table,
+                    "Key": key_of({"PK": "c", "SK": "1"}),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ]
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(writes=st.lists(conditional_writes(), min_size=1, max_size=25))
+def test_conditions_parsed_once_decide_and_fail_as_moto_decides(writes: list[Callable[[str], Any]]) -> None:
+    """Each write's answer and each table's content, with conditions parsed once and kept, are
+    moto's own (parsing every time), however often an expression comes back."""
+    cached, parsed_each_time = create_table(), create_table()
+    for write in writes:
+        answer = answered(functools.partial(write, cached))
+        with moto_unpatched():
+            assert answered(functools.partial(write, parsed_each_time)) == answer
+    assert (
+        answered(lambda: client().scan(TableName=cached))["Items"]
+        == answered(lambda: client().scan(TableName=parsed_each_time))["Items"]
+    )
