@@ -131,7 +131,7 @@ bench-scale: $(VENV)/.installed ## make run at a real shop's size (up to 50,000 
 		$(if $(PEER_URL),--peer-url $(PEER_URL)) $(if $(PEER_DB),--peer-db $(PEER_DB)) $(ARGS)
 
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the handlers, and the events' schemas from it (tests check both are current)
-	@$(BIN)/python -m shoplocal.openapi > docs/openapi.json
+	@$(BIN)/python -m shoplocal.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json || { rm -f docs/openapi.json.tmp; exit 1; }
 	@echo "wrote docs/openapi.json"
 	@$(BIN)/python -m shoplocal.event_schemas
 

@@ -28,9 +28,11 @@ TAGS = {
     "CatalogAdminFunction": ("Catalogue (staff)", "Staff: adding, changing and deleting products, their stock and photos."),
     "OrdersFunction": ("Orders", "Quotes, orders and cancellations; staff: every order."),
     "OffersFunction": ("Offers", "The offers that apply now; staff: adding, changing and deleting offers."),
+    "WebhooksFunction": ("Webhooks (staff)", "Staff: webhook endpoints, their secrets and their deliveries."),
 }
 DESCRIPTION = """\
-A shop's API: accounts, a catalogue with stock, orders that never oversell, special offers.
+A shop's API: accounts, a catalogue with stock, orders that never oversell, special offers,
+webhooks.
 
 **Signing in**: `POST /api/auth` answers an access token and a refresh token; send the access
 token as `Authorization: Bearer <token>` (the padlock above), and get a new one from
