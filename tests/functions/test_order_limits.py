@@ -45,7 +45,7 @@ def exact_in_a_double(token: str) -> bool:
 
 @pytest.fixture
 def customer(signed_in: Any) -> Headers:
-    _, headers = signed_in()
+    headers: Headers = signed_in()[1]
     return headers
 
 
