@@ -7,9 +7,10 @@ import json
 import re
 from typing import Any
 
+import boto3
 import pytest
 
-from conftest import bearer
+from conftest import IMAGES_BUCKET, bearer
 from shopctl.demo import DEMO_USERS, seed_demo
 from shoplocal.gateway.invoke import LocalApi
 from shoplocal.template import PROJECT_ROOT
@@ -38,7 +39,11 @@ def number(text: str) -> Any:
 
 @pytest.fixture
 def demo(api: LocalApi) -> dict[str, str]:
-    """The demo shop, and an access token of its staff user."""
+    """The demo shop (its photos too: the session's images bucket, made again if a test before
+    this one in the worker deleted it), and an access token of its staff user."""
+    s3 = boto3.client("s3")
+    if IMAGES_BUCKET not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=IMAGES_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})  # conftest.REGION
     seed_demo()
     staff = next(user for user in DEMO_USERS if user.is_staff)
     tokens = api.request("POST", "/api/auth", json_body={"username": staff.username, "password": staff.password}).json()
