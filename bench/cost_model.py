@@ -45,6 +45,11 @@ def transactional_write_units(kilobytes: float) -> float:
     return 2 * math.ceil(max(kilobytes, 0.001))
 
 
+def index_write_units(kilobytes: float) -> float:
+    """A global secondary index's copy of an item written: 1 WRU per KB, transaction or not."""
+    return math.ceil(max(kilobytes, 0.001))
+
+
 def endpoints(item_kb: float) -> list[Endpoint]:
     page = 50
     # Every signed-in request first reads the caller's profile, strongly consistent (the account
@@ -62,6 +67,8 @@ def endpoints(item_kb: float) -> list[Endpoint]:
             + transactional_write_units(ORDER_KB + 0.06 * lines)  # the order
             + transactional_write_units(GUARD_KB)  # its id guard
             + lines * math.ceil(item_kb)  # the listing index copies each product's new stock
+            + index_write_units(ORDER_KB + 0.06 * lines)  # the order in the staff's all-orders index (GSI1, all attributes)
+            + index_write_units(0.1)  # ... and in its customer's orders by status (GSI3, keys only)
         )
         name = f"POST /api/order ({lines} product{'s' if lines > 1 else ''})"
         return Endpoint(name, 512, 25 + 0.5 * lines, advisory_reads, writes)

@@ -1,10 +1,17 @@
 """Smoke test of a deployed stack, run by the deploy workflow after each `sam deploy`.
 
-It reaches every function through API Gateway and changes nothing: a products page (the table
-and its index), a sign-in with a bad body (the auth function and validation), and a refresh and
-a my-orders with a well-formed token signed by the wrong key (both functions must read the
-signing key from Secrets Manager to refuse it). Any unexpected status, a non-JSON error or a 5xx
-fails it.
+It reaches each of the seven functions behind the API, through API Gateway, and changes nothing:
+- products: a products page (the table and its listing index);
+- auth: a sign-in with a bad body (validation), and a refresh with a well-formed token signed by
+  the wrong key (refused only after reading the signing key from Secrets Manager);
+- orders, catalog_admin, webhooks: my-orders, a product's photo list and the webhook list, each
+  with a forged access token (each function reads the signing key to refuse it);
+- offers: the list of the offers on now (the table's offers index);
+- docs: the OpenAPI document, and an unknown path (the `$default` route: a 404 with `detail`).
+It does not reach the three functions no request invokes (image_check: an upload to the photo
+bucket; events: the table's stream; webhook_sender: the webhook queue): triggering them would
+change data. Their errors, throttles and dead-letter queues have alarms of their own.
+Any unexpected status, a non-JSON answer, an error without `detail` or a 5xx fails it.
 
     python pipeline/smoke_test.py --stack-name shop-api-dev [--region eu-west-1]
     python pipeline/smoke_test.py --api-url https://abc123.execute-api.eu-west-1.amazonaws.com
@@ -52,12 +59,35 @@ def forged_token(token_type: str) -> str:
 
 
 def checks() -> list[Check]:
+    forged = {"Authorization": f"Bearer {forged_token('access')}"}
     return [
         Check("GET", "/api/products?limit=1", 200),
         Check("POST", "/api/auth", 400, body={}),
         Check("POST", "/api/refresh", 401, body={"refresh": forged_token("refresh")}),
-        Check("GET", "/api/my-orders", 401, headers={"Authorization": f"Bearer {forged_token('access')}"}),
+        Check("GET", "/api/my-orders", 401, headers=forged),
+        Check("GET", "/api/products/1/images", 401, headers=forged),
+        Check("GET", "/api/webhooks", 401, headers=forged),
+        Check("GET", "/api/offers", 200),
+        Check("GET", "/api/openapi.json", 200),
+        Check("GET", "/api/smoke-test-no-such-path", 404),
     ]
+
+
+# What a successful answer must hold, by path (the query aside).
+def _page_of_products(document: Any) -> bool:
+    return isinstance(document, dict) and isinstance(document.get("results"), list)
+
+
+def _list(document: Any) -> bool:
+    return isinstance(document, list)
+
+
+def _openapi(document: Any) -> bool:
+    return isinstance(document, dict) and isinstance(document.get("openapi"), str) and isinstance(document.get("paths"), dict)
+
+
+SHAPES = {"/api/products": ("a page of products", _page_of_products), "/api/offers": ("a list", _list)}
+SHAPES["/api/openapi.json"] = ("an OpenAPI document", _openapi)
 
 
 def request(api_url: str, check: Check, deadline: float) -> tuple[int, bytes]:
@@ -86,8 +116,10 @@ def problem_with(check: Check, status: int, body: bytes) -> str | None:
         return f"the body is not JSON: {body[:300]!r}"
     if status >= 400 and not (isinstance(document, dict) and document.get("detail")):
         return f"an error without `detail`: {body[:300]!r}"
-    if check.path.startswith("/api/products") and not (isinstance(document, dict) and isinstance(document.get("results"), list)):
-        return f"not a page of products: {body[:300]!r}"
+    if status < 400 and check.path.split("?")[0] in SHAPES:
+        name, holds = SHAPES[check.path.split("?")[0]]
+        if not holds(document):
+            return f"not {name}: {body[:300]!r}"
     return None
 
 

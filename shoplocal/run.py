@@ -209,7 +209,12 @@ def _start_store(args: argparse.Namespace, plan: "ImportPlan | None" = None) -> 
     except SnapshotError as error:
         raise StartError(f"{error}\nStart from fresh demo data with `make reset` (this deletes the local data).") from error
     except DataInUseError as error:
-        raise StartError(str(error)) from error
+        # `make run` takes the folder from the environment (it passes no --data-dir), and a second
+        # server needs ports of its own too.
+        raise StartError(
+            f"{error}: stop it (Ctrl-C where it runs), or start this one on data and ports of its own, e.g.\n"
+            f"  SHOP_DATA_DIR={args.data_dir}-2 make run API_PORT={args.api_port + 1} DB_PORT={args.db_port + 1}"
+        ) from error
     try:
         store.start()
     except OSError as error:

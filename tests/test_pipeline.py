@@ -19,13 +19,15 @@ import pytest
 from local_server import LocalServer, start_server
 from pipeline import smoke_test
 from shopctl.demo import DEMO_USERS
-from shoplocal.template import PROJECT_ROOT, load_template
+from shoplocal.gateway.routes import RouteTable
+from shoplocal.template import PROJECT_ROOT, functions, load_template
 from test_workflows import JOBS
 
 STAGE_TEMPLATE = PROJECT_ROOT / "pipeline" / "stage.yaml"
 STAGE = load_template(STAGE_TEMPLATE)
 CFN_LINT = PROJECT_ROOT / ".venv-sam" / "bin" / "cfn-lint"
 OIDC = "token.actions.githubusercontent.com"
+NUMBER_WORDS = {3: "three", 7: "seven"}
 
 # The resources SAM expands each of its own types into (sam validate shows them).
 SAM_EXPANDS = {
@@ -234,6 +236,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
 
 def test_the_smoke_test_passes_against_a_working_api(server: LocalServer) -> None:
     assert smoke_test.run(server.api_url) == []
+
+
+def test_the_smoke_test_reaches_every_function_behind_the_api_and_names_the_others() -> None:
+    specs = functions()
+    routes = RouteTable(specs.values())
+    reached = set()
+    for check in smoke_test.checks():
+        match = routes.match(check.method, check.path.split("?")[0])
+        assert match is not None, check
+        reached.add(match.spec.logical_id)
+    behind_the_api = {logical_id for logical_id, spec in specs.items() if spec.routes}
+    assert reached == behind_the_api
+    assert len(reached) == 7
+    # The docstring says how many it reaches, and names each function it does not, by folder.
+    doc = smoke_test.__doc__ or ""
+    assert "each of the seven functions behind the API" in doc
+    for logical_id in specs.keys() - behind_the_api:
+        folder = specs[logical_id].code_dir.name
+        assert f"{folder}: " in doc, folder
+    assert f"It does not reach the {NUMBER_WORDS[len(specs) - len(behind_the_api)]} functions no request invokes" in doc
 
 
 class _Broken(http.server.BaseHTTPRequestHandler):

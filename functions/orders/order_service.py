@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from aws_lambda_powertools import Logger
 
 from order_models import MAX_DISTINCT_PRODUCTS, OrderRequest, QuoteJson, QuoteRequest
-from order_pricing import PriceChanged, PricedBasket, price_basket
+from order_pricing import PriceChanged, PricedBasket, currency, price_basket
 from order_store import (
     AccountNotActive,
     BasketProduct,
@@ -19,7 +19,8 @@ from order_store import (
     orders_of,
     write_order,
 )
-from original_errors import short_stock, too_many_products, unknown_products
+from original_errors import order_limit, short_stock, unknown_products
+from pricing import MAX_ORDER_CENTS, OrderTooLarge
 from shop_common.cursors import decode_cursor, encode_cursor
 from shop_common.errors import AuthenticationFailed, Conflict, InvalidRequest
 from shop_common.offer_store import counted_uses, forget_active_offers, usage_writes
@@ -67,7 +68,7 @@ def _basket(request: QuoteRequest) -> _Basket:
         raise InvalidRequest(
             message,
             errors=[{"field": "parts", "message": f"{len(totals)} distinct products given."}],
-            original=too_many_products(message),
+            original=order_limit(message),
         )
     return basket
 
@@ -104,10 +105,45 @@ def _priced(
     """The basket read (or `known`) and priced now; a 400 naming the products that are missing
     or short (checked before the transaction for a complete, friendly answer: the transaction's
     own conditions are what guarantee that stock is never oversold)."""
-    priced, products = price_basket(user_id, basket.totals, datetime.now(UTC), consistent=consistent, known=known)
+    try:
+        priced, products = price_basket(user_id, basket.totals, datetime.now(UTC), consistent=consistent, known=known)
+    except OrderTooLarge as too_large:
+        raise _too_large_error(too_large, basket) from too_large
     if priced is None:
         raise _shortage_error(_shortages(basket.totals, products), basket)
     return priced
+
+
+def _amount(cents: int) -> str:
+    """An amount for people: 9,999,999,999,999.99."""
+    units, rest = divmod(cents, 100)
+    return f"{units:,}.{rest:02d}"
+
+
+def _too_large_error(too_large: OrderTooLarge, basket: _Basket) -> InvalidRequest:
+    """An order that would cost more than any order may (every amount must stay exact in a JSON
+    client): the lines that cost too much on their own, with the most of each that fits, or else
+    the parts as a whole."""
+    limit = f"{_amount(MAX_ORDER_CENTS)} {currency()}"
+    message = f"An order may cost at most {limit}; this one would cost {_amount(too_large.subtotal_cents)}."
+    errors: list[dict[str, object]] = []
+    for product, cents in too_large.line_cents.items():
+        if cents > MAX_ORDER_CENTS:
+            quantity = basket.totals[product]
+            most = MAX_ORDER_CENTS // (cents // quantity)
+            errors.append(
+                {
+                    "field": f"parts.{basket.first_index[product]}.quantity_in_order",
+                    "product": product,
+                    "message": f"{quantity:,} of this product cost {_amount(cents)}: at most {most:,} fit in one order.",
+                    "requested": quantity,
+                    "max_quantity": most,
+                }
+            )
+    if not errors:
+        together = _amount(too_large.subtotal_cents)
+        errors.append({"field": "parts", "message": f"The parts together cost {together}, over {limit}."})
+    return InvalidRequest(message, errors=errors, code="order_too_large", original=order_limit(message))
 
 
 def _shortages(totals: dict[int, int], products: dict[int, BasketProduct]) -> list[StockShortage]:

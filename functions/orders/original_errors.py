@@ -7,6 +7,8 @@ in the README):
 - a bad part: `{"order_part": [{}, {"product": ["Invalid pk \"9\" - object does not exist."]}]}`, one
   object per part (`{}` for a good one; a part that is not an object: its `non_field_errors`)
 - short stock: `{"order_part": "Not enough product in stock to complete the order", "product_id": "5"}`
+- a limit of the whole order (distinct products, what it may cost), ours:
+  `{"order_part": {"non_field_errors": ["An order may hold at most 50 distinct products."]}}`
 """
 
 from collections.abc import Mapping, Sequence
@@ -84,5 +86,6 @@ def short_stock(product_id: int) -> dict[str, Any]:
     return {"order_part": SHORT_STOCK, "product_id": str(product_id)}
 
 
-def too_many_products(message: str) -> dict[str, Any]:
+def order_limit(message: str) -> dict[str, Any]:
+    """A limit of the whole order, as DRF words an error of no one field."""
     return {"order_part": {"non_field_errors": [message]}}

@@ -14,9 +14,25 @@ from typing import Annotated, NamedTuple
 
 from pydantic import BaseModel, Field
 
+from shop_common.money import MAX_UNITS_DIGITS
 from shop_common.offers import AmountOff, BuyXGetY, Offer, PercentOff
 
 Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
+
+# The most an order may cost, in cents: 9,999,999,999,999.99, below 10^13 units, so every amount
+# of a quote or an order is exact in clients that read JSON numbers as doubles (shop_common.money).
+# Each line total is part of the subtotal, and discounts, offer amounts and the total never exceed
+# it: bounding the subtotal bounds them all.
+MAX_ORDER_CENTS = 10 ** (MAX_UNITS_DIGITS + 2) - 1
+
+
+class OrderTooLarge(ValueError):
+    """The lines cost more than an order may (`MAX_ORDER_CENTS`): nothing is priced."""
+
+    def __init__(self, subtotal_cents: int, line_cents: Mapping[int, int]) -> None:
+        super().__init__(f"the lines cost {subtotal_cents} cents, more than {MAX_ORDER_CENTS}")
+        self.subtotal_cents = subtotal_cents
+        self.line_cents = dict(line_cents)  # product -> its line's total, in the basket's order
 
 
 class BasketLine(NamedTuple):
@@ -82,10 +98,14 @@ def price_order(
     currency: str,
 ) -> Quote:
     """Price `lines` (distinct products) with the best use of `offers` that the customer may use
-    at `now` (`customer_usage`: orders of this customer per offer id)."""
+    at `now` (`customer_usage`: orders of this customer per offer id). Raises OrderTooLarge when
+    the lines cost more than MAX_ORDER_CENTS."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     basket = _basket(lines)
+    line_cents = {product: line.price * line.quantity for product, line in basket.items()}
+    if sum(line_cents.values()) > MAX_ORDER_CENTS:
+        raise OrderTooLarge(sum(line_cents.values()), line_cents)
     usable = sorted(
         (offer for offer in offers if offer.available(now, customer_usage.get(offer.id, 0))),
         key=lambda offer: (-offer.terms.priority, offer.id),

@@ -70,7 +70,7 @@ class Persistence:
         started = time.perf_counter()
         if not self._locks.enter_context(compaction.exclusive(self.folder, LOCK_FILE, wait=False)):
             self._locks.close()
-            raise DataInUseError(f"another local server is using {self.folder}; stop it, or use another --data-dir")
+            raise DataInUseError(f"another local server is using {self.folder}")
         with compaction.exclusive(self.folder, COMPACTION_LOCK_FILE, wait=True):
             pass  # a compaction left by a server that was killed has stopped
         for leftover in snapshots.temporary_files(self.folder, SNAPSHOT_FILE):

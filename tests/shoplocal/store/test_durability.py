@@ -3,7 +3,9 @@ every acknowledged order survives, none half-survives, and the stock matches the
 Also: damaged saved data stops the start with a clear message, and a torn tail is cut off."""
 
 import http.client
+import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -219,12 +221,30 @@ def test_a_torn_last_record_is_cut_off_and_the_rest_kept(saved: Path, tmp_path: 
     assert segment.read_bytes().startswith(complete)
 
 
-def test_a_second_server_on_the_same_data_is_refused(saved: Path, tmp_path: Path) -> None:
+def test_a_second_server_on_the_same_data_is_refused_with_a_way_make_run_can_take(saved: Path, tmp_path: Path) -> None:
     data = copy_of(saved, tmp_path / "data")
     server = start_server(data)
     try:
         result = run_store(data)
         assert result.returncode == 1
         assert "another local server is using" in result.stderr
+        # `make run` passes no --data-dir: the way out is the environment, and other ports.
+        assert "--data-dir" not in result.stderr
+        run_options = re.search(r"^RUN_OPTIONS = .*$", (PROJECT_ROOT / "Makefile").read_text(), re.MULTILINE)
+        assert run_options
+        assert "--data-dir" not in run_options[0]
+        suggested = re.search(r"SHOP_DATA_DIR=(\S+) make run API_PORT=(\d+) DB_PORT=(\d+)", result.stderr)
+        assert suggested, result.stderr
+        assert (int(suggested[2]), int(suggested[3])) == (2, 2)  # the ports after this one's (1, 1)
+        # Taken as suggested, the folder is free: this start goes on until it binds a port (the
+        # running server's, taken).
+        ports = ["--api-port", str(server.api_port), "--db-port", str(server.db_port)]
+        command = [sys.executable, "-m", "shoplocal.run", "--no-reload", *ports]
+        environment = {**os.environ, "SHOP_DATA_DIR": suggested[1]}
+        second = subprocess.run(
+            command, cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert "another local server" not in second.stderr
+        assert f"cannot serve DynamoDB on 127.0.0.1:{server.db_port}" in second.stderr
     finally:
         assert server.stop() == 0
