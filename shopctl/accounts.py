@@ -24,7 +24,7 @@ put_code_on_path()
 from accounts import folded_claim_key, login_key  # noqa: E402 - importable only after the line above
 from order_store import order_guard_key, orders_partition  # noqa: E402
 from shop_common import settings  # noqa: E402
-from shop_common.dynamo import client, from_attributes, to_attributes  # noqa: E402
+from shop_common.dynamo import TransactionCancelled, client, from_attributes, to_attributes, transact_write  # noqa: E402
 from shop_common.profiles import profile_key  # noqa: E402
 
 if TYPE_CHECKING:
@@ -56,14 +56,10 @@ def find_account(username: str) -> Account:
 
 
 def _transact(writes: "list[TransactWriteItemTypeDef]", username: str) -> None:
-    from botocore.exceptions import ClientError
-
     try:
-        client().transact_write_items(TransactItems=writes)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-            raise AccountNotFound(f"user {username!r} changed or vanished meanwhile; nothing was written") from error
-        raise
+        transact_write(writes)
+    except TransactionCancelled as cancelled:
+        raise AccountNotFound(f"user {username!r} changed or vanished meanwhile; nothing was written") from cancelled
 
 
 def set_active(username: str, active: bool) -> Account:

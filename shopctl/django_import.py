@@ -25,8 +25,6 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from shopctl.django_plan import ImportPlan, plan_import
 from shopctl.django_source import DjangoDataError, read_django_data
 from shoplocal.template import put_code_on_path
@@ -38,7 +36,7 @@ from order_store import order_guard_key, order_record_writes, orders_partition  
 from shop_common import settings  # noqa: E402
 from shop_common.catalog import CATALOG_PK, META_SK, product_key, reserve_ids, write_new_products  # noqa: E402
 from shop_common.catalog_writes import read_items  # noqa: E402
-from shop_common.dynamo import client, from_attributes, to_attributes  # noqa: E402
+from shop_common.dynamo import TransactionCancelled, client, from_attributes, to_attributes, transact_write  # noqa: E402
 from shop_common.profiles import profile_key  # noqa: E402
 
 if TYPE_CHECKING:
@@ -123,12 +121,10 @@ def _transact_groups(groups: "Sequence[list[TransactWriteItemTypeDef]]", on_prog
 
     def flush() -> None:
         try:
-            client().transact_write_items(TransactItems=batch)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            codes = sorted({str(reason.get("Code")) for reason in error.response.get("CancellationReasons", [])} - {"None"})
-            raise ImportFailed(f"writing {what} was refused ({', '.join(codes)}): the table changed during the import") from error
+            transact_write(batch)
+        except TransactionCancelled as cancelled:
+            codes = ", ".join(sorted(set(cancelled.codes) - {"None"}))
+            raise ImportFailed(f"writing {what} was refused ({codes}): the table changed during the import") from cancelled
         on_progress(in_batch)
 
     for group in groups:
@@ -162,10 +158,8 @@ def write_import(plan: ImportPlan, source: str, *, resume: bool, on_progress: Pr
     _transact_groups([account_writes(account) for account in accounts], on_progress, "users")
     try:
         write_new_products(products, on_progress)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise
-        raise ImportFailed("writing products was refused: the table changed during the import") from error
+    except TransactionCancelled as cancelled:
+        raise ImportFailed("writing products was refused: the table changed during the import") from cancelled
     _transact_groups([order_record_writes(order) for order in orders], on_progress, "orders")
     return already
 

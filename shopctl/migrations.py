@@ -43,7 +43,7 @@ from shop_common.catalog import (  # noqa: E402
     product_item,
     word_puts,
 )
-from shop_common.dynamo import client, from_attributes, to_attributes  # noqa: E402
+from shop_common.dynamo import TransactionCancelled, client, from_attributes, to_attributes, transact_write  # noqa: E402
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import ScanOutputTypeDef
@@ -209,10 +209,8 @@ def _index_product(item: Item) -> None:
     }
     writes = [update, *word_puts(product)] + ([in_stock_count_update(+1)] if in_stock else [])
     try:
-        client().transact_write_items(TransactItems=writes)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise
+        transact_write(writes)
+    except TransactionCancelled:
         # Changed since the scan (an order, an edit, already indexed): read it again and retry.
         fresh = client().get_item(TableName=settings.table_name(), Key={"PK": item["PK"], "SK": item["SK"]}, ConsistentRead=True)
         if "Item" in fresh:

@@ -13,19 +13,15 @@ this function write and read orders without reaching the profiles under USER#. O
 with time, so a user's orders read newest first straight off the sort key.
 """
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from botocore.exceptions import ClientError
-
 from order_index import index_keys
 from shop_common import settings
 from shop_common.catalog import in_stock_count_update, product_key
-from shop_common.dynamo import client, from_attributes, query_page, to_attributes
-from shop_common.errors import ServiceBusy
+from shop_common.dynamo import TransactionCancelled, batch_get, from_attributes, query_page, to_attributes, transact_write
 from shop_common.offer_store import CountedUse, failed_offers
 from shop_common.orders import Order, order_from_item
 from shop_common.profiles import profile_key
@@ -125,31 +121,23 @@ def read_basket(
 ) -> tuple[dict[int, BasketProduct], list[dict[str, Any]]]:
     """The products (at most 50) and other items by key (the customer's offer uses, at most 20):
     one BatchGetItem, read strongly when `consistent` (a retry after a conflict)."""
-    table = settings.table_name()
-    request: dict[str, Any] = {
-        table: {
-            "Keys": [product_key(product_id) for product_id in product_ids] + list(extra_keys),
-            "ProjectionExpression": "PK, SK, id, #name, price, quantity_in_stock, GSI3PK, GSI2SK, uses",
-            "ExpressionAttributeNames": {"#name": "name"},
-            "ConsistentRead": consistent,
-        }
-    }
+    keys = [product_key(product_id) for product_id in product_ids] + list(extra_keys)
+    items = batch_get(
+        keys,
+        consistent=consistent,
+        projection="PK, SK, id, #name, price, quantity_in_stock, GSI3PK, GSI2SK, uses",
+        names={"#name": "name"},
+    )
     products: dict[int, BasketProduct] = {}
     others: list[dict[str, Any]] = []
-    for attempt in range(8):
-        response = client().batch_get_item(RequestItems=request)
-        for item in response.get("Responses", {}).get(table, []):
-            if not item["PK"]["S"].startswith("PRODUCT#"):
-                others.append(item)
-                continue
-            values = from_attributes(item)
-            stock = StockAsRead(int(values["quantity_in_stock"]), indexed="GSI3PK" in values)
-            products[int(values["id"])] = BasketProduct(values["name"], values["price"], stock, values.get("GSI2SK"))
-        request = dict(response.get("UnprocessedKeys") or {})
-        if not request:
-            return products, others
-        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
-    raise ServiceBusy("DynamoDB kept throttling BatchGetItem for products")
+    for item in items:
+        if not item["PK"]["S"].startswith("PRODUCT#"):
+            others.append(item)
+            continue
+        values = from_attributes(item)
+        stock = StockAsRead(int(values["quantity_in_stock"]), indexed="GSI3PK" in values)
+        products[int(values["id"])] = BasketProduct(values["name"], values["price"], stock, values.get("GSI2SK"))
+    return products, others
 
 
 class OffersChanged(OrderNotWritten):
@@ -202,15 +190,13 @@ def write_order(
     writes += usage
     writes += order_record_writes(order, counted)
     try:
-        client().transact_write_items(TransactItems=writes)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise
-        reasons: list[Any] = list(error.response.get("CancellationReasons", []))
+        transact_write(writes)
+    except TransactionCancelled as cancelled:
+        reasons = cancelled.reasons
         offers_failed = usage and len(reasons) == len(writes) and failed_offers(usage, reasons[usage_at : usage_at + len(usage)])
-        if offers_failed and not _failed(reasons[0]):
-            raise OffersChanged("an offer's usage changed") from error
-        _raise_for_cancellation(reasons, list(quantities.items()))
+        if offers_failed and not cancelled.condition_failed(0):
+            raise OffersChanged("an offer's usage changed") from cancelled
+        _raise_for_cancellation(cancelled, list(quantities.items()))
 
 
 def _sells_out(quantity: int, stock: StockAsRead) -> bool:
@@ -245,17 +231,13 @@ def _stock_update(product_id: int, quantity: int, product: BasketProduct) -> "Tr
     }
 
 
-def _failed(reason: Mapping[str, Any] | None) -> bool:
-    return reason is not None and reason.get("Code") == "ConditionalCheckFailed"
-
-
-def _raise_for_cancellation(reasons: list[Mapping[str, Any]], requested: list[tuple[int, int]]) -> NoReturn:
+def _raise_for_cancellation(cancelled: TransactionCancelled, requested: list[tuple[int, int]]) -> NoReturn:
     """Reasons come in the order of the transaction's items: the account check, then one per
     product. A failed account check wins over everything else (nothing is written either way)."""
-    if _failed(reasons[0] if reasons else None):
+    if cancelled.condition_failed(0):
         raise AccountNotActive()
     failed = [
-        (product_id, quantity) for (product_id, quantity), reason in zip(requested, reasons[1:], strict=False) if _failed(reason)
+        (product_id, quantity) for index, (product_id, quantity) in enumerate(requested, 1) if cancelled.condition_failed(index)
     ]
     if failed:
         # Which condition failed, and how much is left, costs one read on this rare path
@@ -271,7 +253,7 @@ def _raise_for_cancellation(reasons: list[Mapping[str, Any]], requested: list[tu
         # Enough stock, but not what the update was chosen from (sold out, restocked or
         # migrated meanwhile): worth another attempt, chosen from the stock just read.
         raise OrderNotWritten("stock or price changed", products)
-    codes = sorted({str(reason.get("Code")) for reason in reasons} - {"None"})
+    codes = sorted(set(cancelled.codes) - {"None"})
     raise OrderNotWritten(", ".join(codes) or "unknown")
 
 

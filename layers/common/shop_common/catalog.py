@@ -27,7 +27,15 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shop_common import settings
-from shop_common.dynamo import client, from_attributes, set_at_least, to_attributes
+from shop_common.dynamo import (
+    TransactionCancelled,
+    batch_get,
+    client,
+    from_attributes,
+    set_at_least,
+    to_attributes,
+    transact_write,
+)
 from shop_common.errors import ServiceBusy
 from shop_common.models import PRICE_QUANTUM, NewProduct, Product, ProductImage, ProductView, image_url
 from shop_common.search_words import indexed_words, word_keys
@@ -43,7 +51,6 @@ META_SK = "META"
 PRODUCTS_INDEX = "GSI4"
 ALL_PRODUCTS = "PRODUCTS"
 _LARGEST_LISTED_ID = 10**12 - 1  # the index sorts ids as 12 digits
-_BATCH_GET_KEYS = 100  # BatchGetItem's limit
 # A transaction holds at most 100 items: products, the catalogue counter and their bucket counters.
 _MAX_TRANSACTION_ITEMS = 100
 _PRODUCT_FIELDS = "id, #name, description, price, quantity_in_stock"
@@ -286,36 +293,12 @@ def stock_levels(product_ids: Sequence[int]) -> dict[int, int]:
 
 
 def _batch_get_products(product_ids: Sequence[int], projection: str) -> list[dict[str, Any]]:
-    return _batch_get([product_key(product_id) for product_id in product_ids], projection) if product_ids else []
+    return _batch_get([product_key(product_id) for product_id in product_ids], projection)
 
 
 def _batch_get(keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
-    """The items that exist among `keys`: one BatchGetItem per 100 keys (its limit)."""
-    found: list[dict[str, Any]] = []
-    for start in range(0, len(keys), _BATCH_GET_KEYS):
-        found += _batch_get_call(keys[start : start + _BATCH_GET_KEYS], projection)
-    return found
-
-
-def _batch_get_call(keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
-    """The items that exist among `keys` (at most 100), retrying unprocessed keys (throttled,
-    or past the 16 MB a call returns) at most 8 times."""
-    request: dict[str, Any] = {
-        settings.table_name(): {
-            "Keys": keys,
-            "ProjectionExpression": projection,
-            **({"ExpressionAttributeNames": {"#name": "name"}} if "#name" in projection else {}),
-        }
-    }
-    found: list[dict[str, Any]] = []
-    for attempt in range(8):
-        response = client().batch_get_item(RequestItems=request)
-        found += response.get("Responses", {}).get(settings.table_name(), [])
-        request = dict(response.get("UnprocessedKeys") or {})
-        if not request:
-            return found
-        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
-    raise ServiceBusy("DynamoDB kept throttling BatchGetItem for products")
+    """The items that exist among `keys` with the fields of `projection` (one BatchGetItem per 100 keys)."""
+    return batch_get(keys, projection=projection, names={"#name": "name"} if "#name" in projection else None)
 
 
 # --- writes (administration: seeding, imports; never on a customer request path) --------------
@@ -470,7 +453,7 @@ def write_new_products(products: Sequence[Product], on_written: Callable[[int], 
     fit one transaction each with their counters (`new_product_writes`); `on_written` is told
     how many each transaction wrote."""
     for chunk in _transaction_chunks(list(products)):
-        client().transact_write_items(TransactItems=new_product_writes(chunk))
+        transact_write(new_product_writes(chunk))
         if on_written is not None:
             on_written(len(chunk))
 
@@ -545,10 +528,8 @@ def remove_product(product_id: int, attempts: int = 5) -> bool:
         if product.sku:
             writes.append({"Delete": {"TableName": table, "Key": sku_claim_key(product.sku)}})
         try:
-            client().transact_write_items(TransactItems=writes)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
+            transact_write(writes)
+        except TransactionCancelled:
             time.sleep(0.05 * 2**attempt)  # a concurrent write won: read the product again
             continue
         _forget_bucket_if_empty(bucket_of(product_id))
