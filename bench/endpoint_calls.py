@@ -112,7 +112,7 @@ def main() -> None:
 
         # Hostile input (docs/data-model.md, "Worst case per request"): a run of 1,000 empty
         # buckets (ids never used cost what deleted ones do: neither leaves a bucket counter).
-        catalog._allocate_ids(1000 * catalog.BUCKET_SIZE)
+        catalog.allocate_ids(1000 * catalog.BUCKET_SIZE)
         far = add_products([NewProduct(name=f"F{n}", price=Decimal("1.00"), quantity=1000) for n in range(100)])
         page = last_page + 1
         measure(
@@ -131,7 +131,7 @@ def main() -> None:
         # A catalogue thinned to one product per bucket (more than 99.9 % of its ids deleted).
         thinned = []
         for n in range(60):
-            catalog._allocate_ids(catalog.BUCKET_SIZE - 1)
+            catalog.allocate_ids(catalog.BUCKET_SIZE - 1)
             thinned += add_products([NewProduct(name=f"T{n}", price=Decimal("1.00"), quantity=1000)])
         cursor = encode_cursor("a", far[-1].id, page, 50)
         measure(

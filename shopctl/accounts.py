@@ -21,11 +21,15 @@ from typing import TYPE_CHECKING, Any
 from shoplocal.template import put_code_on_path
 
 put_code_on_path()
-from accounts import folded_claim_key, login_key  # noqa: E402 - importable only after the line above
-from order_store import order_guard_key, orders_partition  # noqa: E402
 from shop_common import settings  # noqa: E402
 from shop_common.dynamo import TransactionCancelled, client, from_attributes, to_attributes, transact_write  # noqa: E402
-from shop_common.profiles import profile_key  # noqa: E402
+from shop_common.keys import (  # noqa: E402 - importable only after the line above  # noqa: E402
+    folded_claim_key,
+    login_key,
+    order_guard_key,
+    orders_partition,
+    profile_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import QueryOutputTypeDef, TransactWriteItemTypeDef
@@ -231,7 +235,7 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _set_password_command(args: argparse.Namespace) -> int:
-    from shopctl.cli import EXIT_FAILED, EXIT_OK, CommandError, new_password
+    from shopctl.command_line import EXIT_FAILED, EXIT_OK, CommandError, new_password
 
     password = new_password(args)
     try:
@@ -243,7 +247,7 @@ def _set_password_command(args: argparse.Namespace) -> int:
 
 
 def _set_active_command(args: argparse.Namespace) -> int:
-    from shopctl.cli import EXIT_FAILED, EXIT_OK, CommandError
+    from shopctl.command_line import EXIT_FAILED, EXIT_OK, CommandError
 
     try:
         account = set_active(args.username, args.active)
@@ -260,7 +264,7 @@ def _set_active_command(args: argparse.Namespace) -> int:
 
 
 def _delete_command(args: argparse.Namespace) -> int:
-    from shopctl.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
+    from shopctl.command_line import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 
     try:
         account = find_account(args.username)

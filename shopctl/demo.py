@@ -197,8 +197,8 @@ def _add_demo_photos(products: list[Any]) -> int:
     import boto3
 
     from shop_common import settings
-    from shop_common.catalog import product_key
     from shop_common.dynamo import client, to_attributes
+    from shop_common.keys import product_key
     from shop_common.product_images import IMAGES, bucket, photo_file_key
 
     s3 = boto3.client("s3")

@@ -30,14 +30,20 @@ from shopctl.django_source import DjangoDataError, read_django_data
 from shoplocal.template import put_code_on_path
 
 put_code_on_path()
-from accounts import account_writes, login_key, reserve_user_ids  # noqa: E402 - importable only after the line above
-from order_index import order_sort_key  # noqa: E402
-from order_store import order_guard_key, order_record_writes, orders_partition  # noqa: E402
+from accounts import account_writes, reserve_user_ids  # noqa: E402 - importable only after the line above
+from order_store import order_record_writes  # noqa: E402
 from shop_common import settings  # noqa: E402
-from shop_common.catalog import CATALOG_PK, META_SK, product_key, reserve_ids, write_new_products  # noqa: E402
+from shop_common.catalog import CATALOG_PK, META_SK, reserve_ids, write_new_products  # noqa: E402
 from shop_common.catalog_writes import read_items  # noqa: E402
 from shop_common.dynamo import TransactionCancelled, client, from_attributes, to_attributes, transact_write  # noqa: E402
-from shop_common.profiles import profile_key  # noqa: E402
+from shop_common.keys import (  # noqa: E402
+    login_key,
+    order_guard_key,
+    order_sort_key,
+    orders_partition,
+    product_key,
+    profile_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -252,7 +258,7 @@ def read_plan(path: Path) -> ImportPlan:
 
 def _import_command(args: argparse.Namespace) -> int:
     from shopctl.backup import delete_items, estimated_item_count, read_keys_and_logins
-    from shopctl.cli import EXIT_FAILED, EXIT_OK, CommandError, _confirm_replace
+    from shopctl.command_line import EXIT_FAILED, EXIT_OK, CommandError, confirm_replace
     from shopctl.progress import ProgressBar
 
     try:
@@ -285,7 +291,7 @@ def _import_command(args: argparse.Namespace) -> int:
         bar = ProgressBar("reading the table", estimated_item_count())
         keys = read_keys_and_logins(bar.advance).keys
         bar.finish()
-        _confirm_replace(args, len(keys))
+        confirm_replace(args, len(keys))
         bar = ProgressBar("deleting", len(keys))
         delete_items(keys, bar.advance)
         bar.finish()

@@ -33,7 +33,7 @@ def sample_products(count: int) -> list[NewProduct]:
 
 
 def fill_catalogue(new_products: Sequence[NewProduct]) -> list[Product]:
-    first_id = catalog._allocate_ids(len(new_products))
+    first_id = catalog.allocate_ids(len(new_products))
     products = [Product(id=first_id + index, **new.model_dump()) for index, new in enumerate(new_products)]
     items: list[dict[str, Any]] = []
     for start in range(0, len(products), 50):

@@ -21,7 +21,6 @@ so is `token_generation` (absent: 0), which a password change increments to revo
 refresh token issued before it (refresh tokens carry the generation they were issued in).
 """
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,7 +37,15 @@ from shop_common.dynamo import (
     to_attributes,
     transact_write,
 )
-from shop_common.profiles import profile_key
+from shop_common.keys import (
+    USER_COUNTER_KEY,
+    directory_keys,
+    folded_claim_key,
+    folded_username,
+    login_key,
+    normalize_username,
+    profile_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -58,32 +65,6 @@ class AccountExists(Exception):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
-
-
-def directory_keys(username: str) -> dict[str, str]:
-    """The profile's place in the staff's user list: one GSI1 partition, sorted by username."""
-    return {"GSI1PK": "USERS", "GSI1SK": username}
-
-
-def normalize_username(username: str) -> str:
-    """NFKC, as Django normalises usernames: "Zoë" typed as e + combining diaeresis is "Zoë"."""
-    return unicodedata.normalize("NFKC", username)
-
-
-USER_COUNTER_KEY = {"PK": "COUNTER", "SK": "USER"}
-
-
-def login_key(username: str) -> dict[str, str]:
-    return {"PK": f"USERNAME#{username}", "SK": "USERNAME"}
-
-
-def folded_username(username: str) -> str:
-    """The form two usernames differing only in case share (after Django's NFKC)."""
-    return normalize_username(username).casefold()
-
-
-def folded_claim_key(username: str) -> dict[str, str]:
-    return {"PK": f"USERFOLD#{folded_username(username)}", "SK": "USERFOLD"}
 
 
 def find_credentials(

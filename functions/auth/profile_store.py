@@ -8,10 +8,10 @@ interleave: the loser is told to read again. An email is unique because its clai
 
 from typing import TYPE_CHECKING, Any
 
-from accounts import login_key
 from shop_common import settings
 from shop_common.dynamo import TransactionCancelled, client, from_attributes, to_attributes, transact_write
-from shop_common.profiles import Profile, profile_from_item, profile_key
+from shop_common.keys import login_key, profile_key
+from shop_common.profiles import Profile, profile_from_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef

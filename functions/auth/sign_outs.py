@@ -19,12 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from accounts import login_key
 from shop_common import settings
 from shop_common.account_state import SIGNED_OUT
 from shop_common.dynamo import TransactionCancelled, client, condition_failed, from_attributes, to_attributes, transact_write
 from shop_common.errors import Conflict
-from shop_common.profiles import profile_key
+from shop_common.keys import login_key, profile_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef

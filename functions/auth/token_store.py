@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from shop_common import settings
 from shop_common.account_state import SIGNED_OUT
 from shop_common.dynamo import batch_get, client, from_attributes, to_attributes
-from shop_common.profiles import profile_key
+from shop_common.keys import profile_key
 
 
 @dataclass(frozen=True)

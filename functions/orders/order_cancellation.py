@@ -17,16 +17,16 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from order_index import index_keys, order_sort_key
+from order_index import index_keys
 from order_lookup import order_owner, read_order
-from order_store import orders_partition, read_basket
+from order_store import read_basket
 from shop_common import settings
-from shop_common.catalog import CATALOG_PK, META_SK, product_key
+from shop_common.catalog import CATALOG_PK, META_SK
 from shop_common.dynamo import TransactionCancelled, to_attributes, transact_write
 from shop_common.errors import AuthenticationFailed, Conflict, NotFound
+from shop_common.keys import order_sort_key, orders_partition, product_key, profile_key
 from shop_common.offer_store import CountedUse, usage_returns
 from shop_common.orders import Order
-from shop_common.profiles import profile_key
 from shop_common.staff_access import is_active_staff
 from shop_common.stock import MAX_STOCK, count_change, crossing_update
 from shop_common.stock_state import IN_STOCK_COUNT

@@ -4,18 +4,11 @@
 import heapq
 from typing import Any
 
-from order_index import (
-    ALL_ORDERS_INDEX,
-    SHARDS,
-    USER_STATUS_INDEX,
-    OrderStatus,
-    order_sort_key,
-    status_partition,
-    user_status_partition,
-)
-from order_store import counted_uses_of, order_guard_key, orders_of, orders_partition
+from order_index import ALL_ORDERS_INDEX, SHARDS, USER_STATUS_INDEX, OrderStatus, status_partition, user_status_partition
+from order_store import counted_uses_of, orders_of
 from shop_common import settings
 from shop_common.dynamo import batch_get, client, from_attributes, query_page, to_attributes
+from shop_common.keys import order_guard_key, order_sort_key, orders_partition
 from shop_common.offer_store import CountedUse
 from shop_common.orders import Order, order_from_item
 

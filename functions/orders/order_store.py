@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from order_index import index_keys
 from shop_common import settings
-from shop_common.catalog import in_stock_count_update, product_key
+from shop_common.catalog import in_stock_count_update
 from shop_common.dynamo import TransactionCancelled, batch_get, from_attributes, query_page, to_attributes, transact_write
+from shop_common.keys import order_guard_key, order_sort_key, orders_partition, product_key, profile_key
 from shop_common.offer_store import CountedUse, failed_offers
 from shop_common.orders import Order, order_from_item
-from shop_common.profiles import profile_key
 from shop_common.stock import StockAsRead, count_change, crossing_update
 
 if TYPE_CHECKING:
@@ -60,18 +60,10 @@ class AccountNotActive(Exception):
     """The customer's account is deactivated or deleted: the order was not written."""
 
 
-def orders_partition(user_id: int) -> str:
-    return f"ORDERS#{user_id}"
-
-
-def _order_sk(order_id: int) -> str:
-    return f"ORDER#{order_id:016d}"
-
-
-def _order_item(order: Order, counted: Sequence[CountedUse]) -> dict[str, Any]:
+def order_item(order: Order, counted: Sequence[CountedUse]) -> dict[str, Any]:
     values: dict[str, Any] = {
         "PK": orders_partition(order.user),
-        "SK": _order_sk(order.id),
+        "SK": order_sort_key(order.id),
         "status": order.status,
         # Money as decimal strings with two places ("39.98"), as orders have always been stored.
         **order.model_dump(mode="json", exclude_none=True),
@@ -82,10 +74,6 @@ def _order_item(order: Order, counted: Sequence[CountedUse]) -> dict[str, Any]:
     return to_attributes(values)
 
 
-def order_guard_key(order_id: int) -> dict[str, Any]:
-    return to_attributes({"PK": f"ORDER#{order_id}", "SK": "ORDER"})
-
-
 def order_record_writes(order: Order, counted: Sequence[CountedUse] = ()) -> "list[TransactWriteItemTypeDef]":
     """The puts recording an order, for its transaction: the order in its owner's partition and
     its id guard, both on condition that they are new (an id taken cancels it). Placing an order
@@ -93,7 +81,7 @@ def order_record_writes(order: Order, counted: Sequence[CountedUse] = ()) -> "li
     table = settings.table_name()
     guard = {**order_guard_key(order.id), **to_attributes({"user": order.user})}
     return [
-        {"Put": {"TableName": table, "Item": _order_item(order, counted), "ConditionExpression": "attribute_not_exists(PK)"}},
+        {"Put": {"TableName": table, "Item": order_item(order, counted), "ConditionExpression": "attribute_not_exists(PK)"}},
         {"Put": {"TableName": table, "Item": guard, "ConditionExpression": "attribute_not_exists(PK)"}},
     ]
 
@@ -270,6 +258,6 @@ def orders_of(user_id: int, limit: int, before_order_id: int | None = None) -> t
         "ScanIndexForward": False,
     }
     if before_order_id is not None:
-        query["ExclusiveStartKey"] = to_attributes({"PK": orders_partition(user_id), "SK": _order_sk(before_order_id)})
+        query["ExclusiveStartKey"] = to_attributes({"PK": orders_partition(user_id), "SK": order_sort_key(before_order_id)})
     items, more = query_page(query, limit)
     return [order_from_item(item) for item in items], more

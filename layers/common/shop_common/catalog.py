@@ -37,6 +37,7 @@ from shop_common.dynamo import (
     transact_write,
 )
 from shop_common.errors import ServiceBusy
+from shop_common.keys import product_key, sku_claim_key
 from shop_common.models import PRICE_QUANTUM, NewProduct, Product, ProductImage, ProductView, image_url
 from shop_common.search_words import indexed_words, word_keys
 from shop_common.stock_state import IN_STOCK_COUNT, id_sort_key, price_sort_key, state_keys
@@ -73,10 +74,6 @@ class CatalogStats:
         return self.next_id - 1
 
 
-def product_key(product_id: int) -> dict[str, Any]:
-    return to_attributes({"PK": f"PRODUCT#{product_id}", "SK": "PRODUCT"})
-
-
 def bucket_of(product_id: int) -> int:
     return product_id // BUCKET_SIZE
 
@@ -89,7 +86,7 @@ def _listing_sk(product_id: int) -> str:
     return f"PRODUCT#{product_id:012d}"
 
 
-def _product_from_item(item: dict[str, Any]) -> Product:
+def product_from_item(item: dict[str, Any]) -> Product:
     values = from_attributes(item)
     return Product(
         id=int(values["id"]),
@@ -102,7 +99,7 @@ def _product_from_item(item: dict[str, Any]) -> Product:
     )
 
 
-def _view_from_item(item: dict[str, Any]) -> ProductView:
+def view_from_item(item: dict[str, Any]) -> ProductView:
     """What the public reads show of a stored product, read off its attribute values (each
     stored by `product_item` or a photo check): the JSON of `Product.to_json`, without building
     and validating a `Product` (tests/layer/test_product_view.py holds the two equal)."""
@@ -139,7 +136,7 @@ def _view_from_item(item: dict[str, Any]) -> ProductView:
 def product_json(item: dict[str, Any]) -> dict[str, Any]:
     """The JSON the API shows for a stored product item (as `GET /api/products/{id}` answers);
     the events function publishes products with it."""
-    return _view_from_item(item).json
+    return view_from_item(item).json
 
 
 def cents(product: NewProduct) -> int:
@@ -237,7 +234,7 @@ def products_and_count(product_ids: Sequence[int]) -> tuple[list[ProductView], i
     product_count = 0
     for item in _batch_get(keys, _PUBLIC_FIELDS + ", product_count"):
         if "id" in item:
-            product = _view_from_item(item)
+            product = view_from_item(item)
             found[product.id] = product
         else:  # the catalogue counters item
             product_count = int(from_attributes(item).get("product_count", 0))
@@ -266,13 +263,13 @@ def get_products(product_ids: Sequence[int]) -> dict[int, Product]:
     """The products with these ids that exist, with what orders need (BatchGetItem, at most
     100 ids)."""
     items = _batch_get_products(product_ids, _PRODUCT_FIELDS)
-    return {product.id: product for product in map(_product_from_item, items)}
+    return {product.id: product for product in map(product_from_item, items)}
 
 
 def public_products(product_ids: Sequence[int]) -> dict[int, ProductView]:
     """The products with these ids that exist, as the API shows them (one BatchGetItem per 100 ids)."""
     items = _batch_get_products(product_ids, _PUBLIC_FIELDS)
-    return {product.id: product for product in map(_view_from_item, items)}
+    return {product.id: product for product in map(view_from_item, items)}
 
 
 def get_product(product_id: int) -> ProductView | None:
@@ -283,7 +280,7 @@ def get_product(product_id: int) -> ProductView | None:
         ProjectionExpression=_PUBLIC_FIELDS,
         ExpressionAttributeNames={"#name": "name"},
     )
-    return _view_from_item(response["Item"]) if "Item" in response else None
+    return view_from_item(response["Item"]) if "Item" in response else None
 
 
 def stock_levels(product_ids: Sequence[int]) -> dict[int, int]:
@@ -304,7 +301,7 @@ def _batch_get(keys: list[dict[str, Any]], projection: str) -> list[dict[str, An
 # --- writes (administration: seeding, imports; never on a customer request path) --------------
 
 
-def _allocate_ids(count: int) -> int:
+def allocate_ids(count: int) -> int:
     """Reserve `count` consecutive ids; return the first. One atomic counter update."""
     response = client().update_item(
         TableName=settings.table_name(),
@@ -399,11 +396,6 @@ def product_item(product: Product) -> dict[str, Any]:
     return to_attributes(values)
 
 
-def sku_claim_key(sku: str) -> dict[str, Any]:
-    """The item that makes a SKU unique: written with its product, `attribute_not_exists(PK)`."""
-    return to_attributes({"PK": f"SKU#{sku}", "SK": "SKU"})
-
-
 def _sku_claim_put(product: Product) -> "TransactWriteItemTypeDef":
     return {
         "Put": {
@@ -442,7 +434,7 @@ def add_products(new_products: Sequence[NewProduct]) -> list[Product]:
     SKUs: a SKU already taken cancels the transaction, TransactionCanceledException)."""
     if not new_products:
         return []
-    first_id = _allocate_ids(len(new_products))
+    first_id = allocate_ids(len(new_products))
     products = [Product(id=first_id + index, **new.model_dump()) for index, new in enumerate(new_products)]
     write_new_products(products)
     return products
@@ -500,7 +492,7 @@ def remove_product(product_id: int, attempts: int = 5) -> bool:
         )
         if "Item" not in found:
             return False
-        product = _product_from_item(found["Item"])
+        product = product_from_item(found["Item"])
         in_stock = product.quantity > 0
         # The condition keeps what was read and what the other writes derive from: the SKU (its
         # claim is deleted), the name (its word items) and the stock state (the count in stock).

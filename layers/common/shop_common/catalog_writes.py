@@ -14,18 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from shop_common import settings
 from shop_common.catalog import (
-    _allocate_ids,
-    _product_from_item,
+    allocate_ids,
     in_stock_count_update,
     new_product_writes,
+    product_from_item,
     product_item,
-    product_key,
-    sku_claim_key,
     word_deletes,
     word_puts,
 )
 from shop_common.dynamo import TransactionCancelled, batch_get, client, from_attributes, to_attributes, transact_write
 from shop_common.errors import ServiceBusy
+from shop_common.keys import product_key, sku_claim_key
 from shop_common.models import NewProduct, Product
 from shop_common.search_words import word_keys
 
@@ -65,7 +64,7 @@ def products_by_sku(skus: Sequence[str]) -> dict[str, Product]:
         if not claims:
             continue
         for item in batch_get([product_key(int(claim["product_id"])) for claim in claims], consistent=True):
-            product = _product_from_item(item)
+            product = product_from_item(item)
             if product.sku is not None:
                 found[product.sku] = product
     return found
@@ -125,7 +124,7 @@ def update_products(products: Sequence[Product]) -> None:
     was deleted, lost its SKU or changed name or stock state since it was read."""
     for batch in _batches(products, _BATCH_GET_LIMIT):
         items = batch_get([product_key(product.id) for product in batch], consistent=True)
-        current = {product.id: product for product in map(_product_from_item, items)}
+        current = {product.id: product for product in map(product_from_item, items)}
         if len(current) < len(batch):
             raise CatalogChanged("a product was deleted while being updated")
         writes: list[TransactWriteItemTypeDef] = []
@@ -171,14 +170,14 @@ _PRODUCT_FIELDS = ("name", "description", "price", "quantity_in_stock")
 def read_product(product_id: int) -> Product | None:
     """A product with its SKU, read consistently (one GetItem); None when there is none."""
     response = client().get_item(TableName=settings.table_name(), Key=product_key(product_id), ConsistentRead=True)
-    return _product_from_item(response["Item"]) if "Item" in response else None
+    return product_from_item(response["Item"]) if "Item" in response else None
 
 
 def create_product(new: NewProduct) -> Product:
     """Add one product with a fresh id, its SKU claim and the counters, in one transaction
     (an UpdateItem for the id, then TransactWriteItems). Raises SkuTaken; the id is then
     never used (ids are not reused)."""
-    product = Product(id=_allocate_ids(1), **new.model_dump())
+    product = Product(id=allocate_ids(1), **new.model_dump())
     if _failed_conditions(new_product_writes([product])):
         # The product's own condition cannot fail (its id is new): the SKU claim did (position 1).
         raise SkuTaken(product.sku)

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shop_common import settings
-from shop_common.catalog import in_stock_count_update, product_key
+from shop_common.catalog import in_stock_count_update
 from shop_common.dynamo import TransactionCancelled, client, from_attributes, to_attributes, transact_write
 from shop_common.errors import ServiceBusy
+from shop_common.keys import product_key
 from shop_common.stock_state import state_keys
 
 if TYPE_CHECKING:
