@@ -45,7 +45,7 @@ def fill_catalogue(new_products: Sequence[NewProduct]) -> list[Product]:
         request: Any = {table: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
         while request:
             request = client().batch_write_item(RequestItems=request).get("UnprocessedItems") or None
-    for update in catalog._counter_updates(products, +1):
+    for update in catalog.counter_updates(products, +1):
         arguments = dict(update["Update"])
         client().update_item(**arguments)  # type: ignore[arg-type]
     return products
