@@ -112,7 +112,7 @@ def main() -> None:
 
         # Hostile input (docs/data-model.md, "Worst case per request"): a run of 1,000 empty
         # buckets (ids never used cost what deleted ones do: neither leaves a bucket counter).
-        catalog._allocate_ids(1000 * catalog.BUCKET_SIZE)
+        catalog.allocate_ids(1000 * catalog.BUCKET_SIZE)
         far = add_products([NewProduct(name=f"F{n}", price=Decimal("1.00"), quantity=1000) for n in range(100)])
         page = last_page + 1
         measure(
@@ -131,7 +131,7 @@ def main() -> None:
         # A catalogue thinned to one product per bucket (more than 99.9 % of its ids deleted).
         thinned = []
         for n in range(60):
-            catalog._allocate_ids(catalog.BUCKET_SIZE - 1)
+            catalog.allocate_ids(catalog.BUCKET_SIZE - 1)
             thinned += add_products([NewProduct(name=f"T{n}", price=Decimal("1.00"), quantity=1000)])
         cursor = encode_cursor("a", far[-1].id, page, 50)
         measure(
@@ -190,11 +190,11 @@ def measure_filters(count: int) -> None:
     """Calls and items read per filtered request (page 1 and its next link), on `count` products
     loaded with BatchWriteItem (the same items as the transactions write)."""
     with moto_in_process():
-        from shop_common import catalog
+        import catalog_reads
         from shop_common.dynamo import client
         from shoplocal.catalogue_fill import fill_catalogue, sample_products
 
-        catalog.STATS_CACHE_SECONDS = 0.0  # every request pays for its count, as a cold container does
+        catalog_reads.STATS_CACHE_SECONDS = 0.0  # every request pays for its count, as a cold container does
         client().create_table(TableName="bench", **table_definition())
         print(f"loading {count} products ...", file=sys.stderr)
         fill_catalogue(sample_products(count))

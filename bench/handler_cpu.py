@@ -195,9 +195,10 @@ def record_requests() -> tuple[list[Request], dict[str, list[Recorded]]]:
 
 
 def forget_cached_reads() -> None:
-    from shop_common import catalog, offer_store
+    import catalog_reads
+    from shop_common import offer_store
 
-    catalog.forget_cached_stats()
+    catalog_reads.forget_cached_stats()
     offer_store.forget_active_offers()
 
 

@@ -21,11 +21,15 @@ from typing import TYPE_CHECKING, Any
 from shoplocal.template import put_code_on_path
 
 put_code_on_path()
-from accounts import folded_claim_key, login_key  # noqa: E402 - importable only after the line above
-from order_store import order_guard_key, orders_partition  # noqa: E402
 from shop_common import settings  # noqa: E402
-from shop_common.dynamo import client, from_attributes, to_attributes  # noqa: E402
-from shop_common.profiles import profile_key  # noqa: E402
+from shop_common.dynamo import TransactionCancelled, client, from_attributes, to_attributes, transact_write  # noqa: E402
+from shop_common.keys import (  # noqa: E402 - importable only after the line above  # noqa: E402
+    folded_claim_key,
+    login_key,
+    order_guard_key,
+    orders_partition,
+    profile_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import QueryOutputTypeDef, TransactWriteItemTypeDef
@@ -56,14 +60,10 @@ def find_account(username: str) -> Account:
 
 
 def _transact(writes: "list[TransactWriteItemTypeDef]", username: str) -> None:
-    from botocore.exceptions import ClientError
-
     try:
-        client().transact_write_items(TransactItems=writes)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-            raise AccountNotFound(f"user {username!r} changed or vanished meanwhile; nothing was written") from error
-        raise
+        transact_write(writes)
+    except TransactionCancelled as cancelled:
+        raise AccountNotFound(f"user {username!r} changed or vanished meanwhile; nothing was written") from cancelled
 
 
 def set_active(username: str, active: bool) -> Account:
@@ -235,7 +235,7 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _set_password_command(args: argparse.Namespace) -> int:
-    from shopctl.cli import EXIT_FAILED, EXIT_OK, CommandError, new_password
+    from shopctl.command_line import EXIT_FAILED, EXIT_OK, CommandError, new_password
 
     password = new_password(args)
     try:
@@ -247,7 +247,7 @@ def _set_password_command(args: argparse.Namespace) -> int:
 
 
 def _set_active_command(args: argparse.Namespace) -> int:
-    from shopctl.cli import EXIT_FAILED, EXIT_OK, CommandError
+    from shopctl.command_line import EXIT_FAILED, EXIT_OK, CommandError
 
     try:
         account = set_active(args.username, args.active)
@@ -264,7 +264,7 @@ def _set_active_command(args: argparse.Namespace) -> int:
 
 
 def _delete_command(args: argparse.Namespace) -> int:
-    from shopctl.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
+    from shopctl.command_line import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 
     try:
         account = find_account(args.username)

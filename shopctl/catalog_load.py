@@ -17,6 +17,7 @@ from shoplocal.template import put_code_on_path
 put_code_on_path()
 from shop_common.catalog import add_products  # noqa: E402 - the layer is importable only after the line above
 from shop_common.catalog_writes import CatalogChanged, products_by_sku, update_products  # noqa: E402
+from shop_common.dynamo import TransactionCancelled  # noqa: E402
 from shop_common.errors import ServiceBusy  # noqa: E402
 from shop_common.models import NewProduct, Product  # noqa: E402
 
@@ -80,9 +81,7 @@ def apply_load(plan: LoadPlan, on_progress: Callable[[int], None]) -> LoadResult
         raise LoadInterrupted("interrupted (Ctrl-C)", result, by_user=True) from interrupted
     except (CatalogChanged, ServiceBusy, ClientError, BotoCoreError) as error:
         reason = str(error)
-        if isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-            codes = {cancelled.get("Code") for cancelled in error.response.get("CancellationReasons", [])}
-            if "ConditionalCheckFailed" in codes:
-                reason = "a SKU of the file was given to another product meanwhile"
+        if isinstance(error, TransactionCancelled) and error.failed_conditions:
+            reason = "a SKU of the file was given to another product meanwhile"
         raise LoadInterrupted(reason, result) from error
     return result

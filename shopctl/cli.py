@@ -6,7 +6,6 @@ unless --table names a deployed table, which is reached with the usual AWS setti
 """
 
 import argparse
-import getpass
 import json
 import os
 import sys
@@ -14,11 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from shopctl.command_line import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_OUTPUT_CLOSED,
+    CommandError,
+    confirm_replace,
+    new_password,
+)
 from shoplocal.store import local_store
-
-MIN_PASSWORD_LENGTH = 8
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED = 130, 141  # as a shell reports SIGINT and SIGPIPE
 
 _EPILOG = """\
 examples:
@@ -48,14 +52,6 @@ _BUCKET_HELP = (
     "the deployed stack's images bucket (its ImagesBucket output), for the photo files with --table "
     "(default: the local store's bucket; with --table and no --bucket the photo files are left out)"
 )
-
-
-class CommandError(Exception):
-    """A problem the user can fix: printed as `shopctl: error: ...`, with a non-zero exit."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def _store_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -161,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="import users that have no password hash anywhere; they cannot sign in afterwards",
     )
-    from shopctl import accounts, django_import, events, migrations  # they import this module's CommandError
+    from shopctl import accounts, django_import, events, migrations
     from shopctl import restore as point_in_time
 
     accounts.add_commands(commands, common)
@@ -192,24 +188,6 @@ def _connect(args: argparse.Namespace) -> str:
         )
     local_store.use_local_store(url)
     return f"the local store at {url}"
-
-
-def new_password(args: argparse.Namespace) -> str:
-    password: str | None = args.password
-    if args.password_stdin:
-        line = sys.stdin.readline()
-        password = line.removesuffix("\n").removesuffix("\r")
-        if not line:
-            raise CommandError("--password-stdin: standard input is empty")
-    if password is None:
-        if not sys.stdin.isatty():
-            raise CommandError("no password: give --password-stdin (and pipe the password in), or run on a terminal to be asked")
-        password = getpass.getpass(f"Password for {args.username}: ")
-        if getpass.getpass("Password (again): ") != password:
-            raise CommandError("the passwords do not match")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise CommandError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
-    return password
 
 
 def _account_fields(username: str, email: str) -> tuple[str, str]:
@@ -442,16 +420,6 @@ def _names(usernames: list[str], shown: int = 10) -> str:
     return ", ".join(usernames[:shown]) + more
 
 
-def _confirm_replace(args: argparse.Namespace, item_count: int) -> None:
-    if args.yes:
-        return
-    if not sys.stdin.isatty():
-        raise CommandError("--replace deletes everything in the table; add --yes to confirm")
-    answer = input(f"Delete the {item_count:,} items in {args.where} first? [y/N] ")
-    if answer.strip().lower() not in ("y", "yes"):
-        raise CommandError("nothing changed", EXIT_FAILED)
-
-
 def import_(args: argparse.Namespace) -> int:
     from shopctl.backup import (
         BackupError,
@@ -494,7 +462,7 @@ def import_(args: argparse.Namespace) -> int:
             EXIT_FAILED,
         )
     if table.keys:
-        _confirm_replace(args, len(table.keys))
+        confirm_replace(args, len(table.keys))
         bar = ProgressBar("deleting", len(table.keys))
         delete_items(table.keys, bar.advance)
         bar.finish()

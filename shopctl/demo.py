@@ -197,8 +197,8 @@ def _add_demo_photos(products: list[Any]) -> int:
     import boto3
 
     from shop_common import settings
-    from shop_common.catalog import product_key
     from shop_common.dynamo import client, to_attributes
+    from shop_common.keys import product_key
     from shop_common.product_images import IMAGES, bucket, photo_file_key
 
     s3 = boto3.client("s3")
@@ -228,7 +228,7 @@ def seed_demo(*, on_progress: Callable[[int], None] | None = None) -> tuple[list
     Returns the usernames created and the number of products added. Safe to run again."""
     put_code_on_path()
     from accounts import AccountExists, create_user
-    from shop_common.catalog import catalog_stats
+    from shop_common.catalog import read_catalog_stats
     from shop_common.models import NewProduct
     from shopctl.catalog_load import LoadPlan, apply_load
 
@@ -246,7 +246,7 @@ def seed_demo(*, on_progress: Callable[[int], None] | None = None) -> tuple[list
         except AccountExists:
             continue
         created.append(user.username)
-    if catalog_stats().product_count:
+    if read_catalog_stats().product_count:
         return created, 0
     products = [NewProduct(**vars(product)) for product in demo_products()]
     result = apply_load(LoadPlan(to_add=products), on_progress or (lambda _count: None))

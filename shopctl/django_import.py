@@ -26,21 +26,25 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from shopctl.django_plan import ImportPlan, plan_import
 from shopctl.django_source import DjangoDataError, read_django_data
 from shoplocal.template import put_code_on_path
 
 put_code_on_path()
-from accounts import account_writes, login_key, reserve_user_ids  # noqa: E402 - importable only after the line above
-from order_index import order_sort_key  # noqa: E402
-from order_store import order_guard_key, order_record_writes, orders_partition  # noqa: E402
+from accounts import account_writes, reserve_user_ids  # noqa: E402 - importable only after the line above
+from order_store import order_record_writes  # noqa: E402
 from shop_common import settings  # noqa: E402
-from shop_common.catalog import CATALOG_PK, META_SK, product_key, reserve_ids, write_new_products  # noqa: E402
+from shop_common.catalog import CATALOG_PK, META_SK, reserve_ids, write_new_products  # noqa: E402
 from shop_common.catalog_writes import read_items  # noqa: E402
-from shop_common.dynamo import client, from_attributes, to_attributes  # noqa: E402
-from shop_common.profiles import profile_key  # noqa: E402
+from shop_common.dynamo import TransactionCancelled, client, from_attributes, to_attributes, transact_write  # noqa: E402
+from shop_common.keys import (  # noqa: E402
+    login_key,
+    order_guard_key,
+    order_sort_key,
+    orders_partition,
+    product_key,
+    profile_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -125,12 +129,10 @@ def _transact_groups(groups: "Sequence[list[TransactWriteItemTypeDef]]", on_prog
 
     def flush() -> None:
         try:
-            client().transact_write_items(TransactItems=batch)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            codes = sorted({str(reason.get("Code")) for reason in error.response.get("CancellationReasons", [])} - {"None"})
-            raise ImportFailed(f"writing {what} was refused ({', '.join(codes)}): the table changed during the import") from error
+            transact_write(batch)
+        except TransactionCancelled as cancelled:
+            codes = ", ".join(sorted(set(cancelled.codes) - {"None"}))
+            raise ImportFailed(f"writing {what} was refused ({codes}): the table changed during the import") from cancelled
         on_progress(in_batch)
 
     for group in groups:
@@ -164,10 +166,8 @@ def write_import(plan: ImportPlan, source: str, *, resume: bool, on_progress: Pr
     _transact_groups([account_writes(account) for account in accounts], on_progress, "users")
     try:
         write_new_products(products, on_progress)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise
-        raise ImportFailed("writing products was refused: the table changed during the import") from error
+    except TransactionCancelled as cancelled:
+        raise ImportFailed("writing products was refused: the table changed during the import") from cancelled
     _transact_groups([order_record_writes(order) for order in orders], on_progress, "orders")
     return already
 
@@ -277,7 +277,7 @@ def read_plan(path: Path) -> ImportPlan:
 
 def _import_command(args: argparse.Namespace) -> int:
     from shopctl.backup import delete_items, estimated_item_count, read_keys_and_logins
-    from shopctl.cli import EXIT_FAILED, EXIT_OK, CommandError, _confirm_replace
+    from shopctl.command_line import EXIT_FAILED, EXIT_OK, CommandError, confirm_replace
     from shopctl.progress import ProgressBar
 
     try:
@@ -310,7 +310,7 @@ def _import_command(args: argparse.Namespace) -> int:
         bar = ProgressBar("reading the table", estimated_item_count())
         keys = read_keys_and_logins(bar.advance).keys
         bar.finish()
-        _confirm_replace(args, len(keys))
+        confirm_replace(args, len(keys))
         bar = ProgressBar("deleting", len(keys))
         delete_items(keys, bar.advance)
         bar.finish()

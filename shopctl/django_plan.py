@@ -29,8 +29,9 @@ from shopctl.django_source import DjangoData, DjangoOrderPart, DjangoUser
 from shoplocal.template import put_code_on_path
 
 put_code_on_path()
-from accounts import NewAccount, normalize_username  # noqa: E402 - importable only after the line above
+from accounts import NewAccount  # noqa: E402 - importable only after the line above
 from passwords import is_verifiable  # noqa: E402
+from shop_common.keys import normalize_username  # noqa: E402 - importable only after the line above
 from shop_common.models import PRICE_QUANTUM, Product  # noqa: E402
 from shop_common.orders import Order, OrderPart  # noqa: E402
 

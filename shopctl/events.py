@@ -43,7 +43,7 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _tail_command(args: argparse.Namespace) -> int:
-    from shopctl.cli import EXIT_OK, CommandError
+    from shopctl.command_line import EXIT_OK, CommandError
 
     bus = args.bus or (None if args.table else local_store.EVENT_BUS)
     if not bus:

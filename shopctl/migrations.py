@@ -34,16 +34,16 @@ from botocore.exceptions import ClientError
 from shoplocal.template import put_code_on_path
 
 put_code_on_path()
-from accounts import directory_keys, folded_claim_key, folded_username, login_key  # noqa: E402 - importable only after the line above
 from shop_common import settings  # noqa: E402
 from shop_common.catalog import (  # noqa: E402
-    _product_from_item,
     all_products_keys,
     in_stock_count_update,
+    product_from_item,
     product_item,
     word_puts,
 )
-from shop_common.dynamo import client, from_attributes, to_attributes  # noqa: E402
+from shop_common.dynamo import TransactionCancelled, client, from_attributes, to_attributes, transact_write  # noqa: E402
+from shop_common.keys import directory_keys, folded_claim_key, folded_username, login_key  # noqa: E402 - importable only after the line above
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import ScanOutputTypeDef
@@ -189,7 +189,7 @@ def _flag_profile(profile: Item) -> None:
 def _index_product(item: Item) -> None:
     """Give an old product its index keys and word items, and count it if in stock: one
     transaction, on condition that it is still unindexed, with the name and stock state read."""
-    product = _product_from_item(item)
+    product = product_from_item(item)
     keys = product_item(product)
     in_stock = product.quantity > 0
     update: Any = {
@@ -209,10 +209,8 @@ def _index_product(item: Item) -> None:
     }
     writes = [update, *word_puts(product)] + ([in_stock_count_update(+1)] if in_stock else [])
     try:
-        client().transact_write_items(TransactItems=writes)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise
+        transact_write(writes)
+    except TransactionCancelled:
         # Changed since the scan (an order, an edit, already indexed): read it again and retry.
         fresh = client().get_item(TableName=settings.table_name(), Key={"PK": item["PK"], "SK": item["SK"]}, ConsistentRead=True)
         if "Item" in fresh:
@@ -283,7 +281,7 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _migrate_command(args: argparse.Namespace) -> int:
-    from shopctl.cli import EXIT_OK
+    from shopctl.command_line import EXIT_OK
     from shopctl.progress import ProgressBar
 
     total = count_old_items()

@@ -137,7 +137,7 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 def _restore_command(args: argparse.Namespace) -> int:
     from shop_common import settings
-    from shopctl.cli import EXIT_OK, CommandError
+    from shopctl.command_line import EXIT_OK, CommandError
 
     try:
         when = parse_time(args.to)
@@ -159,7 +159,7 @@ def _restore_command(args: argparse.Namespace) -> int:
 
 def _copy_command(args: argparse.Namespace) -> int:
     from shop_common import settings
-    from shopctl.cli import EXIT_FAILED, EXIT_OK, CommandError
+    from shopctl.command_line import EXIT_FAILED, EXIT_OK, CommandError
 
     table = settings.table_name()
     if args.source == table:

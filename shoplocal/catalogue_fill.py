@@ -33,7 +33,7 @@ def sample_products(count: int) -> list[NewProduct]:
 
 
 def fill_catalogue(new_products: Sequence[NewProduct]) -> list[Product]:
-    first_id = catalog._allocate_ids(len(new_products))
+    first_id = catalog.allocate_ids(len(new_products))
     products = [Product(id=first_id + index, **new.model_dump()) for index, new in enumerate(new_products)]
     items: list[dict[str, Any]] = []
     for start in range(0, len(products), 50):
@@ -45,7 +45,7 @@ def fill_catalogue(new_products: Sequence[NewProduct]) -> list[Product]:
         request: Any = {table: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
         while request:
             request = client().batch_write_item(RequestItems=request).get("UnprocessedItems") or None
-    for update in catalog._counter_updates(products, +1):
+    for update in catalog.counter_updates(products, +1):
         arguments = dict(update["Update"])
         client().update_item(**arguments)  # type: ignore[arg-type]
     return products

@@ -298,7 +298,7 @@ def _banner(api_url: str, routes: int, state: StoreState | None, args: argparse.
     return "\n" + "\n".join(lines) + "\n"
 
 
-def _catch_stop_signals() -> Callable[[], None]:
+def catch_stop_signals() -> Callable[[], None]:
     """From now on SIGINT and SIGTERM ask to stop; returns the wait for that request (at once if
     one came meanwhile, e.g. during the start). Python's own C-level handler writes each signal to
     a pipe (its wakeup fd) in whichever thread receives it, and the main thread waits reading that
@@ -346,7 +346,7 @@ def serve(args: argparse.Namespace) -> None:
     from shoplocal.gateway.s3_events import S3Notifier
 
     started = time.perf_counter()
-    wait_for_stop_signal = _catch_stop_signals()  # a Ctrl-C during the start stops the server once it is up
+    wait_for_stop_signal = catch_stop_signals()  # a Ctrl-C during the start stops the server once it is up
     containers.size_client_pools()
     containers.run_in_worker_processes(args.workers)
     parameters = _template_parameters(args)  # before the store starts: a bad value stops nothing

@@ -121,10 +121,10 @@ def aws(mocked_aws: None) -> Iterator[None]:
 def uncached_catalog_counters(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every read of the catalogue counters reaches the table: the per-container cache would
     make a count depend on how fast the test runs. Tests of the cache set it themselves."""
-    from shop_common import catalog
+    import catalog_reads
 
-    monkeypatch.setattr(catalog, "STATS_CACHE_SECONDS", 0.0)
-    catalog.forget_cached_stats()
+    monkeypatch.setattr(catalog_reads, "STATS_CACHE_SECONDS", 0.0)
+    catalog_reads.forget_cached_stats()
 
 
 @pytest.fixture(autouse=True)

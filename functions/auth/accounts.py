@@ -21,20 +21,31 @@ so is `token_generation` (absent: 0), which a password change increments to revo
 refresh token issued before it (refresh tokens carry the generation they were issued in).
 """
 
-import time
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from passwords import hash_password
 from shop_common import settings
-from shop_common.dynamo import client, from_attributes, set_at_least, to_attributes
-from shop_common.errors import ServiceBusy
-from shop_common.profiles import profile_key
+from shop_common.dynamo import (
+    TransactionCancelled,
+    batch_get,
+    client,
+    from_attributes,
+    set_at_least,
+    to_attributes,
+    transact_write,
+)
+from shop_common.keys import (
+    USER_COUNTER_KEY,
+    directory_keys,
+    folded_claim_key,
+    folded_username,
+    login_key,
+    normalize_username,
+    profile_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -56,58 +67,15 @@ class AccountExists(Exception):
         self.field = field
 
 
-def directory_keys(username: str) -> dict[str, str]:
-    """The profile's place in the staff's user list: one GSI1 partition, sorted by username."""
-    return {"GSI1PK": "USERS", "GSI1SK": username}
-
-
-def normalize_username(username: str) -> str:
-    """NFKC, as Django normalises usernames: "Zoë" typed as e + combining diaeresis is "Zoë"."""
-    return unicodedata.normalize("NFKC", username)
-
-
-USER_COUNTER_KEY = {"PK": "COUNTER", "SK": "USER"}
-
-
-def login_key(username: str) -> dict[str, str]:
-    return {"PK": f"USERNAME#{username}", "SK": "USERNAME"}
-
-
-def folded_username(username: str) -> str:
-    """The form two usernames differing only in case share (after Django's NFKC)."""
-    return normalize_username(username).casefold()
-
-
-def folded_claim_key(username: str) -> dict[str, str]:
-    return {"PK": f"USERFOLD#{folded_username(username)}", "SK": "USERFOLD"}
-
-
 def find_credentials(
     username: str, tries_key: dict[str, str], tries_attributes: Sequence[str]
 ) -> tuple[Credentials | None, dict[str, Any]]:
     """The login item of a (normalised) username and its sign-in tries item (`tries_key`, with
     `tries_attributes`; empty when there is none): one strongly consistent BatchGetItem, two items."""
-    table = settings.table_name()
     wanted = ("PK", "user_id", "password_hash", "is_active", "token_generation", *tries_attributes)
-    request: dict[str, Any] = {
-        table: {
-            "Keys": [to_attributes(login_key(username)), to_attributes(tries_key)],
-            "ProjectionExpression": ", ".join(wanted),
-            "ConsistentRead": True,
-        }
-    }
-    found: dict[str, dict[str, Any]] = {}
-    for attempt in range(8):
-        response = client().batch_get_item(RequestItems=request)
-        for item in response.get("Responses", {}).get(table, []):
-            values = from_attributes(item)
-            found[str(values["PK"])] = values
-        request = dict(response.get("UnprocessedKeys") or {})
-        if not request:
-            break
-        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
-    else:
-        raise ServiceBusy("DynamoDB kept throttling BatchGetItem for sign-in")
+    keys = [to_attributes(login_key(username)), to_attributes(tries_key)]
+    items = batch_get(keys, consistent=True, projection=", ".join(wanted))
+    found = {str(values["PK"]): values for values in map(from_attributes, items)}
     tries = found.get(tries_key["PK"], {})
     login = found.get(login_key(username)["PK"])
     if login is None:
@@ -221,12 +189,9 @@ def create_user(
         is_staff=is_staff,
     )
     try:
-        client().transact_write_items(TransactItems=account_writes(account))
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-            reasons: list[Any] = list(error.response.get("CancellationReasons", []))
-            if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons[:3]):  # login or folded claim
-                raise AccountExists("username", f"username {username!r} is already taken") from error
-            raise AccountExists("email", f"email {email!r} is already taken") from error
-        raise
+        transact_write(account_writes(account))
+    except TransactionCancelled as cancelled:
+        if any(cancelled.condition_failed(index) for index in range(3)):  # login or folded claim
+            raise AccountExists("username", f"username {username!r} is already taken") from cancelled
+        raise AccountExists("email", f"email {email!r} is already taken") from cancelled
     return account.user_id

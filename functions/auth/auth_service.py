@@ -5,12 +5,13 @@ import time
 
 from aws_lambda_powertools import Logger
 
-from accounts import find_credentials, normalize_username
+from accounts import find_credentials
 from passwords import hash_password, needs_rehash, verify_password
 from profile_store import replace_password_hash
 from shop_common import settings
 from shop_common.account_state import INACTIVE_MESSAGE, REVOKED_MESSAGE
 from shop_common.errors import AuthenticationFailed, TooManyAttempts
+from shop_common.keys import normalize_username
 from shop_common.tokens import decode_token, issue_token, new_sign_in
 from sign_in_throttle import SLOTS, clear_tries, counter_key, reserve_try
 from sign_outs import sign_out as record_sign_out

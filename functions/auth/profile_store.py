@@ -8,12 +8,10 @@ interleave: the loser is told to read again. An email is unique because its clai
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from accounts import login_key
 from shop_common import settings
-from shop_common.dynamo import client, from_attributes, to_attributes
-from shop_common.profiles import Profile, profile_from_item, profile_key
+from shop_common.dynamo import TransactionCancelled, client, from_attributes, to_attributes, transact_write
+from shop_common.keys import login_key, profile_key
+from shop_common.profiles import Profile, profile_from_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -36,13 +34,6 @@ def read_profile(user_id: int) -> Profile | None:
     if "Item" not in response:
         return None
     return profile_from_item(response["Item"])
-
-
-def _cancellation_codes(error: ClientError) -> list[str]:
-    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        raise error
-    reasons: list[Any] = list(error.response.get("CancellationReasons", []))
-    return [str(reason.get("Code", "None")) for reason in reasons]
 
 
 def save_names_and_email(profile: Profile, first_name: str, last_name: str, email: str) -> None:
@@ -87,12 +78,11 @@ def save_names_and_email(profile: Profile, first_name: str, last_name: str, emai
             }
         )
     try:
-        client().transact_write_items(TransactItems=writes)
-    except ClientError as error:
-        codes = _cancellation_codes(error)
-        if len(codes) > 1 and email and claim_changes and codes[1] == "ConditionalCheckFailed":
-            raise EmailTaken(email) from error
-        raise AccountChanged(",".join(codes)) from error
+        transact_write(writes)
+    except TransactionCancelled as cancelled:
+        if email and claim_changes and cancelled.condition_failed(1):
+            raise EmailTaken(email) from cancelled
+        raise AccountChanged(",".join(cancelled.codes)) from cancelled
 
 
 def save_password(profile: Profile, old_hash: str, new_hash: str, *, require_active: bool = True) -> None:
@@ -129,9 +119,9 @@ def save_password(profile: Profile, old_hash: str, new_hash: str, *, require_act
         },
     ]
     try:
-        client().transact_write_items(TransactItems=writes)
-    except ClientError as error:
-        raise AccountChanged(",".join(_cancellation_codes(error))) from error
+        transact_write(writes)
+    except TransactionCancelled as cancelled:
+        raise AccountChanged(",".join(cancelled.codes)) from cancelled
 
 
 def password_hash_of(username: str, user_id: int) -> str | None:
@@ -161,8 +151,7 @@ def replace_password_hash(username: str, user_id: int, old_hash: str, new_hash: 
         }
     }
     try:
-        client().transact_write_items(TransactItems=[update])
-    except ClientError as error:
-        _cancellation_codes(error)  # re-raises anything but a cancelled transaction
+        transact_write([update])
+    except TransactionCancelled:
         return False
     return True

@@ -19,12 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from accounts import login_key
 from shop_common import settings
 from shop_common.account_state import SIGNED_OUT
-from shop_common.dynamo import client, from_attributes, to_attributes
+from shop_common.dynamo import TransactionCancelled, client, condition_failed, from_attributes, to_attributes, transact_write
 from shop_common.errors import Conflict
-from shop_common.profiles import profile_key
+from shop_common.keys import login_key, profile_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -38,13 +37,6 @@ class _SignedOut:
     username: str
     entries: dict[str, int] = field(default_factory=dict)
     has_map: bool = False
-
-
-def _unless_a_condition_failed(error: ClientError) -> None:
-    """Re-raise anything but a failed condition (or a transaction cancelled by one)."""
-    code = error.response.get("Error", {}).get("Code")
-    if code not in ("ConditionalCheckFailedException", "TransactionCanceledException"):
-        raise error
 
 
 def sign_out(user_id: int, family: str, until: int, now: float) -> None:
@@ -73,7 +65,8 @@ def _update(user_id: int, **request: Any) -> bool:
     try:
         client().update_item(TableName=settings.table_name(), Key=to_attributes(profile_key(user_id)), **request)
     except ClientError as error:
-        _unless_a_condition_failed(error)
+        if not condition_failed(error):
+            raise
         return False
     return True
 
@@ -153,8 +146,7 @@ def _sign_out_everywhere(user_id: int, username: str) -> bool:
         },
     ]
     try:
-        client().transact_write_items(TransactItems=writes)
-    except ClientError as error:
-        _unless_a_condition_failed(error)
+        transact_write(writes)
+    except TransactionCancelled:
         return False
     return True

@@ -11,14 +11,12 @@ remains).
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from accounts import directory_keys, login_key
 from profile_store import AccountChanged
 from shop_common import settings
-from shop_common.dynamo import client, query_page, to_attributes
+from shop_common.dynamo import TransactionCancelled, query_page, to_attributes, transact_write
 from shop_common.errors import Conflict
-from shop_common.profiles import Profile, profile_from_item, profile_key
+from shop_common.keys import directory_keys, login_key, profile_key
+from shop_common.profiles import Profile, profile_from_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -86,14 +84,11 @@ def save_flags(profile: Profile, is_active: bool, is_staff: bool, by_staff: int)
         },
     ]
     try:
-        client().transact_write_items(TransactItems=writes)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise
-        codes = [str(reason.get("Code", "None")) for reason in error.response.get("CancellationReasons", [])]
-        if codes[:1] == ["ConditionalCheckFailed"]:
-            raise NoLongerStaff(by_staff) from error
-        if "ConditionalCheckFailed" in codes:
-            raise AccountChanged("ConditionalCheckFailed") from error
+        transact_write(writes)
+    except TransactionCancelled as cancelled:
+        if cancelled.condition_failed(0):
+            raise NoLongerStaff(by_staff) from cancelled
+        if cancelled.failed_conditions:
+            raise AccountChanged("ConditionalCheckFailed") from cancelled
         # TransactionConflict: another transaction on one of these items at the same moment.
-        raise Conflict("The account was being changed at the same moment; try again.") from error
+        raise Conflict("The account was being changed at the same moment; try again.") from cancelled

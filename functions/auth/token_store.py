@@ -16,17 +16,14 @@ deactivation, a password change or a theft detected counts from the very next re
 """
 
 import math
-import time
 from dataclasses import dataclass
-from typing import Any
 
 from botocore.exceptions import ClientError
 
 from shop_common import settings
 from shop_common.account_state import SIGNED_OUT
-from shop_common.dynamo import client, from_attributes, to_attributes
-from shop_common.errors import ServiceBusy
-from shop_common.profiles import profile_key
+from shop_common.dynamo import batch_get, client, from_attributes, to_attributes
+from shop_common.keys import profile_key
 
 
 @dataclass(frozen=True)
@@ -55,32 +52,18 @@ def _name(key: dict[str, str]) -> tuple[str, str]:
 def refresh_state(user_id: int, jti: str, family: str) -> RefreshState:
     """No profile (deleted, never existed) or a profile without `is_active` (written before the
     flag moved there, see `shopctl migrate`) is inactive: fail closed."""
-    table = settings.table_name()
-    request: dict[str, Any] = {
-        table: {
-            "Keys": [to_attributes(key) for key in (profile_key(user_id), _revoked_key(jti), _family_key(family))],
-            "ProjectionExpression": f"PK, SK, is_active, token_generation, {SIGNED_OUT}.#family",
-            "ExpressionAttributeNames": {"#family": family},
-            "ConsistentRead": True,
-        }
-    }
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for attempt in range(8):
-        response = client().batch_get_item(RequestItems=request)
-        for item in response.get("Responses", {}).get(table, []):
-            values = from_attributes(item)
-            found[str(values["PK"]), str(values["SK"])] = values
-        request = dict(response.get("UnprocessedKeys") or {})
-        if not request:
-            profile = found.get(_name(profile_key(user_id)), {})
-            return RefreshState(
-                is_active=profile.get("is_active") is True,
-                token_generation=int(profile.get("token_generation", 0)),
-                revoked=_name(_revoked_key(jti)) in found,
-                family_revoked=_name(_family_key(family)) in found or family in (profile.get(SIGNED_OUT) or {}),
-            )
-        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
-    raise ServiceBusy("DynamoDB kept throttling BatchGetItem for refresh")
+    keys = [to_attributes(key) for key in (profile_key(user_id), _revoked_key(jti), _family_key(family))]
+    items = batch_get(
+        keys, consistent=True, projection=f"PK, SK, is_active, token_generation, {SIGNED_OUT}.#family", names={"#family": family}
+    )
+    found = {(str(values["PK"]), str(values["SK"])): values for values in map(from_attributes, items)}
+    profile = found.get(_name(profile_key(user_id)), {})
+    return RefreshState(
+        is_active=profile.get("is_active") is True,
+        token_generation=int(profile.get("token_generation", 0)),
+        revoked=_name(_revoked_key(jti)) in found,
+        family_revoked=_name(_family_key(family)) in found or family in (profile.get(SIGNED_OUT) or {}),
+    )
 
 
 def revoke_once(jti: str, expires_at: float) -> bool:

@@ -3,31 +3,23 @@
 POST and PATCH /api/products/{product_id}/images, DELETE /api/products/{product_id}/images/{image_id}):
 HTTP in and out, nothing else."""
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from image_admin import all_photos, delete_image, forget_photos_of, images_json, reorder, start_upload
 from image_models import IMAGE_ID_PATTERN, AllPhotos, ImageOrder, ImageUpload, ImageUploadRequest, ProductImages
 from product_admin import add, change, remove, restock
 from product_models import ProductChanges, ProductCreate, StaffProduct, StockChange, StockLevel
-from shop_common.api import create_resolver, documented, json_response
-from shop_common.signed_in import SIGNED_IN, resolve_signed_in
-from shop_common.snapstart import register_hooks
-from shop_common.staff_access import require_staff
+from shop_common.api import documented, json_response
+from shop_common.signed_in import SIGNED_IN
+from shop_common.staff_api import FORBIDDEN, staff_function, staff_handler
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-logger = Logger()
-app = create_resolver()
-register_hooks()  # SnapStart: prepare before the snapshot, refresh after restore
-
-FORBIDDEN: "OpenAPIResponse" = {"description": "Signed in, but not staff"}
+logger, app = staff_function()
 UNKNOWN: "OpenAPIResponse" = {"description": "No product with that id"}
 ProductId = Annotated[int, Path(ge=1, le=2**53, description="The product's id")]
 ImagePathId = Annotated[str, Path(pattern=IMAGE_ID_PATTERN, description="A photo's id")]
@@ -139,9 +131,6 @@ def remove_image(product_id: ProductId, image_id: ImagePathId) -> Response[str]:
     return Response(status_code=204, body="")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Every route here is for staff. As in Django REST framework, authentication and permission
-    # come before validation: an anonymous request is a 401 and a customer's a 403 whatever the
-    # body; the permission costs one GetItem (the profile's flags).
-    return resolve_signed_in(app, event, context, logger, permission=require_staff)
+# Every route here is for staff, checked before the body is parsed: anonymous 401, customer 403
+# (the permission costs no read beyond the sign-in check's).
+lambda_handler = staff_handler(app, logger)

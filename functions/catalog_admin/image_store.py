@@ -13,8 +13,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from shop_common import settings
-from shop_common.catalog import product_key
 from shop_common.dynamo import client, from_attributes, to_attributes
+from shop_common.keys import product_key
 from shop_common.product_images import IMAGES, PENDING, UPLOAD_SECONDS, bucket, product_prefix
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from shop_common import settings
-from shop_common.catalog import product_key
 from shop_common.dynamo import client, from_attributes, to_attributes
+from shop_common.keys import product_key
 from shop_common.product_images import IMAGES, PENDING
 
 if TYPE_CHECKING:

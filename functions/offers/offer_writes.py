@@ -12,10 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from shop_common import settings
-from shop_common.dynamo import client, from_attributes, query_page, to_attributes
+from shop_common.dynamo import (
+    TransactionCancelled,
+    client,
+    from_attributes,
+    query_page,
+    to_attributes,
+    transact_write,
+)
 from shop_common.offer_store import (
     OFFERS_PARTITION,
     REGISTRY_KEY,
@@ -95,11 +100,9 @@ def _registry_update(registry: Registry, now: datetime, offer: Offer) -> "Transa
 
 def _transact(writes: "list[TransactWriteItemTypeDef]") -> None:
     try:
-        client().transact_write_items(TransactItems=writes)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-            raise OffersChanged from error
-        raise
+        transact_write(writes)
+    except TransactionCancelled as cancelled:
+        raise OffersChanged from cancelled
 
 
 def insert_offer(terms: OfferTerms, registry: Registry, now: datetime) -> Offer:
@@ -168,14 +171,11 @@ def delete_offer(offer_id: int, now: datetime) -> bool:
         },
     ]
     try:
-        client().transact_write_items(TransactItems=writes)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise
-        reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-        if reasons[:1] == ["ConditionalCheckFailed"]:
+        transact_write(writes)
+    except TransactionCancelled as cancelled:
+        if cancelled.condition_failed(0):
             return False
-        raise OffersChanged from error
+        raise OffersChanged from cancelled
     return True
 
 

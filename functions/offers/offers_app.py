@@ -5,30 +5,22 @@ HTTP in and out, nothing else."""
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter, ValidationError
 
 from offer_admin import add, change, current_offers, remove, staff_page
 from offer_models import OfferChanges, OfferJson, offer_json
-from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response
+from shop_common.api import CursorQuery, absolute_url, documented, json_response
 from shop_common.errors import InvalidRequest
 from shop_common.offers import OfferTerms
-from shop_common.signed_in import SIGNED_IN, resolve_signed_in
-from shop_common.snapstart import register_hooks
-from shop_common.staff_access import require_staff
+from shop_common.signed_in import SIGNED_IN
+from shop_common.staff_api import FORBIDDEN, staff_function, staff_handler
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-logger = Logger()
-app = create_resolver()
-register_hooks()  # SnapStart: prepare before the snapshot, refresh after restore
-
-FORBIDDEN: "OpenAPIResponse" = {"description": "Signed in, but not staff"}
+logger, app = staff_function()
 UNKNOWN: "OpenAPIResponse" = {"description": "No offer with that id (or it was deleted)"}
 OfferId = Annotated[int, Path(ge=1, lt=2**53, description="The offer's id")]
 STAFF_PAGE_SIZE = 100
@@ -121,11 +113,6 @@ def _public_read(event: dict[str, Any]) -> bool:
         return True  # the route answers 400 for it
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Reading the current offers is public; staff's `all=true` and every write are for staff,
-    # checked before any parameter or body is parsed, as for the catalogue: anonymous 401,
-    # customer 403.
-    if _public_read(event):
-        return app.resolve(event, context)
-    return resolve_signed_in(app, event, context, logger, permission=require_staff)
+# Reading the current offers is public; staff's `all=true` and every write are for staff,
+# checked before any parameter or body is parsed, as for the catalogue: anonymous 401, customer 403.
+lambda_handler = staff_handler(app, logger, public=_public_read)

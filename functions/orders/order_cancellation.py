@@ -17,18 +17,16 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from order_index import index_keys, order_sort_key
+from order_index import index_keys
 from order_lookup import order_owner, read_order
-from order_store import orders_partition, read_basket
+from order_store import read_basket
 from shop_common import settings
-from shop_common.catalog import CATALOG_PK, META_SK, product_key
-from shop_common.dynamo import client, to_attributes
+from shop_common.catalog import CATALOG_PK, META_SK
+from shop_common.dynamo import TransactionCancelled, to_attributes, transact_write
 from shop_common.errors import AuthenticationFailed, Conflict, NotFound
+from shop_common.keys import order_sort_key, orders_partition, product_key, profile_key
 from shop_common.offer_store import CountedUse, usage_returns
 from shop_common.orders import Order
-from shop_common.profiles import profile_key
 from shop_common.staff_access import is_active_staff
 from shop_common.stock import MAX_STOCK, count_change, crossing_update
 from shop_common.stock_state import IN_STOCK_COUNT
@@ -131,16 +129,13 @@ def _write_cancellation(caller: int, order: Order, counted: list[CountedUse], no
     # The offers' counters get back what the order counted (the customer's own uses too).
     writes += usage_returns(counted, order.user)
     try:
-        client().transact_write_items(TransactItems=writes)
+        transact_write(writes)
         return True
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise
-        codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-    if codes[:1] == ["ConditionalCheckFailed"]:
-        raise AuthenticationFailed("User not found or inactive.", code="user_inactive")
-    if codes[1:2] == ["ConditionalCheckFailed"]:
-        raise Conflict("The order is already cancelled.", code="already_cancelled")
+    except TransactionCancelled as cancelled:
+        if cancelled.condition_failed(0):
+            raise AuthenticationFailed("User not found or inactive.", code="user_inactive") from None
+        if cancelled.condition_failed(1):
+            raise Conflict("The order is already cancelled.", code="already_cancelled") from None
     return False  # a product changed (or a concurrent transaction): read again
 
 

@@ -10,15 +10,13 @@ A cancellation moves the order to the other status's partitions (its keys change
 
 from typing import Literal
 
+from shop_common.keys import order_sort_key
+
 OrderStatus = Literal["placed", "cancelled"]
 STATUSES: tuple[OrderStatus, ...] = ("placed", "cancelled")
 SHARDS = 4
 ALL_ORDERS_INDEX = "GSI1"
 USER_STATUS_INDEX = "GSI3"
-
-
-def order_sort_key(order_id: int) -> str:
-    return f"ORDER#{order_id:016d}"
 
 
 def status_partition(status: OrderStatus, shard: int) -> str:

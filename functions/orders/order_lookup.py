@@ -2,22 +2,13 @@
 10 and 19). A customer's own list is `order_store.orders_of`."""
 
 import heapq
-import time
 from typing import Any
 
-from order_index import (
-    ALL_ORDERS_INDEX,
-    SHARDS,
-    USER_STATUS_INDEX,
-    OrderStatus,
-    order_sort_key,
-    status_partition,
-    user_status_partition,
-)
-from order_store import counted_uses_of, order_guard_key, orders_of, orders_partition
+from order_index import ALL_ORDERS_INDEX, SHARDS, USER_STATUS_INDEX, OrderStatus, status_partition, user_status_partition
+from order_store import counted_uses_of, orders_of
 from shop_common import settings
-from shop_common.dynamo import client, from_attributes, query_page, to_attributes
-from shop_common.errors import ServiceBusy
+from shop_common.dynamo import batch_get, client, from_attributes, query_page, to_attributes
+from shop_common.keys import order_guard_key, order_sort_key, orders_partition
 from shop_common.offer_store import CountedUse
 from shop_common.orders import Order, order_from_item
 
@@ -94,22 +85,11 @@ def user_orders(user_id: int, status: OrderStatus | None, limit: int, before: in
         },
         limit,
     )
-    found = _batch_get([{"PK": key["PK"], "SK": key["SK"]} for key in keys])
+    found = _orders_by_key([{"PK": key["PK"], "SK": key["SK"]} for key in keys])
     # Cancelled since the index was read: the index is eventually consistent, the order is not.
     orders = sorted((order for order in found if order.status == status), key=lambda order: -order.id)
     return orders, more
 
 
-def _batch_get(keys: list[dict[str, Any]]) -> list[Order]:
-    if not keys:
-        return []
-    request: dict[str, Any] = {settings.table_name(): {"Keys": keys}}
-    orders: list[Order] = []
-    for attempt in range(8):
-        response = client().batch_get_item(RequestItems=request)
-        orders += [order_from_item(item) for item in response.get("Responses", {}).get(settings.table_name(), [])]
-        request = dict(response.get("UnprocessedKeys") or {})
-        if not request:
-            return orders
-        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
-    raise ServiceBusy("DynamoDB kept throttling BatchGetItem for orders")
+def _orders_by_key(keys: list[dict[str, Any]]) -> list[Order]:
+    return [order_from_item(item) for item in batch_get(keys)]

@@ -13,22 +13,18 @@ this function write and read orders without reaching the profiles under USER#. O
 with time, so a user's orders read newest first straight off the sort key.
 """
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from botocore.exceptions import ClientError
-
 from order_index import index_keys
 from shop_common import settings
-from shop_common.catalog import in_stock_count_update, product_key
-from shop_common.dynamo import client, from_attributes, query_page, to_attributes
-from shop_common.errors import ServiceBusy
+from shop_common.catalog import in_stock_count_update
+from shop_common.dynamo import TransactionCancelled, batch_get, from_attributes, query_page, to_attributes, transact_write
+from shop_common.keys import order_guard_key, order_sort_key, orders_partition, product_key, profile_key
 from shop_common.offer_store import CountedUse, failed_offers
 from shop_common.orders import Order, order_from_item
-from shop_common.profiles import profile_key
 from shop_common.stock import StockAsRead, count_change, crossing_update
 
 if TYPE_CHECKING:
@@ -64,18 +60,10 @@ class AccountNotActive(Exception):
     """The customer's account is deactivated or deleted: the order was not written."""
 
 
-def orders_partition(user_id: int) -> str:
-    return f"ORDERS#{user_id}"
-
-
-def _order_sk(order_id: int) -> str:
-    return f"ORDER#{order_id:016d}"
-
-
-def _order_item(order: Order, counted: Sequence[CountedUse]) -> dict[str, Any]:
+def order_item(order: Order, counted: Sequence[CountedUse]) -> dict[str, Any]:
     values: dict[str, Any] = {
         "PK": orders_partition(order.user),
-        "SK": _order_sk(order.id),
+        "SK": order_sort_key(order.id),
         "status": order.status,
         # Money as decimal strings with two places ("39.98"), as orders have always been stored.
         **order.model_dump(mode="json", exclude_none=True),
@@ -86,10 +74,6 @@ def _order_item(order: Order, counted: Sequence[CountedUse]) -> dict[str, Any]:
     return to_attributes(values)
 
 
-def order_guard_key(order_id: int) -> dict[str, Any]:
-    return to_attributes({"PK": f"ORDER#{order_id}", "SK": "ORDER"})
-
-
 def order_record_writes(order: Order, counted: Sequence[CountedUse] = ()) -> "list[TransactWriteItemTypeDef]":
     """The puts recording an order, for its transaction: the order in its owner's partition and
     its id guard, both on condition that they are new (an id taken cancels it). Placing an order
@@ -97,7 +81,7 @@ def order_record_writes(order: Order, counted: Sequence[CountedUse] = ()) -> "li
     table = settings.table_name()
     guard = {**order_guard_key(order.id), **to_attributes({"user": order.user})}
     return [
-        {"Put": {"TableName": table, "Item": _order_item(order, counted), "ConditionExpression": "attribute_not_exists(PK)"}},
+        {"Put": {"TableName": table, "Item": order_item(order, counted), "ConditionExpression": "attribute_not_exists(PK)"}},
         {"Put": {"TableName": table, "Item": guard, "ConditionExpression": "attribute_not_exists(PK)"}},
     ]
 
@@ -125,31 +109,23 @@ def read_basket(
 ) -> tuple[dict[int, BasketProduct], list[dict[str, Any]]]:
     """The products (at most 50) and other items by key (the customer's offer uses, at most 20):
     one BatchGetItem, read strongly when `consistent` (a retry after a conflict)."""
-    table = settings.table_name()
-    request: dict[str, Any] = {
-        table: {
-            "Keys": [product_key(product_id) for product_id in product_ids] + list(extra_keys),
-            "ProjectionExpression": "PK, SK, id, #name, price, quantity_in_stock, GSI3PK, GSI2SK, uses",
-            "ExpressionAttributeNames": {"#name": "name"},
-            "ConsistentRead": consistent,
-        }
-    }
+    keys = [product_key(product_id) for product_id in product_ids] + list(extra_keys)
+    items = batch_get(
+        keys,
+        consistent=consistent,
+        projection="PK, SK, id, #name, price, quantity_in_stock, GSI3PK, GSI2SK, uses",
+        names={"#name": "name"},
+    )
     products: dict[int, BasketProduct] = {}
     others: list[dict[str, Any]] = []
-    for attempt in range(8):
-        response = client().batch_get_item(RequestItems=request)
-        for item in response.get("Responses", {}).get(table, []):
-            if not item["PK"]["S"].startswith("PRODUCT#"):
-                others.append(item)
-                continue
-            values = from_attributes(item)
-            stock = StockAsRead(int(values["quantity_in_stock"]), indexed="GSI3PK" in values)
-            products[int(values["id"])] = BasketProduct(values["name"], values["price"], stock, values.get("GSI2SK"))
-        request = dict(response.get("UnprocessedKeys") or {})
-        if not request:
-            return products, others
-        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
-    raise ServiceBusy("DynamoDB kept throttling BatchGetItem for products")
+    for item in items:
+        if not item["PK"]["S"].startswith("PRODUCT#"):
+            others.append(item)
+            continue
+        values = from_attributes(item)
+        stock = StockAsRead(int(values["quantity_in_stock"]), indexed="GSI3PK" in values)
+        products[int(values["id"])] = BasketProduct(values["name"], values["price"], stock, values.get("GSI2SK"))
+    return products, others
 
 
 class OffersChanged(OrderNotWritten):
@@ -202,15 +178,13 @@ def write_order(
     writes += usage
     writes += order_record_writes(order, counted)
     try:
-        client().transact_write_items(TransactItems=writes)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise
-        reasons: list[Any] = list(error.response.get("CancellationReasons", []))
+        transact_write(writes)
+    except TransactionCancelled as cancelled:
+        reasons = cancelled.reasons
         offers_failed = usage and len(reasons) == len(writes) and failed_offers(usage, reasons[usage_at : usage_at + len(usage)])
-        if offers_failed and not _failed(reasons[0]):
-            raise OffersChanged("an offer's usage changed") from error
-        _raise_for_cancellation(reasons, list(quantities.items()))
+        if offers_failed and not cancelled.condition_failed(0):
+            raise OffersChanged("an offer's usage changed") from cancelled
+        _raise_for_cancellation(cancelled, list(quantities.items()))
 
 
 def _sells_out(quantity: int, stock: StockAsRead) -> bool:
@@ -245,17 +219,13 @@ def _stock_update(product_id: int, quantity: int, product: BasketProduct) -> "Tr
     }
 
 
-def _failed(reason: Mapping[str, Any] | None) -> bool:
-    return reason is not None and reason.get("Code") == "ConditionalCheckFailed"
-
-
-def _raise_for_cancellation(reasons: list[Mapping[str, Any]], requested: list[tuple[int, int]]) -> NoReturn:
+def _raise_for_cancellation(cancelled: TransactionCancelled, requested: list[tuple[int, int]]) -> NoReturn:
     """Reasons come in the order of the transaction's items: the account check, then one per
     product. A failed account check wins over everything else (nothing is written either way)."""
-    if _failed(reasons[0] if reasons else None):
+    if cancelled.condition_failed(0):
         raise AccountNotActive()
     failed = [
-        (product_id, quantity) for (product_id, quantity), reason in zip(requested, reasons[1:], strict=False) if _failed(reason)
+        (product_id, quantity) for index, (product_id, quantity) in enumerate(requested, 1) if cancelled.condition_failed(index)
     ]
     if failed:
         # Which condition failed, and how much is left, costs one read on this rare path
@@ -271,7 +241,7 @@ def _raise_for_cancellation(reasons: list[Mapping[str, Any]], requested: list[tu
         # Enough stock, but not what the update was chosen from (sold out, restocked or
         # migrated meanwhile): worth another attempt, chosen from the stock just read.
         raise OrderNotWritten("stock or price changed", products)
-    codes = sorted({str(reason.get("Code")) for reason in reasons} - {"None"})
+    codes = sorted(set(cancelled.codes) - {"None"})
     raise OrderNotWritten(", ".join(codes) or "unknown")
 
 
@@ -288,6 +258,6 @@ def orders_of(user_id: int, limit: int, before_order_id: int | None = None) -> t
         "ScanIndexForward": False,
     }
     if before_order_id is not None:
-        query["ExclusiveStartKey"] = to_attributes({"PK": orders_partition(user_id), "SK": _order_sk(before_order_id)})
+        query["ExclusiveStartKey"] = to_attributes({"PK": orders_partition(user_id), "SK": order_sort_key(before_order_id)})
     items, more = query_page(query, limit)
     return [order_from_item(item) for item in items], more

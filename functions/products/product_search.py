@@ -16,9 +16,9 @@ then names whose first word a query word matches, then by id.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from catalog_reads import stock_levels
 from index_reads import WordHit, word_hits, words_of_partition
 from product_query import ProductQuery
-from shop_common.catalog import stock_levels
 from shop_common.search_words import WORD_PREFIX, corrections, word_partition
 
 SEARCH_WINDOW = 1_000  # word items a search reads (candidates); matches are counted within it

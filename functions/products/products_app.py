@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, WithJsonSchema
 
+from catalog_reads import get_product
 from filtered_listing import COUNT_CAP, MAX_OFFSET, PRICE_WINDOW
 from filtered_listing import filtered_page as filtered_product_page
 from listing import product_page
@@ -27,7 +28,6 @@ from shop_common.api import (
     json_response,
     json_text,
 )
-from shop_common.catalog import get_product
 from shop_common.errors import InvalidRequest, NotFound
 from shop_common.money import money_json_schema
 from shop_common.snapstart import register_hooks

@@ -4,10 +4,10 @@ links need no cursor. Only the page's products are read (one BatchGetItem)."""
 
 from typing import Any
 
+from catalog_reads import public_products
 from listing import ProductPage
 from paging import invalid_page, last_page
 from product_query import ProductQuery
-from shop_common.catalog import public_products
 from shop_common.errors import InvalidRequest
 
 

@@ -4,11 +4,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from shop_common.event_types import EventType
 from shop_common.webhook_urls import MAX_URL_LENGTH
 
-EventType = Literal[
-    "order.placed", "order.cancelled", "product.sold_out", "product.back_in_stock", "product.price_changed", "user.registered"
-]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_URL_LENGTH)]
 EventTypes = Annotated[list[EventType], Field(min_length=1, max_length=6, description="The event types it receives")]
 Description = Annotated[str, Field(max_length=500)]

@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shop_common import settings
-from shop_common.dynamo import client, condition_failed, query_page, to_attributes
+from shop_common.dynamo import TransactionCancelled, client, condition_failed, query_page, to_attributes, transact_write
 from shop_common.webhook_items import (
     ENDPOINTS_PARTITION,
     MAX_ENDPOINTS,
@@ -35,12 +35,6 @@ class TooManyEndpoints(Exception):
     """MAX_ENDPOINTS endpoints exist already."""
 
 
-def _cancellation_codes(error: ClientError) -> list[str]:
-    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        raise error
-    return [str(reason.get("Code", "None")) for reason in error.response.get("CancellationReasons", [])]
-
-
 def insert_endpoint(endpoint: Mapping[str, Any], secret: str) -> None:
     """Put the endpoint and its secret, counted; raises TooManyEndpoints at the cap."""
     table = settings.table_name()
@@ -52,8 +46,8 @@ def insert_endpoint(endpoint: Mapping[str, Any], secret: str) -> None:
         "GSI1SK": f"{endpoint['created']}#{endpoint['id']}",
     }
     try:
-        client().transact_write_items(
-            TransactItems=[
+        transact_write(
+            [
                 {"Put": {"TableName": table, "Item": to_attributes(item), "ConditionExpression": "attribute_not_exists(PK)"}},
                 {
                     "Put": {
@@ -74,10 +68,9 @@ def insert_endpoint(endpoint: Mapping[str, Any], secret: str) -> None:
                 },
             ]
         )
-    except ClientError as error:
-        codes = _cancellation_codes(error)
-        if codes[2:3] == ["ConditionalCheckFailed"]:
-            raise TooManyEndpoints from error
+    except TransactionCancelled as cancelled:
+        if cancelled.condition_failed(2):
+            raise TooManyEndpoints from cancelled
         raise
 
 
@@ -130,8 +123,8 @@ def delete_endpoint(endpoint_id: str) -> bool:
     deliveries expire by themselves (TTL)."""
     table = settings.table_name()
     try:
-        client().transact_write_items(
-            TransactItems=[
+        transact_write(
+            [
                 {"Delete": {"TableName": table, "Key": endpoint_key(endpoint_id), "ConditionExpression": "attribute_exists(PK)"}},
                 {"Delete": {"TableName": table, "Key": secrets_key(endpoint_id)}},
                 {
@@ -145,8 +138,8 @@ def delete_endpoint(endpoint_id: str) -> bool:
                 },
             ]
         )
-    except ClientError as error:
-        if _cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+    except TransactionCancelled as cancelled:
+        if cancelled.condition_failed(0):
             return False
         raise
     return True

@@ -4,30 +4,22 @@
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response
+from shop_common.api import CursorQuery, absolute_url, documented, json_response
 from shop_common.cursors import decode_cursor_numbers, encode_cursor
-from shop_common.signed_in import SIGNED_IN, resolve_signed_in
-from shop_common.snapstart import register_hooks
-from shop_common.staff_access import require_staff
+from shop_common.signed_in import SIGNED_IN
+from shop_common.staff_api import FORBIDDEN, staff_function, staff_handler
 from webhook_admin import add, change, deliveries, listed, redeliver, remove, rotate, shown
 from webhook_models import DeliveryJson, NewWebhook, NewWebhookJson, RotatedSecretJson, WebhookChanges, WebhookJson
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-logger = Logger()
-app = create_resolver()
-register_hooks()  # SnapStart: prepare before the snapshot, refresh after restore
-
-FORBIDDEN: "OpenAPIResponse" = {"description": "Signed in, but not staff"}
+logger, app = staff_function()
 UNKNOWN: "OpenAPIResponse" = {"description": "No webhook with that id"}
 WebhookId = Annotated[str, Path(pattern=r"^wh_[a-z2-7]{24}$", description="The webhook's id")]
 DeliveryId = Annotated[str, Path(pattern=r"^[0-9]{13}-[0-9a-f]{12}$", description="The delivery's id")]
@@ -146,7 +138,5 @@ def send_again(webhook_id: WebhookId, delivery_id: DeliveryId) -> Response[str]:
     return json_response(202, redeliver(webhook_id, delivery_id).to_json())
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Every route is for staff, checked before the body is parsed: anonymous 401, customer 403.
-    return resolve_signed_in(app, event, context, logger, permission=require_staff)
+# Every route is for staff, checked before the body is parsed: anonymous 401, customer 403.
+lambda_handler = staff_handler(app, logger)

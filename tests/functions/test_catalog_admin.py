@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from catalog_reads import catalog_stats
 from conftest import fresh_handler
 from shop_common import settings
-from shop_common.catalog import add_products, catalog_stats, get_products, remove_product
+from shop_common.catalog import add_products, get_products, remove_product
 from shop_common.catalog_writes import products_by_sku, read_product
 from shop_common.dynamo import client
 from shop_common.models import NewProduct, Product

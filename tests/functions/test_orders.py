@@ -373,7 +373,7 @@ def test_my_orders_pages_with_a_link_header(api: LocalApi, customer: tuple[int, 
 def write_orders(user_id: int, count: int, name: str = "Item") -> list[dict[str, Any]]:
     """`count` orders of the user written straight to the table (placing them would take long),
     oldest first, as my-orders shows them."""
-    from order_store import _order_item
+    from order_store import order_item
     from shop_common.orders import Order
 
     orders = []
@@ -383,7 +383,7 @@ def write_orders(user_id: int, count: int, name: str = "Item") -> list[dict[str,
         placed = Order.model_validate(
             {"id": order_id, "parts": [part], "created": "2027-01-15T08:00:00.000000Z", "user": user_id}
         )
-        client().put_item(TableName=shop_settings.table_name(), Item=_order_item(placed, []))
+        client().put_item(TableName=shop_settings.table_name(), Item=order_item(placed, []))
         orders.append(client_sees(placed.model_dump()))
     return orders
 

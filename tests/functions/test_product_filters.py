@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from catalog_reads import catalog_stats
 from shop_common import settings as shop_settings
-from shop_common.catalog import add_products, catalog_stats, remove_product
+from shop_common.catalog import add_products, remove_product
 from shop_common.catalog_writes import read_product, update_product
 from shop_common.dynamo import client
 from shop_common.models import NewProduct
@@ -422,12 +423,12 @@ def test_migrate_indexes_products_written_before_the_indexes(api: LocalApi) -> N
 def test_a_container_reads_the_catalogue_counters_at_most_once_per_cache_period(
     api: LocalApi, dynamodb_calls: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shop_common import catalog
+    import catalog_reads
 
     load([("Mug", 100, 1)])
     clock = iter([100.0, 100.5, 101.2])  # the container's monotonic clock at each read
-    monkeypatch.setattr(catalog, "STATS_CACHE_SECONDS", 1.0)
-    monkeypatch.setattr(catalog, "_clock", lambda: next(clock))
+    monkeypatch.setattr(catalog_reads, "STATS_CACHE_SECONDS", 1.0)
+    monkeypatch.setattr(catalog_reads, "_clock", lambda: next(clock))
     dynamodb_calls.clear()
     assert get(api, "in_stock=true")["count"] == 1  # read at 100.0
     load([("Cup", 100, 1)])

@@ -19,8 +19,9 @@ import requests
 from conftest import IMAGES_BUCKET, fresh_handler
 from image_files import gif, jpeg, png_header
 from shop_common import settings
-from shop_common.catalog import add_products, product_key, remove_product
+from shop_common.catalog import add_products, remove_product
 from shop_common.dynamo import client, from_attributes
+from shop_common.keys import product_key
 from shop_common.models import NewProduct
 from shop_common.product_images import MAX_BYTES, MAX_IMAGES, PENDING_SECONDS
 from shopctl.demo import demo_photo

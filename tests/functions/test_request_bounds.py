@@ -57,7 +57,7 @@ def sparse_catalogue(small_buckets: None) -> list[int]:
     """Ids 1-10, a run of 10,000 ids never used (1,000 empty buckets: as if their products were
     removed), 10,011-10,019, 10,020-10,029 removed (their bucket's counter is gone), 10,030-10,040."""
     add(10)
-    catalog._allocate_ids(10_000)
+    catalog.allocate_ids(10_000)
     add(30)
     for product_id in range(10_020, 10_030):
         remove_product(product_id)
@@ -200,10 +200,10 @@ def test_a_catalogue_thinned_to_one_product_per_bucket_costs_two_calls_a_link(
 ) -> None:
     """Ids never used stand for deleted ones: each bucket of 10 ids holds one product, which
     cost one Query per product when links read the buckets."""
-    catalog._allocate_ids(4)
+    catalog.allocate_ids(4)
     for _ in range(50):
         add(1)  # ids 5, 15, 25, ...
-        catalog._allocate_ids(9)
+        catalog.allocate_ids(9)
     dynamodb_calls.clear()
     page = listing(api, "limit=20").json()
     assert [product["id"] for product in page["results"]] == list(range(5, 205, 10))

@@ -222,6 +222,7 @@ def test_the_read_explaining_a_failure_collects_throttled_keys_then_gives_up_bus
     import time
 
     import order_store
+    from shop_common import dynamo
     from shop_common.dynamo import client
 
     mug, tea = make_products(2, 0)
@@ -245,7 +246,7 @@ def test_the_read_explaining_a_failure_collects_throttled_keys_then_gives_up_bus
             return {**response, "UnprocessedKeys": {table: {**request, "Keys": rest}} if rest else {}}
 
     monkeypatch.setattr(time, "sleep", lambda _: None)
-    monkeypatch.setattr(order_store, "client", lambda: Throttled(forever=False))
+    monkeypatch.setattr(dynamo, "client", lambda: Throttled(forever=False))
     products, _ = order_store.read_basket([mug.id, tea.id], [], consistent=True)
     assert {product_id: product.stock for product_id, product in products.items()} == {
         mug.id: StockAsRead(2),
@@ -253,7 +254,7 @@ def test_the_read_explaining_a_failure_collects_throttled_keys_then_gives_up_bus
     }
     assert len(calls) == 2
     calls.clear()
-    monkeypatch.setattr(order_store, "client", lambda: Throttled(forever=True))
+    monkeypatch.setattr(dynamo, "client", lambda: Throttled(forever=True))
     with pytest.raises(ServiceBusy):
         order_store.read_basket([mug.id], [], consistent=True)
     assert len(calls) == 8

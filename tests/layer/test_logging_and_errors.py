@@ -136,7 +136,7 @@ def test_the_aws_clients_give_up_well_inside_the_function_timeout() -> None:
 
 
 def test_batch_reads_left_unprocessed_are_retried_then_a_503(monkeypatch: pytest.MonkeyPatch) -> None:
-    from shop_common import catalog
+    from shop_common import catalog, dynamo
     from shop_common.errors import ServiceBusy
 
     calls: list[Any] = []
@@ -146,7 +146,7 @@ def test_batch_reads_left_unprocessed_are_retried_then_a_503(monkeypatch: pytest
             calls.append(RequestItems)
             return {"Responses": {}, "UnprocessedKeys": RequestItems}
 
-    monkeypatch.setattr(catalog, "client", ThrottledClient)
+    monkeypatch.setattr(dynamo, "client", ThrottledClient)
     monkeypatch.setattr(time, "sleep", lambda _: None)
     with pytest.raises(ServiceBusy):
         catalog.get_products([1, 2])
@@ -156,7 +156,7 @@ def test_batch_reads_left_unprocessed_are_retried_then_a_503(monkeypatch: pytest
 def test_batch_reads_collect_what_a_throttled_first_call_left_over(monkeypatch: pytest.MonkeyPatch) -> None:
     from decimal import Decimal
 
-    from shop_common import catalog
+    from shop_common import catalog, dynamo
     from shop_common.catalog import add_products
     from shop_common.models import NewProduct
 
@@ -180,6 +180,6 @@ def test_batch_reads_collect_what_a_throttled_first_call_left_over(monkeypatch: 
                 response["UnprocessedKeys"] = {table: {**RequestItems[table], "Keys": left}}
             return response
 
-    monkeypatch.setattr(catalog, "client", HalfThrottledClient)
+    monkeypatch.setattr(dynamo, "client", HalfThrottledClient)
     monkeypatch.setattr(time, "sleep", lambda _: None)
     assert sorted(catalog.get_products([1, 2, 3])) == [1, 2, 3]

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shop_common.catalog import _product_from_item, _view_from_item, product_item
+from shop_common.catalog import product_from_item, product_item, view_from_item
 from shop_common.dynamo import to_attributes
 from shop_common.models import Product
 
@@ -44,6 +44,6 @@ def test_the_public_view_of_a_stored_product_is_its_json(
         item |= to_attributes({"images": photos})
     if without_description:  # products written before descriptions existed
         del item["description"]
-    view = _view_from_item(item)
+    view = view_from_item(item)
     assert view.id == product.id
-    assert view.to_json() == _product_from_item(item).to_json()
+    assert view.to_json() == product_from_item(item).to_json()

@@ -159,8 +159,8 @@ def _product_with_a_photo(api: LocalApi, tmp_path: Path) -> tuple[int, str, byte
     import boto3
 
     from shop_common import settings
-    from shop_common.catalog import product_key
     from shop_common.dynamo import client, to_attributes
+    from shop_common.keys import product_key
     from shopctl.demo import demo_photo
 
     _shop_with_orders(api, tmp_path)

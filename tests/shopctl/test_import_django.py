@@ -438,7 +438,8 @@ def test_prices_round_as_documented(price: float, cents: str) -> None:
 
 def test_id_counters_move_up_to_the_imported_ids_and_never_back(new_user: Any) -> None:
     from accounts import reserve_user_ids
-    from shop_common.catalog import add_products, catalog_stats, reserve_ids
+    from catalog_reads import catalog_stats
+    from shop_common.catalog import add_products, reserve_ids
     from shop_common.models import NewProduct
 
     add_products([NewProduct(name=f"P{n}", price=Decimal("1.00"), quantity=1) for n in range(3)])

@@ -15,9 +15,9 @@ SIGNALS = 2000
 # (sometimes before it gets there, sometimes inside it); the wait must return every time.
 STRESS = f"""
 import os, random, signal, threading, time
-from shoplocal.run import _catch_stop_signals
+from shoplocal.run import catch_stop_signals
 
-wait = _catch_stop_signals()
+wait = catch_stop_signals()
 me = os.getpid()
 for round_number in range({SIGNALS}):
     how = (signal.SIGINT, signal.SIGTERM)[round_number % 2]

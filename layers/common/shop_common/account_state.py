@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from shop_common import settings
 from shop_common.dynamo import client, from_attributes, to_attributes
 from shop_common.errors import AuthenticationFailed
-from shop_common.profiles import profile_key
+from shop_common.keys import profile_key
 from shop_common.tokens import VerifiedToken
 
 # The profile's map of signed-out sign-ins: family -> when its last token expires (unix seconds).

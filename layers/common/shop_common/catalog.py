@@ -16,6 +16,10 @@ A `page=N` typed by hand needs an offset: the counts per bucket of BUCKET_SIZE c
 locate the bucket holding it, and the same index is read from that bucket's first id. (GSI1,
 the buckets as partitions, is still written with each product but no longer read: the typed
 pages it served read GSI4 since pages grew to 1,000 products.)
+
+This module holds the items, the writes that keep the counters and indexes exact, and the reads
+more than one function (or `shopctl`) makes; the listing's reads are the products function's
+(functions/products/catalog_reads.py).
 """
 
 import time
@@ -27,8 +31,17 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shop_common import settings
-from shop_common.dynamo import client, from_attributes, set_at_least, to_attributes
+from shop_common.dynamo import (
+    TransactionCancelled,
+    batch_get,
+    client,
+    from_attributes,
+    set_at_least,
+    to_attributes,
+    transact_write,
+)
 from shop_common.errors import ServiceBusy
+from shop_common.keys import product_key, sku_claim_key
 from shop_common.models import PRICE_QUANTUM, NewProduct, Product, ProductImage, ProductView, image_url
 from shop_common.search_words import indexed_words, word_keys
 from shop_common.stock_state import IN_STOCK_COUNT, id_sort_key, price_sort_key, state_keys
@@ -42,16 +55,12 @@ META_SK = "META"
 # Every product, in id order, keys only: the listing's links (one Query, whatever the gaps).
 PRODUCTS_INDEX = "GSI4"
 ALL_PRODUCTS = "PRODUCTS"
-_LARGEST_LISTED_ID = 10**12 - 1  # the index sorts ids as 12 digits
-_BATCH_GET_KEYS = 100  # BatchGetItem's limit
+LARGEST_LISTED_ID = 10**12 - 1  # the index sorts ids as 12 digits
 # A transaction holds at most 100 items: products, the catalogue counter and their bucket counters.
 _MAX_TRANSACTION_ITEMS = 100
-_PRODUCT_FIELDS = "id, #name, description, price, quantity_in_stock"
+PRODUCT_FIELDS = "id, #name, description, price, quantity_in_stock"
 # What the public reads show of a product (Product.to_json).
-_PUBLIC_FIELDS = _PRODUCT_FIELDS + ", sku, images"
-# How long a container keeps the catalogue counters (CATALOG/META) for the filtered listing's
-# count: one item serves about 6,000 reads a second. `count` may lag writes by this much.
-STATS_CACHE_SECONDS = 1.0
+PUBLIC_FIELDS = PRODUCT_FIELDS + ", sku, images"
 
 
 @dataclass(frozen=True)
@@ -66,10 +75,6 @@ class CatalogStats:
         return self.next_id - 1
 
 
-def product_key(product_id: int) -> dict[str, Any]:
-    return to_attributes({"PK": f"PRODUCT#{product_id}", "SK": "PRODUCT"})
-
-
 def bucket_of(product_id: int) -> int:
     return product_id // BUCKET_SIZE
 
@@ -82,7 +87,7 @@ def _listing_sk(product_id: int) -> str:
     return f"PRODUCT#{product_id:012d}"
 
 
-def _product_from_item(item: dict[str, Any]) -> Product:
+def product_from_item(item: dict[str, Any]) -> Product:
     values = from_attributes(item)
     return Product(
         id=int(values["id"]),
@@ -95,7 +100,7 @@ def _product_from_item(item: dict[str, Any]) -> Product:
     )
 
 
-def _view_from_item(item: dict[str, Any]) -> ProductView:
+def view_from_item(item: dict[str, Any]) -> ProductView:
     """What the public reads show of a stored product, read off its attribute values (each
     stored by `product_item` or a photo check): the JSON of `Product.to_json`, without building
     and validating a `Product` (tests/layer/test_product_view.py holds the two equal)."""
@@ -132,7 +137,7 @@ def _view_from_item(item: dict[str, Any]) -> ProductView:
 def product_json(item: dict[str, Any]) -> dict[str, Any]:
     """The JSON the API shows for a stored product item (as `GET /api/products/{id}` answers);
     the events function publishes products with it."""
-    return _view_from_item(item).json
+    return view_from_item(item).json
 
 
 def cents(product: NewProduct) -> int:
@@ -142,186 +147,37 @@ def cents(product: NewProduct) -> int:
 # --- reads ------------------------------------------------------------------------------------
 
 
-def _stats_from(meta: dict[str, Any]) -> CatalogStats:
+def stats_from(meta: dict[str, Any]) -> CatalogStats:
     # `next_id` in the table is the last id allocated (an atomic counter); absent before any.
     return CatalogStats(int(meta.get("product_count", 0)), int(meta.get("next_id", 0)) + 1, int(meta.get(IN_STOCK_COUNT, 0)))
 
 
-_cached_stats: tuple[float, CatalogStats] | None = None
-_clock = time.monotonic  # the container's clock for that cache (tests set their own)
-
-
-def forget_cached_stats() -> None:
-    global _cached_stats
-    _cached_stats = None
-
-
-def catalog_stats() -> CatalogStats:
-    """Product count, count in stock and id high-water mark: one GetItem, or none when this
-    container read them less than STATS_CACHE_SECONDS ago."""
-    global _cached_stats
-    now = _clock()
-    # A clock that went backwards (a SnapStart restore) counts as expired.
-    if _cached_stats is not None and 0 <= now - _cached_stats[0] < STATS_CACHE_SECONDS:
-        return _cached_stats[1]
-    response = client().get_item(
-        TableName=settings.table_name(),
-        Key=to_attributes({"PK": CATALOG_PK, "SK": META_SK}),
-    )
-    stats = _stats_from(from_attributes(response.get("Item", {})))
-    _cached_stats = (now, stats)
-    return stats
-
-
-def catalog_stats_and_buckets() -> tuple[CatalogStats, dict[int, int]]:
-    """The catalogue counters and the product count of every non-empty bucket: one Query
-    (more only past 1 MB, i.e. beyond ~20 million products)."""
-    stats = _stats_from({})
-    buckets: dict[int, int] = {}
-    for item in _query_all(KeyConditionExpression="PK = :pk", ExpressionAttributeValues=to_attributes({":pk": CATALOG_PK})):
-        values = from_attributes(item)
-        if values["SK"] == META_SK:
-            stats = _stats_from(values)
-        elif int(values.get("product_count", 0)) > 0:
-            buckets[int(values["SK"].removeprefix("BUCKET#"))] = int(values["product_count"])
-    return stats, buckets
-
-
-def _query_all(**query: Any) -> Iterator[dict[str, Any]]:
-    while True:
-        response = client().query(TableName=settings.table_name(), **query)
-        yield from response.get("Items", [])
-        if "LastEvaluatedKey" not in response:
-            return
-        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
-def product_ids_beyond(edge: int, count: int, *, forward: bool) -> list[int]:
-    """Up to `count` product ids past `edge` (an id, present or not), nearest first: one Query
-    of the keys-only index of every product (GSI4), whatever `edge` is and however many ids
-    before or after it were deleted. Keys-only items are ~60 bytes: 101 of them never reach
-    DynamoDB's 1 MB page."""
-    if forward and edge >= _LARGEST_LISTED_ID:
-        return []
-    condition = f"{PRODUCTS_INDEX}PK = :all"
-    values = {":all": ALL_PRODUCTS}
-    if forward or edge <= _LARGEST_LISTED_ID:  # backwards from beyond every id: from the end
-        # Sort keys are 12-digit strings: a longer number would not compare as a number.
-        condition += f" AND {PRODUCTS_INDEX}SK {'>' if forward else '<'} :edge"
-        values[":edge"] = id_sort_key(edge)
-    response = client().query(
-        TableName=settings.table_name(),
-        IndexName=PRODUCTS_INDEX,
-        KeyConditionExpression=condition,
-        ExpressionAttributeValues=to_attributes(values),
-        ProjectionExpression=f"{PRODUCTS_INDEX}SK",
-        ScanIndexForward=forward,
-        Limit=count,
-    )
-    return [int(item[f"{PRODUCTS_INDEX}SK"]["S"]) for item in response.get("Items", [])]
-
-
-def products_and_count(product_ids: Sequence[int]) -> tuple[list[ProductView], int]:
-    """The products with these ids that exist, in the order given, and the exact product count
-    (CATALOG/META), read together: one BatchGetItem per 100 keys (a page of 50: one call; of
-    1,000: 11)."""
-    keys = [*map(product_key, product_ids), to_attributes({"PK": CATALOG_PK, "SK": META_SK})]
-    found: dict[int, ProductView] = {}
-    product_count = 0
-    for item in _batch_get(keys, _PUBLIC_FIELDS + ", product_count"):
-        if "id" in item:
-            product = _view_from_item(item)
-            found[product.id] = product
-        else:  # the catalogue counters item
-            product_count = int(from_attributes(item).get("product_count", 0))
-    return [found[product_id] for product_id in product_ids if product_id in found], product_count
-
-
-def product_ids_at_offset(offset: int, limit: int, buckets: dict[int, int]) -> tuple[list[int], bool]:
-    """The ids at positions offset..offset+limit-1 of the id-ordered catalogue, and whether more
-    follow. The bucket counts (catalog_stats_and_buckets) locate the bucket holding `offset`;
-    one Query of the keys-only index of every product (GSI4) then reads from that bucket's first
-    id: the ids before the offset within the bucket (at most BUCKET_SIZE - 1), the page's, and
-    one more. At most 2,000 keys of ~60 bytes: one call, however thinned the catalogue is."""
-    passed = 0
-    for bucket in sorted(buckets):
-        if passed + buckets[bucket] > offset:
-            break
-        passed += buckets[bucket]
-    else:
-        return [], False
-    position = offset - passed
-    found = product_ids_beyond(max(bucket * BUCKET_SIZE - 1, 0), position + limit + 1, forward=True)
-    return found[position : position + limit], len(found) > position + limit
+def read_catalog_stats() -> CatalogStats:
+    """Product count, count in stock and id high-water mark: one GetItem."""
+    response = client().get_item(TableName=settings.table_name(), Key=to_attributes({"PK": CATALOG_PK, "SK": META_SK}))
+    return stats_from(from_attributes(response.get("Item", {})))
 
 
 def get_products(product_ids: Sequence[int]) -> dict[int, Product]:
     """The products with these ids that exist, with what orders need (BatchGetItem, at most
     100 ids)."""
-    items = _batch_get_products(product_ids, _PRODUCT_FIELDS)
-    return {product.id: product for product in map(_product_from_item, items)}
+    items = batch_get_products(product_ids, PRODUCT_FIELDS)
+    return {product.id: product for product in map(product_from_item, items)}
 
 
-def public_products(product_ids: Sequence[int]) -> dict[int, ProductView]:
-    """The products with these ids that exist, as the API shows them (one BatchGetItem per 100 ids)."""
-    items = _batch_get_products(product_ids, _PUBLIC_FIELDS)
-    return {product.id: product for product in map(_view_from_item, items)}
+def batch_get_products(product_ids: Sequence[int], projection: str) -> list[dict[str, Any]]:
+    return batch_get_fields([product_key(product_id) for product_id in product_ids], projection)
 
 
-def get_product(product_id: int) -> ProductView | None:
-    """One product with every field the API shows (one GetItem, eventually consistent)."""
-    response = client().get_item(
-        TableName=settings.table_name(),
-        Key=product_key(product_id),
-        ProjectionExpression=_PUBLIC_FIELDS,
-        ExpressionAttributeNames={"#name": "name"},
-    )
-    return _view_from_item(response["Item"]) if "Item" in response else None
-
-
-def stock_levels(product_ids: Sequence[int]) -> dict[int, int]:
-    """The stock of the products with these ids that exist (BatchGetItem, at most 100 ids)."""
-    items = map(from_attributes, _batch_get_products(product_ids, "id, quantity_in_stock"))
-    return {int(values["id"]): int(values["quantity_in_stock"]) for values in items}
-
-
-def _batch_get_products(product_ids: Sequence[int], projection: str) -> list[dict[str, Any]]:
-    return _batch_get([product_key(product_id) for product_id in product_ids], projection) if product_ids else []
-
-
-def _batch_get(keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
-    """The items that exist among `keys`: one BatchGetItem per 100 keys (its limit)."""
-    found: list[dict[str, Any]] = []
-    for start in range(0, len(keys), _BATCH_GET_KEYS):
-        found += _batch_get_call(keys[start : start + _BATCH_GET_KEYS], projection)
-    return found
-
-
-def _batch_get_call(keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
-    """The items that exist among `keys` (at most 100), retrying unprocessed keys (throttled,
-    or past the 16 MB a call returns) at most 8 times."""
-    request: dict[str, Any] = {
-        settings.table_name(): {
-            "Keys": keys,
-            "ProjectionExpression": projection,
-            **({"ExpressionAttributeNames": {"#name": "name"}} if "#name" in projection else {}),
-        }
-    }
-    found: list[dict[str, Any]] = []
-    for attempt in range(8):
-        response = client().batch_get_item(RequestItems=request)
-        found += response.get("Responses", {}).get(settings.table_name(), [])
-        request = dict(response.get("UnprocessedKeys") or {})
-        if not request:
-            return found
-        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
-    raise ServiceBusy("DynamoDB kept throttling BatchGetItem for products")
+def batch_get_fields(keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
+    """The items that exist among `keys` with the fields of `projection` (one BatchGetItem per 100 keys)."""
+    return batch_get(keys, projection=projection, names={"#name": "name"} if "#name" in projection else None)
 
 
 # --- writes (administration: seeding, imports; never on a customer request path) --------------
 
 
-def _allocate_ids(count: int) -> int:
+def allocate_ids(count: int) -> int:
     """Reserve `count` consecutive ids; return the first. One atomic counter update."""
     response = client().update_item(
         TableName=settings.table_name(),
@@ -357,7 +213,7 @@ def in_stock_count_update(delta: int) -> "TransactWriteItemTypeDef":
     }
 
 
-def _counter_updates(products: Sequence[Product], sign: int) -> "list[TransactWriteItemTypeDef]":
+def counter_updates(products: Sequence[Product], sign: int) -> "list[TransactWriteItemTypeDef]":
     """The catalogue counter (products, products in stock) and the bucket counters, for adding
     (sign +1) or removing (-1) these products. One write per counter item."""
     per_bucket: dict[int, int] = {}
@@ -416,11 +272,6 @@ def product_item(product: Product) -> dict[str, Any]:
     return to_attributes(values)
 
 
-def sku_claim_key(sku: str) -> dict[str, Any]:
-    """The item that makes a SKU unique: written with its product, `attribute_not_exists(PK)`."""
-    return to_attributes({"PK": f"SKU#{sku}", "SK": "SKU"})
-
-
 def _sku_claim_put(product: Product) -> "TransactWriteItemTypeDef":
     return {
         "Put": {
@@ -459,7 +310,7 @@ def add_products(new_products: Sequence[NewProduct]) -> list[Product]:
     SKUs: a SKU already taken cancels the transaction, TransactionCanceledException)."""
     if not new_products:
         return []
-    first_id = _allocate_ids(len(new_products))
+    first_id = allocate_ids(len(new_products))
     products = [Product(id=first_id + index, **new.model_dump()) for index, new in enumerate(new_products)]
     write_new_products(products)
     return products
@@ -470,7 +321,7 @@ def write_new_products(products: Sequence[Product], on_written: Callable[[int], 
     fit one transaction each with their counters (`new_product_writes`); `on_written` is told
     how many each transaction wrote."""
     for chunk in _transaction_chunks(list(products)):
-        client().transact_write_items(TransactItems=new_product_writes(chunk))
+        transact_write(new_product_writes(chunk))
         if on_written is not None:
             on_written(len(chunk))
 
@@ -496,7 +347,7 @@ def new_product_writes(products: Sequence[Product]) -> "list[TransactWriteItemTy
         for product in products
     ]
     writes += [_sku_claim_put(product) for product in products if product.sku]
-    writes += _counter_updates(products, +1)
+    writes += counter_updates(products, +1)
     return writes + [put for product in products for put in word_puts(product)]
 
 
@@ -511,13 +362,13 @@ def remove_product(product_id: int, attempts: int = 5) -> bool:
         found = client().get_item(
             TableName=table,
             Key=key,
-            ProjectionExpression=_PRODUCT_FIELDS + ", sku",
+            ProjectionExpression=PRODUCT_FIELDS + ", sku",
             ExpressionAttributeNames={"#name": "name"},
             ConsistentRead=True,
         )
         if "Item" not in found:
             return False
-        product = _product_from_item(found["Item"])
+        product = product_from_item(found["Item"])
         in_stock = product.quantity > 0
         # The condition keeps what was read and what the other writes derive from: the SKU (its
         # claim is deleted), the name (its word items) and the stock state (the count in stock).
@@ -541,14 +392,12 @@ def remove_product(product_id: int, attempts: int = 5) -> bool:
                 "ExpressionAttributeValues": to_attributes(values),
             }
         }
-        writes = [delete, *_counter_updates([product], -1), *word_deletes(word_keys(product.name, product_id))]
+        writes = [delete, *counter_updates([product], -1), *word_deletes(word_keys(product.name, product_id))]
         if product.sku:
             writes.append({"Delete": {"TableName": table, "Key": sku_claim_key(product.sku)}})
         try:
-            client().transact_write_items(TransactItems=writes)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
+            transact_write(writes)
+        except TransactionCancelled:
             time.sleep(0.05 * 2**attempt)  # a concurrent write won: read the product again
             continue
         _forget_bucket_if_empty(bucket_of(product_id))

@@ -12,22 +12,19 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from shop_common import settings
 from shop_common.catalog import (
-    _allocate_ids,
-    _product_from_item,
+    allocate_ids,
     in_stock_count_update,
     new_product_writes,
+    product_from_item,
     product_item,
-    product_key,
-    sku_claim_key,
     word_deletes,
     word_puts,
 )
-from shop_common.dynamo import client, from_attributes, to_attributes
+from shop_common.dynamo import TransactionCancelled, batch_get, client, from_attributes, to_attributes, transact_write
 from shop_common.errors import ServiceBusy
+from shop_common.keys import product_key, sku_claim_key
 from shop_common.models import NewProduct, Product
 from shop_common.search_words import word_keys
 
@@ -52,24 +49,10 @@ def _batches[T](values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield values[start : start + size]
 
 
-def _batch_get(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The items that exist among `keys` (at most 100), read consistently, retrying throttled keys."""
-    request: dict[str, Any] = {settings.table_name(): {"Keys": keys, "ConsistentRead": True}}
-    items: list[dict[str, Any]] = []
-    for attempt in range(8):
-        response = client().batch_get_item(RequestItems=request)
-        items += response.get("Responses", {}).get(settings.table_name(), [])
-        request = dict(response.get("UnprocessedKeys") or {})
-        if not request:
-            return items
-        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
-    raise ServiceBusy("DynamoDB kept throttling BatchGetItem")
-
-
 def read_items(keys: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The items that exist among `keys` (any number), read consistently: one BatchGetItem per 100
     keys (administration: imports check what they wrote)."""
-    return [item for batch in _batches(keys, _BATCH_GET_LIMIT) for item in _batch_get(list(batch))]
+    return batch_get(keys, consistent=True)
 
 
 def products_by_sku(skus: Sequence[str]) -> dict[str, Product]:
@@ -77,11 +60,11 @@ def products_by_sku(skus: Sequence[str]) -> dict[str, Product]:
     (the claims, then their products)."""
     found: dict[str, Product] = {}
     for batch in _batches(sorted(set(skus)), _BATCH_GET_LIMIT):
-        claims = [from_attributes(item) for item in _batch_get([sku_claim_key(sku) for sku in batch])]
+        claims = [from_attributes(item) for item in batch_get([sku_claim_key(sku) for sku in batch], consistent=True)]
         if not claims:
             continue
-        for item in _batch_get([product_key(int(claim["product_id"])) for claim in claims]):
-            product = _product_from_item(item)
+        for item in batch_get([product_key(int(claim["product_id"])) for claim in claims], consistent=True):
+            product = product_from_item(item)
             if product.sku is not None:
                 found[product.sku] = product
     return found
@@ -140,7 +123,8 @@ def update_products(products: Sequence[Product]) -> None:
     as they are, then transactions of at most 100 items. Raises CatalogChanged when a product
     was deleted, lost its SKU or changed name or stock state since it was read."""
     for batch in _batches(products, _BATCH_GET_LIMIT):
-        current = {product.id: product for product in map(_product_from_item, _batch_get([product_key(p.id) for p in batch]))}
+        items = batch_get([product_key(product.id) for product in batch], consistent=True)
+        current = {product.id: product for product in map(product_from_item, items)}
         if len(current) < len(batch):
             raise CatalogChanged("a product was deleted while being updated")
         writes: list[TransactWriteItemTypeDef] = []
@@ -167,15 +151,11 @@ def _failed_conditions(writes: "list[TransactWriteItemTypeDef]", attempts: int =
     to one of its items (an order) wrote nothing and is tried again, `attempts` times in all."""
     for attempt in range(attempts):
         try:
-            client().transact_write_items(TransactItems=writes)
+            transact_write(writes)
             return set()
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-            failed = {index for index, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
-            if failed:
-                return failed
+        except TransactionCancelled as cancelled:
+            if cancelled.failed_conditions:
+                return set(cancelled.failed_conditions)
         time.sleep(0.05 * 2**attempt)
     raise ServiceBusy("the products kept changing under concurrent orders; nothing of the last batch was written")
 
@@ -190,14 +170,14 @@ _PRODUCT_FIELDS = ("name", "description", "price", "quantity_in_stock")
 def read_product(product_id: int) -> Product | None:
     """A product with its SKU, read consistently (one GetItem); None when there is none."""
     response = client().get_item(TableName=settings.table_name(), Key=product_key(product_id), ConsistentRead=True)
-    return _product_from_item(response["Item"]) if "Item" in response else None
+    return product_from_item(response["Item"]) if "Item" in response else None
 
 
 def create_product(new: NewProduct) -> Product:
     """Add one product with a fresh id, its SKU claim and the counters, in one transaction
     (an UpdateItem for the id, then TransactWriteItems). Raises SkuTaken; the id is then
     never used (ids are not reused)."""
-    product = Product(id=_allocate_ids(1), **new.model_dump())
+    product = Product(id=allocate_ids(1), **new.model_dump())
     if _failed_conditions(new_product_writes([product])):
         # The product's own condition cannot fail (its id is new): the SKU claim did (position 1).
         raise SkuTaken(product.sku)

@@ -18,13 +18,15 @@ from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Under
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from botocore.exceptions import ClientError  # loaded already: the lean client raises it
+
 from shop_common.aws import AwsJsonClient, lean_client
 from shop_common.aws.json_client import CallObserver
 from shop_common.aws.services import DYNAMODB
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
 
 # Timeouts well inside the functions' 10 s, so a stuck connection is retried rather than
 # running the invocation out; botocore's "standard" retries with its `max_attempts` of 4 (five
@@ -166,8 +168,6 @@ def set_at_least(table: str, key: Mapping[str, str], attribute: str, value: int)
     """Raise a number attribute of an item (created if missing) to `value`, unless it is at
     least that already: one conditional UpdateItem. For id counters that must move past ids
     written from elsewhere (an import), and never back."""
-    from botocore.exceptions import ClientError  # loaded already: the lean client raises it
-
     try:
         client().update_item(
             TableName=table,
@@ -182,25 +182,78 @@ def set_at_least(table: str, key: Mapping[str, str], attribute: str, value: int)
             raise
 
 
-def batch_get(keys: "Sequence[Mapping[str, Any]]", *, consistent: bool = False) -> list[dict[str, Any]]:
-    """The items that exist among `keys` (at most 100) of the table, retrying throttled keys
-    with backoff (8 calls at most, then ServiceBusy)."""
+BATCH_GET_KEYS = 100  # BatchGetItem's limit of keys per call
+BATCH_GET_ATTEMPTS = 8
+
+
+def batch_get(
+    keys: "Sequence[Mapping[str, Any]]",
+    *,
+    consistent: bool = False,
+    projection: str | None = None,
+    names: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The items (attribute values) that exist among `keys` (attribute values) of the table: one
+    BatchGetItem per 100 keys, with `projection` (and its `names`) when given. Keys left
+    unprocessed (throttled, or past the 16 MB a call returns) are asked for again with backoff,
+    8 calls at most per 100 keys, then ServiceBusy (a 503)."""
     import time
 
     from shop_common import settings
     from shop_common.errors import ServiceBusy
 
     table = settings.table_name()
-    request: dict[str, Any] = {table: {"Keys": list(keys), "ConsistentRead": consistent}}
+    options: dict[str, Any] = {"ConsistentRead": consistent}
+    if projection is not None:
+        options["ProjectionExpression"] = projection
+    if names:
+        options["ExpressionAttributeNames"] = dict(names)
     found: list[dict[str, Any]] = []
-    for attempt in range(8):
-        response = client().batch_get_item(RequestItems=request)
-        found += response.get("Responses", {}).get(table, [])
-        request = dict(response.get("UnprocessedKeys") or {})
-        if not request:
-            return found
-        time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
-    raise ServiceBusy("DynamoDB kept throttling BatchGetItem")
+    for start in range(0, len(keys), BATCH_GET_KEYS):
+        request: dict[str, Any] = {table: {"Keys": list(keys[start : start + BATCH_GET_KEYS]), **options}}
+        for attempt in range(BATCH_GET_ATTEMPTS):
+            response = client().batch_get_item(RequestItems=request)
+            found += response.get("Responses", {}).get(table, [])
+            request = dict(response.get("UnprocessedKeys") or {})
+            if not request:
+                break
+            time.sleep(0.02 * 2**attempt)  # throttled: back off before asking for the rest
+        else:
+            raise ServiceBusy("DynamoDB kept throttling BatchGetItem")
+    return found
+
+
+class TransactionCancelled(ClientError):
+    """DynamoDB cancelled a TransactWriteItems: nothing of it was written. `codes` holds each
+    item's cancellation code, in the order of the items ("None" for the items that did not
+    cause it; "ConditionalCheckFailed", "TransactionConflict", "ThrottlingError"...), `reasons`
+    the reasons as DynamoDB gives them (with the item where ReturnValuesOnConditionCheckFailure
+    asked for it). A ClientError still, with the same response, for code that catches those."""
+
+    def __init__(self, error: ClientError) -> None:
+        super().__init__(cast(Any, error.response), error.operation_name)
+        self.reasons: list[dict[str, Any]] = [dict(reason) for reason in error.response.get("CancellationReasons", [])]
+        self.codes = [str(reason.get("Code", "None")) for reason in self.reasons]
+
+    def condition_failed(self, index: int) -> bool:
+        """Whether the item at `index` failed its condition."""
+        return index < len(self.codes) and self.codes[index] == "ConditionalCheckFailed"
+
+    @property
+    def failed_conditions(self) -> list[int]:
+        """The positions of the items that failed their condition."""
+        return [index for index, code in enumerate(self.codes) if code == "ConditionalCheckFailed"]
+
+
+def transact_write(items: "Sequence[TransactWriteItemTypeDef]") -> None:
+    """One TransactWriteItems: all of `items` written, or none. A cancellation raises
+    TransactionCancelled (with the reason of each item); other errors pass through."""
+    try:
+        client().transact_write_items(TransactItems=list(items))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+            raise TransactionCancelled(error) from error
+        raise
 
 
 def condition_failed(error: Exception) -> bool:

@@ -15,10 +15,6 @@ from shop_common.dynamo import from_attributes
 PUBLIC_FIELDS = ("id", "username", "email", "first_name", "last_name", "is_staff", "date_joined")
 
 
-def profile_key(user_id: int) -> dict[str, str]:
-    return {"PK": f"USER#{user_id}", "SK": "PROFILE"}
-
-
 @dataclass(frozen=True)
 class Profile:
     id: int

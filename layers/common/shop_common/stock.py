@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from shop_common import settings
-from shop_common.catalog import in_stock_count_update, product_key
-from shop_common.dynamo import client, from_attributes, to_attributes
+from shop_common.catalog import in_stock_count_update
+from shop_common.dynamo import TransactionCancelled, client, from_attributes, to_attributes, transact_write
 from shop_common.errors import ServiceBusy
+from shop_common.keys import product_key
 from shop_common.stock_state import state_keys
 
 if TYPE_CHECKING:
@@ -158,9 +159,7 @@ def _write_crossing(product_id: int, read: StockAsRead, new: int) -> bool:
     if change := count_change(read, new):
         writes.append(in_stock_count_update(change))
     try:
-        client().transact_write_items(TransactItems=writes)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise
+        transact_write(writes)
+    except TransactionCancelled:
         return False
     return True
