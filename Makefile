@@ -4,6 +4,7 @@ PYTHON_VERSION := 3.12
 VENV := .venv
 SAM_VENV := .venv-sam
 SCAN_VENV := .venv-scan
+RUNTIME_VENV := .venv-runtime
 BIN := $(VENV)/bin
 API_PORT ?= 3000
 DB_PORT ?= 8000
@@ -19,7 +20,7 @@ DJANGO_DB ?=
 RUN_OPTIONS = --api-port $(API_PORT) --db-port $(DB_PORT) --parameter-overrides "$(PARAMETERS)" $(if $(DJANGO_DB),--django-db "$(DJANGO_DB)")
 
 .DEFAULT_GOAL := help
-.PHONY: help install run reset test lint typecheck unit validate build bench bench-scale openapi scan loadtest clean browser \
+.PHONY: help install run reset test lint typecheck unit test-runtime validate build bench bench-scale openapi scan loadtest clean browser \
 	sam-local sam-local-check-photo sam-local-image sam-local-test
 
 help: ## List the targets
@@ -27,7 +28,7 @@ help: ## List the targets
 		'{gsub(/\$$\(API_PORT\)/, api, $$2); gsub(/\$$\(DB_PORT\)/, db, $$2); gsub(/\$$\(SAM_PORT\)/, sam, $$2); \
 		printf "  make %-21s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed $(SAM_VENV)/.installed $(SCAN_VENV)/.installed ## Create the virtualenvs (runtime+dev; the SAM CLI and the scanners apart)
+install: $(VENV)/.installed $(SAM_VENV)/.installed $(SCAN_VENV)/.installed $(RUNTIME_VENV)/.installed ## Create the virtualenvs (runtime+dev; the SAM CLI, the scanners and the Lambda runtime's botocore apart)
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt pyproject.toml
 	@echo "==> Creating $(VENV) (Python $(PYTHON_VERSION)) with the runtime and dev dependencies"
@@ -49,6 +50,14 @@ $(SCAN_VENV)/.installed: requirements-scan.txt
 	@echo "==> Creating $(SCAN_VENV) with checkov, check-jsonschema, zizmor and policy-sentry"
 	@python="$$(scripts/find-python $(PYTHON_VERSION))" && "$$python" -m venv $(SCAN_VENV)
 	@$(SCAN_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-scan.txt
+	@touch $@
+
+# The functions import the Lambda runtime's botocore (exceptions, credentials), which is older than
+# the dev pin: the AWS client's parity tests run against it too, in a virtualenv of its own.
+$(RUNTIME_VENV)/.installed: requirements-runtime.txt
+	@echo "==> Creating $(RUNTIME_VENV) with the Lambda Python 3.12 runtime's boto3/botocore"
+	@python="$$(scripts/find-python $(PYTHON_VERSION))" && "$$python" -m venv $(RUNTIME_VENV)
+	@$(RUNTIME_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-runtime.txt
 	@touch $@
 
 # GET /api/docs serves functions/docs/assets/ (Swagger UI from a pinned package, docs/openapi.json):
@@ -78,7 +87,7 @@ reset: $(VENV)/.installed $(DOCS_ASSETS) ## As run, but from fresh demo data or 
 	fi
 	@$(BIN)/python -m shoplocal.run --reset $(RUN_OPTIONS)
 
-test: install lint typecheck unit ## Lint, type-check and run every test (template validation and sam build included)
+test: install lint typecheck unit test-runtime ## Lint, type-check and run every test (template validation and sam build included)
 
 lint: $(VENV)/.installed ## ruff (lint and format check)
 	@echo "==> ruff"
@@ -93,6 +102,12 @@ unit: install $(DOCS_ASSETS) browser ## pytest only
 	@echo "==> pytest"
 	@# Workers in processes of their own (each its own moto, its own ports): half the time on 2 cores.
 	@$(BIN)/pytest --numprocesses=auto --maxprocesses=4
+
+# Only botocore, pytest and the layer there: no conftest (it needs moto), the layer on the path.
+test-runtime: $(RUNTIME_VENV)/.installed ## The AWS client's parity tests against the Lambda Python 3.12 runtime's botocore
+	@echo "==> pytest (the AWS client against the Lambda runtime's botocore)"
+	@PYTHONPATH=layers/common $(RUNTIME_VENV)/bin/pytest --noconftest -p no:cacheprovider -o addopts= -q -W ignore::DeprecationWarning \
+		tests/layer/aws/test_runtime_parity.py
 
 validate: $(SAM_VENV)/.installed ## sam validate --lint
 	@$(SAM_VENV)/bin/sam validate --lint
@@ -145,4 +160,4 @@ loadtest: $(VENV)/.installed ## A bounded load test of a deployed stack: make lo
 	@$(BIN)/python bench/loadtest.py --api-url "$(URL)" $(ARGS)
 
 clean: ## Remove virtualenvs and build output
-	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) $(RUNTIME_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

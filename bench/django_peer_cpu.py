@@ -93,6 +93,7 @@ def main() -> None:
             order(10),
             get("/api/my-orders", {}, regular),
             fast_sign_in,
+            get("/api/products", {"limit": 50, "offset": 100}, {}),
         ]
         for call in requests:
             for _ in range(args.warmup):

@@ -10,6 +10,10 @@ thread, so a busy machine stretches the wall clock but not the figures. Two vari
 project run side by side: every call through boto3's client as it comes, and the client as
 shipped (the lean JSON-protocol client of `shop_common.aws`).
 
+The catalogue is realistic data: ids 1-100 the demo catalogue `make run` shows (shopctl's), ids
+101-200 the scale benchmark's sample products, whose names come from a small vocabulary (one in
+ten "Blue ..."): text starting with B once made the client search every page for binary values.
+
 Sign-in is measured without its key derivation (a 1-iteration PBKDF2 hash here, Django's MD5
 hasher there): the KDF costs the same in both and would hide everything else.
 
@@ -32,7 +36,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from itertools import cycle
 from pathlib import Path
 from typing import Any
@@ -66,7 +69,14 @@ put_code_on_path()
 
 PEER_DRIVER = Path(__file__).with_name("django_peer_cpu.py")
 # The requests, as the peer's driver makes them too (same names, same data).
-SCENARIOS = ("products page (50)", "order of 1 product", "order of 10 products", "my-orders (10 orders)", "sign-in (no KDF)")
+SCENARIOS = (
+    "products page (50)",
+    "order of 1 product",
+    "order of 10 products",
+    "my-orders (10 orders)",
+    "sign-in (no KDF)",
+    "products page 3 (50, 'Blue ...' names)",
+)
 MY_ORDERS = 10  # orders of the my-orders user, 3 products each
 
 
@@ -76,6 +86,7 @@ class Recorded:
     status: int
     headers: dict[str, str]
     body: bytes
+    request: bytes = b""  # the request's body (the lean client's recordings): its parameters
 
 
 class _Body:
@@ -117,7 +128,22 @@ def _requests(access_token: str, my_orders_token: str, sign_in_body: str) -> lis
         request(SCENARIOS[2], "OrdersFunction", "POST", "/api/order", 201, body=order(10), token=access_token),
         request(SCENARIOS[3], "OrdersFunction", "GET", "/api/my-orders", 200, token=my_orders_token),
         request(SCENARIOS[4], "AuthFunction", "POST", "/api/auth", 200, body=sign_in_body),
+        request(SCENARIOS[5], "ProductsFunction", "GET", "/api/products", 200, query="limit=50&offset=100"),
     ]
+
+
+def bench_catalogue() -> list[Any]:
+    """The demo catalogue's first 100 products, then 100 of the scale benchmark's (names such as
+    "Blue mug 0"), stocked for the whole run."""
+    from shop_common.models import NewProduct
+    from shopctl.demo import demo_products
+    from shoplocal.catalogue_fill import sample_products
+
+    demo = [
+        NewProduct(name=product.name, description=product.description, price=product.price, quantity=10**6, sku=product.sku)
+        for product in demo_products(100)
+    ]
+    return demo + [product.model_copy(update={"quantity": 10**6}) for product in sample_products(100)]
 
 
 class Recording:
@@ -133,7 +159,7 @@ class Recording:
         response = self.moto.send(url, headers, body)
         target = headers["X-Amz-Target"]
         if Recording.kept is not None and target.startswith("DynamoDB_"):
-            Recording.kept.append(Recorded(target.rpartition(".")[2], response.status, response.headers, response.body))
+            Recording.kept.append(Recorded(target.rpartition(".")[2], response.status, response.headers, response.body, body))
         return response
 
 
@@ -150,14 +176,11 @@ def record_requests() -> tuple[list[Request], dict[str, list[Recorded]]]:
         passwords.ITERATIONS = 1
         from shop_common.catalog import add_products
         from shop_common.dynamo import client
-        from shop_common.models import NewProduct
         from shop_common.tokens import issue_token
 
         client().create_table(TableName="bench", **table_definition())
         boto3.client("secretsmanager").create_secret(Name="bench-jwt", SecretString=secrets.token_urlsafe(48))
-        add_products(
-            [NewProduct(name=f"Product {n}", description="A product.", price=Decimal("9.99"), quantity=10**6) for n in range(200)]
-        )
+        add_products(bench_catalogue())
         customer = create_user("customer", password_hash=hash_password("x", iterations=1))
         regular = create_user("regular", password_hash=hash_password("x", iterations=1))
         requests = _requests(

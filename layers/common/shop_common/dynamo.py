@@ -1,26 +1,27 @@
 """The DynamoDB client (one per container) and conversions to and from attribute values.
 
-`client()` answers the item and transaction operations the functions make with the lean
+`client()` makes the item and transaction operations the functions make with the lean
 JSON-protocol client (`shop_common.aws`: no botocore client to import or create, ~0.1 ms of
-CPU a call), with boto3's results, errors and retries; everything else (`create_table`,
+CPU a call), with boto3's results and errors; everything else (`create_table`,
 `describe_table`, paginators, waiters) is boto3's own client, created on first use. Where the
 environment does not decide the endpoint and credentials alone (a profile, a config file), every
-operation is boto3's. The low-level interface is used rather than the `Table` resource: it is
-the one that exposes transactions and cancellation reasons fully.
+operation is boto3's. Either way, a call boto3 serves is logged once and counted
+(`shop_common.aws.fallback`). The low-level interface is used rather than the `Table`
+resource: it is the one that exposes transactions and cancellation reasons fully.
 
 Conversions take a direct path for the common types and leave the rare ones (bytes, sets) to
 boto3's TypeSerializer and TypeDeserializer, imported only then; the results are boto3's
 (tests/layer/test_dynamo_client.py compares them).
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
 from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError  # loaded already: the lean client raises it
 
-from shop_common.aws import AwsJsonClient, lean_client
+from shop_common.aws import AwsJsonClient, fallback, lean_client
 from shop_common.aws.json_client import CallObserver
 from shop_common.aws.services import DYNAMODB
 
@@ -29,50 +30,62 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
 
 # Timeouts well inside the functions' 10 s, so a stuck connection is retried rather than
-# running the invocation out; botocore's "standard" retries with its `max_attempts` of 4 (five
-# attempts in all: `DYNAMODB.max_attempts`), back off on throttling with jitter.
+# running the invocation out; five attempts in all (`DYNAMODB.max_attempts`, botocore's
+# `max_attempts` of 4 retries), backing off on throttling with jitter.
 CONNECT_TIMEOUT = 2.0
 READ_TIMEOUT = 5.0
 # boto3's DYNAMODB_CONTEXT: numbers DynamoDB can store exactly, or an error.
 DYNAMODB_CONTEXT = Context(Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow])
 _create_decimal = DYNAMODB_CONTEXT.create_decimal
+_NOT_DECIDED = "the environment does not decide the endpoint and credentials alone"
 
 
 class DynamoDB:
     """The container's DynamoDB client: boto3's client interface, the hot operations lean."""
 
-    LEAN_OPERATIONS: ClassVar[dict[str, str]] = {
-        "get_item": "GetItem",
-        "put_item": "PutItem",
-        "update_item": "UpdateItem",
-        "delete_item": "DeleteItem",
-        "query": "Query",
-        "scan": "Scan",
-        "batch_get_item": "BatchGetItem",
-        "batch_write_item": "BatchWriteItem",
-        "transact_write_items": "TransactWriteItems",
-        "transact_get_items": "TransactGetItems",
-    }
-
     def __init__(self, lean: AwsJsonClient | None) -> None:
         self.lean = lean
-        for method, operation in self.LEAN_OPERATIONS.items():
-            setattr(self, method, self._method(method, operation))
 
-    def _method(self, method: str, operation: str) -> Callable[..., dict[str, Any]]:
-        lean = self.lean
+    def _call(self, method: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        if self.lean is None:
+            fallback.report("dynamodb", operation, _NOT_DECIDED)
+            return cast(dict[str, Any], getattr(self.boto3_client, method)(**params))
+        return self.lean.call(operation, params)
 
-        def call(**params: Any) -> dict[str, Any]:
-            if lean is None:
-                return cast(dict[str, Any], getattr(self.boto3_client, method)(**params))
-            return lean.call(operation, params)
+    def get_item(self, **params: Any) -> dict[str, Any]:
+        return self._call("get_item", "GetItem", params)
 
-        call.__name__ = method
-        return call
+    def put_item(self, **params: Any) -> dict[str, Any]:
+        return self._call("put_item", "PutItem", params)
+
+    def update_item(self, **params: Any) -> dict[str, Any]:
+        return self._call("update_item", "UpdateItem", params)
+
+    def delete_item(self, **params: Any) -> dict[str, Any]:
+        return self._call("delete_item", "DeleteItem", params)
+
+    def query(self, **params: Any) -> dict[str, Any]:
+        return self._call("query", "Query", params)
+
+    def scan(self, **params: Any) -> dict[str, Any]:
+        return self._call("scan", "Scan", params)
+
+    def batch_get_item(self, **params: Any) -> dict[str, Any]:
+        return self._call("batch_get_item", "BatchGetItem", params)
+
+    def batch_write_item(self, **params: Any) -> dict[str, Any]:
+        return self._call("batch_write_item", "BatchWriteItem", params)
+
+    def transact_write_items(self, **params: Any) -> dict[str, Any]:
+        return self._call("transact_write_items", "TransactWriteItems", params)
+
+    def transact_get_items(self, **params: Any) -> dict[str, Any]:
+        return self._call("transact_get_items", "TransactGetItems", params)
 
     @property
     def exceptions(self) -> Any:
-        return self.lean.exceptions if self.lean is not None else self.boto3_client.exceptions
+        """boto3's error classes, for the operations boto3's client serves (`describe_table`)."""
+        return self.boto3_client.exceptions
 
     @property
     def boto3_client(self) -> Any:
@@ -93,11 +106,15 @@ class DynamoDB:
             self.lean.observers.remove(observer)
 
     def __getattr__(self, name: str) -> Any:
-        # Other operations, paginators and waiters: boto3's. Not `meta`: code that hooks
-        # botocore's events (powertools adds its user agent) must not create the client for it.
+        # The operations the lean client does not make (table administration, paginators,
+        # waiters): boto3's, counted. Not `meta`: code that hooks botocore's events (powertools
+        # adds its user agent) must not create the client for it.
         if name.startswith("_") or name == "meta":
             raise AttributeError(name)
-        return getattr(self.boto3_client, name)
+        attribute = getattr(self.boto3_client, name)
+        if callable(attribute):
+            fallback.report("dynamodb", name, "an operation the lean client does not make")
+        return attribute
 
 
 def observe_boto3_client(boto3_client: Any, observer: CallObserver, *, stop: bool = False) -> None:

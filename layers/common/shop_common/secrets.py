@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shop_common import settings
-from shop_common.aws import AwsJsonClient, lean_client
+from shop_common.aws import AwsJsonClient, fallback, lean_client
 from shop_common.aws.services import SECRETS_MANAGER
 
 MAX_AGE_SECONDS = 15 * 60
@@ -69,6 +69,7 @@ def _get_secret_value(**params: str) -> dict[str, Any]:
     secrets_manager = _client()
     if isinstance(secrets_manager, AwsJsonClient):
         return secrets_manager.call("GetSecretValue", params)
+    fallback.report("secretsmanager", "GetSecretValue", "the environment does not decide the endpoint and credentials alone")
     return secrets_manager.get_secret_value(**params)  # type: ignore[no-any-return]
 
 

@@ -6,7 +6,6 @@ import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from unittest.mock import ANY
 
 import pytest
 from botocore.exceptions import ClientError
@@ -69,6 +68,7 @@ def answered(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     except (TypeError, ValueError, KeyError) as error:  # moto's own failures (a nested path into a NULL, a bad expression)
         return {"moto failed": repr(error)}
     response.pop("ResponseMetadata", None)
+    response.pop("ConsumedCapacityUnits", None)  # unpatched moto's, not in DynamoDB's model (botocore drops it)
     return response
 
 
@@ -300,7 +300,7 @@ def test_items_of_every_type_are_encoded_as_moto_encodes_them() -> None:
     }
     key = {"PK": item["PK"], "SK": item["SK"]}
     try:
-        assert client().put_item(TableName=table, Item=item, ReturnValues="ALL_OLD") == {"ResponseMetadata": ANY}
+        assert client().put_item(TableName=table, Item=item, ReturnValues="ALL_OLD") == {}  # no old item
         assert (
             assert_same_answer(lambda: client().put_item(TableName=table, Item=item, ReturnValues="ALL_OLD"))["Attributes"]
             == item

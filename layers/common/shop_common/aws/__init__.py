@@ -1,5 +1,5 @@
 """AWS clients for the functions' hot and cold paths: DynamoDB and Secrets Manager over the JSON
-protocol without botocore's client machinery (see `json_client` for why and what is kept).
+protocol without botocore's client machinery (see `json_client` for why and what it does).
 
 `lean_client` builds one when the environment alone decides where and how requests go (as in
 Lambda: region, credentials and, locally, an endpoint URL in variables); otherwise it answers
@@ -50,5 +50,4 @@ def lean_client(
         endpoint,
         credentials or default_source(),
         transport or _transports(connect_timeout, read_timeout),
-        read_timeout=read_timeout,
     )

@@ -1,13 +1,11 @@
-"""Where a service's requests go, decided from the environment alone, as botocore decides it.
+"""Where a service's requests go, when the environment alone decides it as botocore would.
 
-botocore evaluates a service's endpoint rules (a JSON rule set, decoded on the first request)
-from the region, the partition it belongs to and a few settings. For the plain case (a region
-of a known partition, no FIPS or dual-stack endpoint, no account-based endpoint, no proxy, no
-shared config file that could change any of it) the answer is `https://<prefix>.<region>.<DNS
-suffix of the partition>`, or the endpoint set in `AWS_ENDPOINT_URL_<SERVICE>` or
-`AWS_ENDPOINT_URL` (the local server's embedded store, tests). Anything else is left to
-botocore: `lean_endpoint` answers None. tests/layer/aws/test_aws_endpoints.py compares this with
-botocore's resolution for every region botocore knows.
+In Lambda that is `https://<prefix>.<region>.amazonaws.com` (`.amazonaws.com.cn` in China), or,
+locally and in tests, the URL in `AWS_ENDPOINT_URL_<SERVICE>` or `AWS_ENDPOINT_URL`. Whatever
+else could change botocore's choice (a shared config file, FIPS or dual-stack endpoints,
+account-based endpoints, a proxy, a region of another partition) leaves the call to boto3's
+client: `lean_endpoint` answers None. tests/layer/aws/test_aws_endpoints.py compares the answer
+with botocore's for every region botocore knows.
 """
 
 import os
@@ -15,19 +13,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-# Partitions (botocore/data/partitions.json): region pattern -> DNS suffix.
-_PARTITIONS = (
-    (re.compile(r"^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$"), "amazonaws.com"),
-    (re.compile(r"^cn\-\w+\-\d+$"), "amazonaws.com.cn"),
-    (re.compile(r"^eusc\-(de)\-\w+\-\d+$"), "amazonaws.eu"),
-    (re.compile(r"^us\-iso\-\w+\-\d+$"), "c2s.ic.gov"),
-    (re.compile(r"^us\-isob\-\w+\-\d+$"), "sc2s.sgov.gov"),
-    (re.compile(r"^eu\-isoe\-\w+\-\d+$"), "cloud.adc-e.uk"),
-    (re.compile(r"^us\-isof\-\w+\-\d+$"), "csp.hci.ic.gov"),
-    (re.compile(r"^us\-gov\-\w+\-\d+$"), "amazonaws.com"),
-)
+_AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d+$")  # the aws and aws-us-gov partitions
+_CHINA_REGION = re.compile(r"^cn-[a-z]+-\d+$")
 _TRUE = "true"
-# Settings under which botocore's rules pick another endpoint, or send through a proxy.
 _OTHER_ENDPOINT_SETTINGS = ("AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT")
 _PROXY_SETTINGS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
@@ -38,11 +26,6 @@ class Endpoint:
     region: str
 
 
-def region_from_environment() -> str | None:
-    region = os.environ.get("AWS_DEFAULT_REGION", "")
-    return region if re.fullmatch(r"(?![0-9]+$)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)", region) else None
-
-
 def _configured_url(service_env_name: str) -> str | None:
     if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == _TRUE:
         return None
@@ -50,8 +33,9 @@ def _configured_url(service_env_name: str) -> str | None:
 
 
 def _plain_url(url: str) -> bool:
+    """A scheme and a host, and nothing botocore would have to normalise (a path, a query)."""
     parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.path in ("", "/") and not parts.query
 
 
 def _shared_config_in_play() -> bool:
@@ -68,17 +52,18 @@ def lean_endpoint(prefix: str, service_env_name: str, *, account_endpoints: bool
     """The endpoint botocore would send `prefix`'s requests to, when the environment alone
     decides it; None otherwise. `account_endpoints`: the service has account-based endpoints,
     which botocore prefers when the credentials carry an account id (`AWS_ACCOUNT_ID`)."""
-    region = region_from_environment()
-    if region is None or _shared_config_in_play() or any(os.environ.get(name) for name in _PROXY_SETTINGS):
+    region = os.environ.get("AWS_DEFAULT_REGION", "")
+    if not region or _shared_config_in_play() or any(os.environ.get(name) for name in _PROXY_SETTINGS):
         return None
     configured = _configured_url(service_env_name)
     if configured is not None:
-        return Endpoint(configured, region) if _plain_url(configured) else None
+        return Endpoint(configured.rstrip("/"), region) if _plain_url(configured) else None
     if any(os.environ.get(name, "").lower() == _TRUE for name in _OTHER_ENDPOINT_SETTINGS):
         return None
     if account_endpoints and os.environ.get("AWS_ACCOUNT_ID") and os.environ.get("AWS_ACCOUNT_ID_ENDPOINT_MODE") != "disabled":
         return None
-    for pattern, dns_suffix in _PARTITIONS:
-        if pattern.match(region):
-            return Endpoint(f"https://{prefix}.{region}.{dns_suffix}", region)
+    if _CHINA_REGION.match(region):
+        return Endpoint(f"https://{prefix}.{region}.amazonaws.com.cn", region)
+    if _AWS_REGION.match(region):
+        return Endpoint(f"https://{prefix}.{region}.amazonaws.com", region)
     return None

@@ -1,57 +1,59 @@
-"""A client for AWS services that speak the JSON protocol (DynamoDB, Secrets Manager), made for
-Lambda's cold starts and hot paths, with boto3's results, errors and retries.
+"""A client for the JSON-protocol calls the functions make (DynamoDB's item and transaction
+operations, Secrets Manager's GetSecretValue), for Lambda's cold starts and hot paths.
 
-Why not boto3's client: importing botocore and creating a client costs ~160 ms of a cold start
-(urllib3, botocore's HTTP and event layers, decoding the service model and its endpoint rules),
-and every warm call walks shapes, evaluates endpoint rules and fires some 15 events (~0.2 ms of
-CPU). A JSON-protocol request needs none of it: the parameters are the body, the response is
-the result. What is kept of botocore is what a caller can observe, each part checked against
-botocore in tests/layer/aws/:
+Why not boto3's client: importing botocore and creating a client costs ~160 ms of a cold start,
+and every warm call walks the service model's shapes, evaluates endpoint rules and fires some
+15 events (~1 ms of CPU a request; docs/performance.md, "The AWS client", has the figures). A
+JSON-protocol call needs none of it: the parameters are the body, the response is the result.
 
-- the request: the same URL (`endpoints`), body (the parameters as JSON, bytes in base64),
-  SigV4 signature (`sigv4`), `X-Amz-Target`, `amz-sdk-invocation-id`, `amz-sdk-request`
-  (attempt, max and, on retries, ttl) and, in Lambda, the `X-Amzn-Trace-Id` it forwards;
-- the result: the output's members as botocore's parser keeps them (bytes decoded from
-  base64, timestamps as aware datetimes), `ResponseMetadata` with `RequestId`,
-  `HTTPStatusCode`, `HTTPHeaders`, `RetryAttempts` and the retry marks;
-- errors: botocore's `ClientError` with the same `response` (code, message, the error's
-  modeled members such as `CancellationReasons` or `Item`), raised as a subclass named after
-  the error as `client.exceptions` does; botocore's exceptions when no response comes back
-  (`transport`); `ParamValidationError` for parameters JSON cannot carry;
-- retries: botocore's standard mode, attempt for attempt (`retries`).
+What it does: signs the request (`sigv4`), sends it to the endpoint botocore would choose
+(`endpoints`) with the environment's credentials (`credentials`), retries throttles, 5xx
+answers and lost connections with botocore's jittered exponential back-off, and answers the
+response's JSON, binary attribute values decoded to bytes. Errors are botocore's `ClientError`
+with the `response` botocore gives (`Error.Code`, `Error.Message`, and the error's own members
+such as `CancellationReasons` and `Item`); when no answer comes, botocore's exceptions
+(`transport`). With tracing on, each call is an X-Ray subsegment (`tracing`).
 
-What it does not do: validate parameters against the service model (the service answers a
-`ValidationException` where botocore would raise `ParamValidationError`; the test suite runs
-every request it makes through botocore's validator), or operations outside `ServiceSpec`.
+What it leaves out, because no caller uses it: parameter validation (the service answers
+`ValidationException`; the test suite runs every request through botocore's validator),
+`ResponseMetadata`, `client.exceptions`, timestamps and blobs outside attribute values.
 """
 
 import base64
-import datetime
 import http.client
 import json
 import os
+import random
 import sys
 import time
-import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
-from urllib.parse import quote, urlsplit
 
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ClientError, HTTPClientError, ParamValidationError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
+from shop_common.aws import tracing
 from shop_common.aws.credentials import CredentialSource
 from shop_common.aws.endpoints import Endpoint
-from shop_common.aws.retries import Outcome, StandardRetries
-from shop_common.aws.services import OperationSpec, ServiceSpec
+from shop_common.aws.services import ServiceSpec
 from shop_common.aws.sigv4 import SigV4Signer
 from shop_common.aws.transport import HttpResponse, Transport
 
-_SIGV4_TIME = "%Y%m%dT%H%M%SZ"
-_TRACE_SAFE = "-=;:+&[]{}\"',"
-USER_AGENT = (
-    f"shop-common/1 ua/2.1 os/{sys.platform} lang/python#{'.'.join(map(str, sys.version_info[:3]))} "
-    f"exec-env/{os.environ.get('AWS_EXECUTION_ENV', 'none')} cfg/retry-mode#standard"
+USER_AGENT = f"shop-common/2 lang/python#{'.'.join(map(str, sys.version_info[:3]))}"
+# Error codes botocore's standard mode retries as throttles (those DynamoDB and Secrets Manager answer).
+THROTTLING_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TransactionInProgressException",
+        "LimitExceededException",
+        "TooManyRequestsException",
+    }
 )
+THROTTLING_SCALE = 1.0  # seconds: the back-off base for throttles, as botocore's
+MAX_BACKOFF = 20.0
+_BINARY_VALUE = (b'"B":', b'"BS":')  # an attribute value of type B or BS, however the JSON is spaced
 
 
 class CallObserver(Protocol):
@@ -62,26 +64,6 @@ class CallObserver(Protocol):
     def after_call(self, operation: str, result: Mapping[str, Any]) -> None: ...
 
 
-class ErrorClasses:
-    """`client.exceptions`: a `ClientError` subclass per error the service models, by name."""
-
-    def __init__(self, service: ServiceSpec) -> None:
-        self._service = service
-        self._classes: dict[str, type[ClientError]] = {}
-
-    def from_code(self, code: str | None) -> type[ClientError]:
-        if code is None or code not in self._service.error_members:
-            return ClientError
-        if code not in self._classes:
-            self._classes[code] = type(code, (ClientError,), {})
-        return self._classes[code]
-
-    def __getattr__(self, name: str) -> type[ClientError]:
-        if name not in self._service.error_members:
-            raise AttributeError(name)
-        return self.from_code(name)
-
-
 class AwsJsonClient:
     def __init__(
         self,
@@ -90,17 +72,17 @@ class AwsJsonClient:
         credentials: CredentialSource,
         transport: Transport,
         *,
-        read_timeout: float,
+        draw: Callable[[], float] = random.random,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.service = service
-        self.read_timeout = read_timeout  # botocore's `ttl` of a retry counts on it
-        self.url = endpoint.url if urlsplit(endpoint.url).path else f"{endpoint.url}/"
+        self.url = f"{endpoint.url}/"
         self.region = endpoint.region
         self.credentials = credentials
         self.transport = transport
-        self.retries = StandardRetries(service)
-        self.exceptions = ErrorClasses(service)
-        self.observers: list[CallObserver] = []
+        self.observers: list[CallObserver] = []  # tests and benchmarks count calls with them
+        self._draw = draw
+        self._sleep = sleep
         self._signer = SigV4Signer(self.url, endpoint.region, service.signing_name)
         self._content_type = f"application/x-amz-json-{service.json_version}"
 
@@ -111,125 +93,89 @@ class AwsJsonClient:
             close()
 
     def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """botocore's `_make_api_call`: the result, or the error raised as `ClientError`."""
-        spec = self.service.operations[operation]
+        """The operation's result, or its error raised as botocore's `ClientError`."""
         for observer in self.observers:
             observer.before_call(operation, params)
-        response, parsed, state = self._send(spec, self._headers(operation), _encode(params))
+        body = _encode(params)
+        subsegment = tracing.begin(self.service.trace_name, operation, self.region, params)
+        response: HttpResponse | None = None
+        attempts = 0
+        try:
+            response, parsed, attempts = self._send(operation, body)
+        except Exception as error:
+            if subsegment is not None:
+                subsegment.end(None, None, attempts or self.service.max_attempts, error)
+            raise
+        if subsegment is not None:
+            subsegment.end(response.status, response.headers.get("x-amzn-requestid"), attempts, None)
         for observer in self.observers:
             observer.after_call(operation, parsed)
-        self.retries.release(state, response.status)
         if response.status >= 300:
-            raise self.exceptions.from_code(parsed.get("Error", {}).get("Code"))(parsed, operation)  # type: ignore[arg-type]
+            raise ClientError(parsed, operation)  # type: ignore[arg-type]  # botocore's own response shape
         return parsed
 
-    def _headers(self, operation: str) -> dict[str, str]:
-        headers = {
-            "X-Amz-Target": f"{self.service.target_prefix}.{operation}",
-            "Content-Type": self._content_type,
-            "User-Agent": USER_AGENT,
-        }
-        trace_id = os.environ.get("_X_AMZN_TRACE_ID")
-        if trace_id and "AWS_LAMBDA_FUNCTION_NAME" in os.environ:  # botocore's recursion detection
-            headers["X-Amzn-Trace-Id"] = quote(trace_id, safe=_TRACE_SAFE)
-        return headers
+    def _send(self, operation: str, body: bytes) -> tuple[HttpResponse, dict[str, Any], int]:
+        """Attempts until one is answered with neither a throttle nor a 5xx, or none are left:
+        the last response, its parse and the number of attempts."""
+        target = f"{self.service.target_prefix}.{operation}"
+        for attempt in range(1, self.service.max_attempts + 1):
+            last = attempt == self.service.max_attempts
+            try:
+                response = self.transport.send(self.url, self._headers(target, body), body)
+            except (BotocoreConnectionError, HTTPClientError):
+                if last:
+                    raise
+                self._sleep(self._backoff(attempt, throttle=False))
+                continue
+            parsed = parse_response(response)
+            code = parsed.get("Error", {}).get("Code") if response.status >= 300 else None
+            throttle = code in THROTTLING_CODES or response.status == 429
+            if last or not (throttle or response.status >= 500):
+                return response, parsed, attempt
+            self._sleep(self._backoff(attempt, throttle=throttle))
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _send(
-        self, spec: OperationSpec, headers: dict[str, str], body: bytes
-    ) -> tuple[HttpResponse, dict[str, Any], dict[str, Any]]:
-        """botocore's `Endpoint._send_request`: attempts until the retry mode says stop. Returns
-        the last response, its parse and the call's retry state; raises the last exception when
-        no response came back."""
-        retries: dict[str, Any] = {"invocation-id": str(uuid.uuid4()), "attempt": 1, "max": self.retries.max_attempts}
-        state: dict[str, Any] = {}
-        attempt = 1
-        while True:
-            response, parsed, error = self._attempt(spec, headers, body, retries)
-            metadata: dict[str, Any] = {}
-            outcome = Outcome(exception=error)
-            if response is not None and parsed is not None:
-                code = parsed.get("Error", {}).get("Code") if response.status >= 301 else None
-                outcome = Outcome(response.status, response.headers, response.body, code)
-            delay = self.retries.delay(spec, attempt, outcome, state, metadata)
-            if parsed is not None:
-                parsed["ResponseMetadata"].update(metadata)
-            if delay is None:
-                break
-            time.sleep(delay)
-            attempt += 1
-            retries["attempt"] = attempt
-            if response is not None:
-                _set_ttl(retries, response, self.read_timeout)
-        if error is not None:
-            raise error
-        assert response is not None
-        assert parsed is not None
-        parsed["ResponseMetadata"]["RetryAttempts"] = attempt - 1
-        return response, parsed, state
+    def _backoff(self, attempt: int, *, throttle: bool) -> float:
+        scale = THROTTLING_SCALE if throttle else self.service.backoff_scale
+        return float(self._draw() * min(scale * 2 ** (attempt - 1), MAX_BACKOFF))
 
-    def _attempt(
-        self, spec: OperationSpec, headers: dict[str, str], body: bytes, retries: Mapping[str, Any]
-    ) -> tuple[HttpResponse | None, dict[str, Any] | None, Exception | None]:
-        """One signed attempt: the response and its parse, or the exception that came instead."""
+    def _headers(self, target: str, body: bytes) -> dict[str, str]:
         credentials = self.credentials.frozen()
-        amz_date = time.strftime(_SIGV4_TIME, time.gmtime())
-        signed = {**headers, "X-Amz-Date": amz_date}
+        amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        signed = {"Content-Type": self._content_type, "X-Amz-Date": amz_date, "X-Amz-Target": target}
         if credentials.token:
             signed["X-Amz-Security-Token"] = credentials.token
-        signed["Authorization"] = self._signer.authorization(signed, body, credentials, amz_date)
-        signed["amz-sdk-invocation-id"] = retries["invocation-id"]
-        signed["amz-sdk-request"] = "; ".join(f"{key}={retries[key]}" for key in ("ttl", "attempt", "max") if key in retries)
-        signed["Content-Length"] = str(len(body))
-        try:
-            response = self.transport.send(self.url, signed, body)
-        except Exception as error:  # as botocore: offered to the retry mode, raised if not retried
-            return None, None, error
-        return response, parse_response(self.service, spec, response), None
+        headers = {
+            **signed,
+            "Authorization": self._signer.authorization(signed, body, credentials, amz_date),
+            "User-Agent": USER_AGENT,
+            "Content-Length": str(len(body)),
+        }
+        trace_id = os.environ.get("_X_AMZN_TRACE_ID")
+        if trace_id and "AWS_LAMBDA_FUNCTION_NAME" in os.environ:  # as botocore: the service sees the trace
+            headers["X-Amzn-Trace-Id"] = trace_id
+        return headers
 
 
-def parse_response(service: ServiceSpec, spec: OperationSpec, response: HttpResponse) -> dict[str, Any]:
-    """What botocore's parser makes of a response of this operation: the output, or the error
-    with its modeled members, and `ResponseMetadata` (request id, status, headers)."""
-    if response.status >= 301:
-        parsed = _parse_error(service, response)
-    else:
-        parsed = _parse_output(spec, response.body)
-        if "x-amzn-requestid" in response.headers:
-            parsed["ResponseMetadata"] = {"RequestId": response.headers["x-amzn-requestid"]}
-    metadata = parsed.setdefault("ResponseMetadata", {})
-    metadata["HTTPStatusCode"] = response.status
-    metadata["HTTPHeaders"] = dict(response.headers)
-    return parsed
-
-
-def _parse_error(service: ServiceSpec, response: HttpResponse) -> dict[str, Any]:
-    """botocore's error parse, then the error shape's members it adds (`CancellationReasons`,
-    `Item`, ...) after the response metadata, from the same body."""
-    status = response.status
-    if _is_generic_error(response):  # an HTML page or nothing, from a proxy or load balancer
-        return {"Error": {"Code": str(status), "Message": http.client.responses.get(status, "")}, "ResponseMetadata": {}}
-    body = _json_body(response.body)
-    error: dict[str, Any] = {"Error": {"Message": body.get("message", body.get("Message", "")), "Code": ""}}
-    error["ResponseMetadata"] = {}
-    code = body.get("__type", str(status))
-    if code is not None:
-        code = code.split(":", 1)[0] if ":" in code else code
-        code = code.rsplit("#", 1)[1] if "#" in code else code
-        query_error = response.headers.get("x-amzn-query-error")
-        if query_error is not None:
-            parts = query_error.split(";")
-            if len(parts) == 2 and parts[0]:
-                error["Error"]["QueryErrorCode"] = code
-                error["Error"]["Type"] = parts[1]
-                code = parts[0]
-        error["Error"]["Code"] = code
-    if "x-amzn-requestid" in response.headers:
-        error["ResponseMetadata"]["RequestId"] = response.headers["x-amzn-requestid"]
-    members = service.error_members.get(error["Error"]["Code"])
-    if members:
-        modeled = {name: body[name] for name in members if body.get(name) is not None}
-        error.update(_decode_binary(modeled) if b'"B' in response.body else modeled)
+def parse_response(response: HttpResponse) -> dict[str, Any]:
+    """The result botocore gives (without its `ResponseMetadata`): the output's members, or the
+    error as `{"Error": {"Code", "Message"}, <the error's members>}`."""
+    if response.status < 300:
+        return _decode_binary(_json_body(response.body)) if _has_binary(response.body) else _json_body(response.body)
+    body = response.body.strip()
+    if response.status >= 500 and (not body or body.startswith(b"<")):  # a proxy's or load balancer's page
+        return {"Error": {"Code": str(response.status), "Message": http.client.responses.get(response.status, "")}}
+    fields = _json_body(response.body)
+    code = str(fields.pop("__type", response.status)).rsplit("#", 1)[-1].split(":", 1)[0]
+    error: dict[str, Any] = {"Error": {"Message": fields.get("message", fields.get("Message", "")), "Code": code}}
+    error.update(_decode_binary(fields) if _has_binary(response.body) else fields)
     return error
+
+
+def _has_binary(raw: bytes) -> bool:
+    """Whether a binary attribute value may be in the response: a `"B":` or `"BS":` key. (Text
+    starting with B, "Blue mug", is `"Blue mug"`: no colon after the B.)"""
+    return _BINARY_VALUE[0] in raw or _BINARY_VALUE[1] in raw
 
 
 def _encode(params: Mapping[str, Any]) -> bytes:
@@ -246,7 +192,7 @@ def _base64(value: Any) -> str:
 
 
 def _json_body(raw: bytes) -> dict[str, Any]:
-    """botocore's `_parse_body_as_json`: {} for no body, the text as `message` if it is not JSON."""
+    """As botocore: {} for no body, the text as `message` if it is not JSON."""
     if not raw:
         return {}
     text = raw.decode("utf-8")
@@ -254,22 +200,6 @@ def _json_body(raw: bytes) -> dict[str, Any]:
         parsed: dict[str, Any] = json.loads(text)
     except ValueError:
         return {"message": text}
-    return parsed
-
-
-def _parse_output(spec: OperationSpec, raw: bytes) -> dict[str, Any]:
-    """The output members botocore's parser keeps: those of the model, non-null, binary values
-    decoded from base64 (attribute values `B`/`BS`, blob members), timestamps as datetimes."""
-    body = _json_body(raw)
-    parsed = {name: body[name] for name in spec.output_members if body.get(name) is not None}
-    if b'"B' in raw:  # only then can an attribute value be binary
-        parsed = _decode_binary(parsed)
-    for name in spec.blob_members:
-        if name in parsed:
-            parsed[name] = base64.b64decode(parsed[name])
-    for name in spec.timestamp_members:
-        if name in parsed:
-            parsed[name] = _timestamp(parsed[name])
     return parsed
 
 
@@ -285,31 +215,3 @@ def _decode_binary(value: Any) -> Any:
     if isinstance(value, list):
         return [_decode_binary(item) for item in value]
     return value
-
-
-def _timestamp(value: Any) -> Any:
-    if isinstance(value, int | float):
-        return datetime.datetime.fromtimestamp(value, datetime.UTC)
-    return value
-
-
-def _is_generic_error(response: HttpResponse) -> bool:
-    if response.status < 500:
-        return False
-    body = response.body.strip()
-    return not body or body.startswith(b"<html>")
-
-
-def _set_ttl(retries: dict[str, Any], response: HttpResponse, read_timeout: float) -> None:
-    """botocore's `ttl` for the next attempt's `amz-sdk-request`: now, plus the read timeout,
-    plus the clock skew the last response's `Date` showed."""
-    date = response.headers.get("date")
-    if not date:
-        return
-    try:
-        received = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-        skew = datetime.datetime.strptime(date, "%a, %d %b %Y %H:%M:%S %Z") - received
-        now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-        retries["ttl"] = (now + datetime.timedelta(seconds=read_timeout) + skew).strftime(_SIGV4_TIME)
-    except Exception:  # as botocore: a Date it cannot read sets no ttl
-        return
