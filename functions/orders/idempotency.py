@@ -110,7 +110,7 @@ def once(operation: str, user_id: int, key: str | None, request: Any, work: Call
     """Run `work` (which answers the response body) once per user and key; a repeat of the same
     request answers the first response, replayed."""
     if key is None:
-        return Outcome(json_text(work()), replayed=False)
+        return Outcome(work(), replayed=False)
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyValidationError,
@@ -120,7 +120,7 @@ def once(operation: str, user_id: int, key: str | None, request: Any, work: Call
         _config().register_lambda_context(_invocation[0])
     payload = {"user": user_id, "key": key, "request": request}
     try:
-        result = _idempotent(operation, client())(payload=payload, work=lambda: {"text": json_text(work())})
+        result = _idempotent(operation, client())(payload=payload, work=lambda: {"text": work()})
     except IdempotencyValidationError as reused:
         raise KeyReused(
             "This Idempotency-Key was already used with another request.",
