@@ -197,7 +197,7 @@ def test_a_staff_change_needs_its_author_still_staff_when_it_is_written(
 
     monkeypatch.setattr(staff_service, "save_flags", demoted_meanwhile)
     assert patch(api, headers, target, {"is_staff": True}).status == 403
-    from profile_store import read_profile
+    from shop_common.profiles import read_profile
 
     profile = read_profile(target)
     assert profile is not None
