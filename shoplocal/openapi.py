@@ -29,6 +29,7 @@ TAGS = {
     "CatalogAdminFunction": ("Catalogue (staff)", "Staff: adding, changing and deleting products, their stock and photos."),
     "OrdersFunction": ("Orders", "Quotes, orders and cancellations; staff: every order."),
     "OffersFunction": ("Offers", "The offers that apply now; staff: adding, changing and deleting offers."),
+    "WebhooksFunction": ("Webhooks (staff)", "Staff: webhook endpoints, their signing secrets and deliveries."),
 }
 DESCRIPTION = """\
 A shop's API: accounts, a catalogue with stock, orders that never oversell, special offers.
