@@ -187,7 +187,8 @@ def set_password(username: str, password: str) -> Account:
     """Give the account a new password and sign out every refresh token it holds (the same
     change as `POST /api/me/password`, without the current password)."""
     from passwords import hash_password
-    from profile_store import AccountChanged, password_hash_of, read_profile, save_password
+    from profile_store import password_hash_of, save_password
+    from shop_common.profiles import AccountChanged, read_profile
 
     account = find_account(username)
     profile = read_profile(account.user_id)
@@ -195,7 +196,7 @@ def set_password(username: str, password: str) -> Account:
     if profile is None or old_hash is None:
         raise AccountNotFound(f"user {username!r} changed or vanished meanwhile; nothing was written")
     try:
-        save_password(profile, old_hash, hash_password(password), require_active=False)
+        save_password(profile, old_hash, hash_password(password))
     except AccountChanged as error:
         raise AccountNotFound(f"user {username!r} changed meanwhile; nothing was written, try again") from error
     return account

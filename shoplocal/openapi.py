@@ -23,7 +23,8 @@ DOCS_FUNCTION = "DocsFunction"
 
 # Swagger UI groups operations by tag: one per function, which is one area of the API.
 TAGS = {
-    "AuthFunction": ("Accounts", "Sign-in and tokens, sign-up, the signed-in user's own account; staff: users."),
+    "AuthFunction": ("Accounts", "Sign-in and tokens, sign-up, the signed-in user's own account."),
+    "StaffUsersFunction": ("Users (staff)", "Staff: listing users, activating or deactivating, promoting or demoting them."),
     "ProductsFunction": ("Catalogue", "The products anyone can browse: pages, filters, search, one product."),
     "CatalogAdminFunction": ("Catalogue (staff)", "Staff: adding, changing and deleting products, their stock and photos."),
     "OrdersFunction": ("Orders", "Quotes, orders and cancellations; staff: every order."),

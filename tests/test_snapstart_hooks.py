@@ -15,6 +15,7 @@ FUNCTIONS_USING_THE_LAYER = [
     "ProductsFunction",
     "OrdersFunction",
     "CatalogAdminFunction",
+    "StaffUsersFunction",
     "OffersFunction",
     "EventsFunction",
     "WebhooksFunction",

@@ -23,8 +23,8 @@ CONTRACT_ROUTES = {
     ("POST", "/api/refresh"): "AuthFunction",
     ("POST", "/api/register"): "AuthFunction",
     ("POST", "/api/logout"): "AuthFunction",
-    ("GET", "/api/users"): "AuthFunction",
-    ("PATCH", "/api/users/{user_id}"): "AuthFunction",
+    ("GET", "/api/users"): "StaffUsersFunction",
+    ("PATCH", "/api/users/{user_id}"): "StaffUsersFunction",
     ("GET", "/api/me"): "AuthFunction",
     ("PATCH", "/api/me"): "AuthFunction",
     ("POST", "/api/me/password"): "AuthFunction",
@@ -374,8 +374,6 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
             ("PATCH", "/api/me", {"json_body": {"first_name": "Ima", "email": "ima@example.com"}, "headers": own}),
             ("PATCH", "/api/me", {"json_body": {"email": "ima.user@example.com"}, "headers": own}),
             ("POST", "/api/logout", {"json_body": {"refresh": other_sign_ins[0]["refresh"]}}),
-            ("GET", "/api/users", {"query_string": "prefix=i&limit=1", "headers": staff}),
-            ("PATCH", f"/api/users/{regular_id}", {"json_body": {"is_active": False, "is_staff": True}, "headers": staff}),
             (
                 "POST",
                 "/api/register",
@@ -387,6 +385,10 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
                 {"json_body": {"current_password": "pw-iam-check", "new_password": "a brand new passphrase"}, "headers": own},
             ),
             ("POST", "/api/logout", {"json_body": {"refresh": other_sign_ins[1]["refresh"]}}),
+        ],
+        "StaffUsersFunction": [
+            ("GET", "/api/users", {"query_string": "prefix=i&limit=1", "headers": staff}),
+            ("PATCH", f"/api/users/{regular_id}", {"json_body": {"is_active": False, "is_staff": True}, "headers": staff}),
         ],
         "ProductsFunction": [
             ("GET", "/api/products", {"query_string": "limit=5"}),
@@ -631,6 +633,33 @@ def test_the_orders_function_cannot_reach_profiles_or_product_prices() -> None:
         "dynamodb:ConditionCheckItem", "table", profile, frozenset({"PK", "SK", "is_active"}), "TransactWriteItems"
     )
     assert any(grant.allows(account_check) for grant in grants)
+
+
+def test_the_sign_in_function_cannot_write_the_staff_or_active_flags() -> None:
+    """Issue 20: staff user management is its own function, so the public sign-in/sign-up
+    function's role may not set is_staff on any item by any write, nor is_active except on a new
+    account's put (sign-up); the staff users function may, in a transaction only."""
+    auth = dynamodb_grants("AuthFunction")
+    writes = ("dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
+    for partition in ("USER#1", "USERNAME#someone"):
+        for flag in ("is_staff", "is_active"):
+            for action in writes:
+                for enclosing in ("TransactWriteItems", None):
+                    access = Access(action, "table", partition, frozenset({"PK", "SK", flag}), enclosing, "NONE")
+                    allowed = any(grant.allows(access) for grant in auth)
+                    # Sign-up puts a new account active: the one flag it names, on a put only.
+                    assert not allowed or (action == "dynamodb:PutItem" and flag == "is_active"), access
+    assert not any("dynamodb:Query" in grant.actions and grant.resource == "table/index/GSI1" for grant in auth)
+    staff = dynamodb_grants("StaffUsersFunction")
+    for partition, attributes in (
+        ("USER#1", {"PK", "SK", "is_staff", "is_active", "username"}),
+        ("USERNAME#someone", {"PK", "SK", "is_active", "user_id"}),
+    ):
+        change = Access("dynamodb:UpdateItem", "table", partition, frozenset(attributes), "TransactWriteItems", "NONE")
+        assert any(grant.allows(change) for grant in staff), change
+        alone = Access("dynamodb:UpdateItem", "table", partition, frozenset(attributes), None, "NONE")
+        assert not any(grant.allows(alone) for grant in staff), alone
+    assert not any("dynamodb:PutItem" in grant.actions for grant in staff)
 
 
 def test_only_functions_that_use_the_signing_key_may_read_it(

@@ -82,31 +82,3 @@ class PasswordChange(BaseModel):
 
     current_password: Password
     new_password: Password
-
-
-class UserFlags(BaseModel):
-    """What staff may change on another account (PATCH /api/users/{user_id})."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    is_active: bool | None = None
-    is_staff: bool | None = None
-
-
-class UserProfile(BaseModel):
-    id: int
-    username: str
-    email: str
-    first_name: str
-    last_name: str
-    is_staff: bool
-    date_joined: str
-
-
-class ListedUser(UserProfile):
-    is_active: bool
-
-
-class UsersPage(BaseModel):
-    results: list[ListedUser]
-    next: str | None = Field(description="The next page's URL, or null on the last page")

@@ -142,7 +142,9 @@ def account_writes(account: NewAccount) -> "list[TransactWriteItemTypeDef]":
         "email": account.email,
         "first_name": account.first_name,
         "last_name": account.last_name,
-        "is_staff": account.is_staff,
+        # Named only when set (absent reads as False): so the sign-up function's role, which may
+        # put profiles, is never granted the is_staff attribute (docs/security.md).
+        **({"is_staff": True} if account.is_staff else {}),
         "is_active": account.is_active,
         "date_joined": account.date_joined or datetime.now(UTC).isoformat(),
         **directory_keys(account.username),

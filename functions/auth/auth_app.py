@@ -1,26 +1,23 @@
 """Lambda handler for the accounts routes: sign-in, refresh, sign-up, logout, and the signed-in
-user's own account (/api/me). HTTP in and out, nothing else."""
+user's own account (/api/me); staff's /api/users is the staff users function. HTTP in and out, nothing else."""
 
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from account_models import ListedUser, PasswordChange, ProfileUpdate, Registration, UserFlags, UserProfile, UsersPage
+from account_models import PasswordChange, ProfileUpdate, Registration
 from auth_service import refresh_access, sign_in, sign_out
 from profile_service import change_password, get_me, update_me
 from registration import register
-from shop_common.api import CursorQuery, absolute_url, create_resolver, documented, json_response
+from shop_common.api import create_resolver, documented, json_response
 from shop_common.drf_errors import field_lists
+from shop_common.models import UserProfile
 from shop_common.signed_in import SIGNED_IN, resolve_signed_in
 from shop_common.snapstart import register_hooks
-from shop_common.staff_access import require_staff
-from staff_service import list_users, update_user
 
 logger = Logger()
 # The Django app's routes: form bodies too, and validation errors also as DRF's per-field lists.
@@ -143,37 +140,6 @@ def new_password(change: PasswordChange) -> Response[str]:
     return Response(status_code=204, body="")
 
 
-@app.get(
-    "/api/users",
-    summary="Staff: users in username order, optionally those whose username starts with `prefix`",
-    security=SIGNED_IN,
-    responses={200: documented("A page of users", UsersPage), 403: {"description": "The caller is not staff"}},
-)
-def staff_list_users(
-    prefix: Annotated[str, Query(max_length=150)] = "",
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: CursorQuery = None,
-) -> Response[str]:
-    users, next_cursor = list_users(prefix, limit, cursor)
-    query = {"prefix": prefix, "limit": limit, "cursor": next_cursor} if prefix else {"limit": limit, "cursor": next_cursor}
-    next_url = absolute_url(app.current_event, query) if next_cursor else None
-    return json_response(200, {"results": users, "next": next_url})
-
-
-@app.patch(
-    "/api/users/<user_id>",
-    summary="Staff: activate or deactivate, promote or demote another user",
-    security=SIGNED_IN,
-    responses={
-        200: documented("The user as saved", ListedUser),
-        403: {"description": "The caller is not staff"},
-        404: {"description": "No such user"},
-    },
-)
-def staff_update_user(user_id: Annotated[int, PathParam(ge=1, lt=2**53)], flags: UserFlags) -> Response[str]:
-    return json_response(200, update_user(app.context["user_id"], user_id, flags.is_active, flags.is_staff))
-
-
 def _route_path(event: dict[str, Any]) -> str:
     return str(event.get("routeKey", "")).partition(" ")[2]
 
@@ -185,10 +151,6 @@ def _under(path: str, prefix: str) -> bool:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     path = _route_path(event)
-    if _under(path, "/api/users"):
-        # Staff only: the caller's role is checked before any parameter is parsed (a customer
-        # gets 403 whatever the query or body).
-        return resolve_signed_in(app, event, context, logger, permission=require_staff)
     if _under(path, "/api/me"):
         return resolve_signed_in(app, event, context, logger)
     return app.resolve(event, context)

@@ -12,9 +12,9 @@ from aws_lambda_powertools import Logger
 
 from password_rules import password_problems
 from passwords import hash_password, verify_password
-from profile_store import AccountChanged, EmailTaken, password_hash_of, read_profile, save_names_and_email, save_password
+from profile_store import EmailTaken, password_hash_of, save_names_and_email, save_password
 from shop_common.errors import AuthenticationFailed, Conflict, InvalidRequest
-from shop_common.profiles import Profile, public
+from shop_common.profiles import AccountChanged, Profile, public, read_profile
 
 logger = Logger(child=True)
 

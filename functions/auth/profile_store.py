@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from shop_common import settings
 from shop_common.dynamo import TransactionCancelled, client, from_attributes, to_attributes, transact_write
 from shop_common.keys import login_key, profile_key
-from shop_common.profiles import Profile, profile_from_item
+from shop_common.profiles import AccountChanged, Profile
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -21,24 +21,18 @@ class EmailTaken(Exception):
     """Another account holds that email (compared case-insensitively)."""
 
 
-class AccountChanged(Exception):
-    """The account changed (or was deactivated) since it was read: read it again."""
+# The token generation read is still the item's (profiles written before generations have none).
+UNCHANGED_GENERATION = "(attribute_not_exists(token_generation) OR token_generation = :old_generation)"
 
 
 def _email_key(email: str) -> dict[str, Any]:
     return to_attributes({"PK": f"EMAIL#{email.lower()}", "SK": "EMAIL"})
 
 
-def read_profile(user_id: int) -> Profile | None:
-    response = client().get_item(TableName=settings.table_name(), Key=to_attributes(profile_key(user_id)), ConsistentRead=True)
-    if "Item" not in response:
-        return None
-    return profile_from_item(response["Item"])
-
-
 def save_names_and_email(profile: Profile, first_name: str, last_name: str, email: str) -> None:
-    """Write the new names and email over `profile` (as read). Raises EmailTaken, or
-    AccountChanged when the profile's email or active flag changed meanwhile."""
+    """Write the new names and email over `profile` (as read, active). Raises EmailTaken, or
+    AccountChanged when the profile's email or token generation changed meanwhile (a
+    deactivation always moves the generation on)."""
     table = settings.table_name()
     writes: list[TransactWriteItemTypeDef] = [
         {
@@ -46,9 +40,15 @@ def save_names_and_email(profile: Profile, first_name: str, last_name: str, emai
                 "TableName": table,
                 "Key": to_attributes(profile_key(profile.id)),
                 "UpdateExpression": "SET first_name = :first, last_name = :last, email = :email",
-                "ConditionExpression": "is_active = :active AND email = :old_email",
+                "ConditionExpression": f"email = :old_email AND {UNCHANGED_GENERATION}",
                 "ExpressionAttributeValues": to_attributes(
-                    {":first": first_name, ":last": last_name, ":email": email, ":active": True, ":old_email": profile.email}
+                    {
+                        ":first": first_name,
+                        ":last": last_name,
+                        ":email": email,
+                        ":old_email": profile.email,
+                        ":old_generation": profile.token_generation,
+                    }
                 ),
             }
         }
@@ -85,23 +85,21 @@ def save_names_and_email(profile: Profile, first_name: str, last_name: str, emai
         raise AccountChanged(",".join(cancelled.codes)) from cancelled
 
 
-def save_password(profile: Profile, old_hash: str, new_hash: str, *, require_active: bool = True) -> None:
+def save_password(profile: Profile, old_hash: str, new_hash: str) -> None:
     """Replace the password hash read as `old_hash` and move the account to the next token
     generation (revoking every refresh token issued before), on both items in one transaction.
-    Raises AccountChanged if the password, the generation or (with `require_active`, as for a
-    user's own change) the active flag changed meanwhile. An administrator may reset the password
-    of a deactivated account (`require_active=False`)."""
+    Raises AccountChanged if the password or the generation changed meanwhile: a deactivation
+    always moves the generation on, so a user's own change (of a profile read active) cannot land
+    after one. The active flag itself is never named: this function's role may not touch it."""
     table = settings.table_name()
-    account_condition = "is_active = :active" if require_active else "attribute_exists(PK)"
     generation = to_attributes({":old_generation": profile.token_generation, ":generation": profile.token_generation + 1})
-    unchanged_generation = "(attribute_not_exists(token_generation) OR token_generation = :old_generation)"
     writes: list[TransactWriteItemTypeDef] = [
         {
             "Update": {
                 "TableName": table,
                 "Key": to_attributes(login_key(profile.username)),
                 "UpdateExpression": "SET password_hash = :hash, token_generation = :generation",
-                "ConditionExpression": f"user_id = :id AND password_hash = :old_hash AND {unchanged_generation}",
+                "ConditionExpression": f"user_id = :id AND password_hash = :old_hash AND {UNCHANGED_GENERATION}",
                 "ExpressionAttributeValues": {
                     **to_attributes({":hash": new_hash, ":id": profile.id, ":old_hash": old_hash}),
                     **generation,
@@ -113,8 +111,8 @@ def save_password(profile: Profile, old_hash: str, new_hash: str, *, require_act
                 "TableName": table,
                 "Key": to_attributes(profile_key(profile.id)),
                 "UpdateExpression": "SET token_generation = :generation",
-                "ConditionExpression": f"{account_condition} AND {unchanged_generation}",
-                "ExpressionAttributeValues": {**(to_attributes({":active": True}) if require_active else {}), **generation},
+                "ConditionExpression": f"attribute_exists(PK) AND {UNCHANGED_GENERATION}",
+                "ExpressionAttributeValues": generation,
             }
         },
     ]

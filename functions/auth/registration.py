@@ -7,10 +7,9 @@ from aws_lambda_powertools import Logger
 
 from accounts import AccountExists, create_user
 from password_rules import password_problems
-from profile_store import read_profile
 from shop_common import settings
 from shop_common.errors import InvalidRequest, ShopError
-from shop_common.profiles import public
+from shop_common.profiles import public, read_profile
 
 logger = Logger(child=True)
 

@@ -174,7 +174,7 @@ def test_a_profile_edit_racing_another_edit_is_retried_then_a_409(
     api: LocalApi, alice: tuple[int, Headers, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import profile_service
-    from profile_store import AccountChanged
+    from shop_common.profiles import AccountChanged
 
     _, headers, _ = alice
     attempts: list[int] = []

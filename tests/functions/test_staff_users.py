@@ -161,7 +161,7 @@ def test_two_staff_demoting_each_other_at_once_leave_one_of_them_staff(
         real_save_flags(*args, **kwargs)
 
     monkeypatch.setattr(staff_service, "save_flags", save_once_both_were_let_in)
-    apis = [LocalApi({"AuthFunction": fresh_handler("AuthFunction")}) for _ in members]
+    apis = [LocalApi({"StaffUsersFunction": fresh_handler("StaffUsersFunction")}) for _ in members]
     statuses = [0, 0]
 
     def demote_the_other(index: int) -> None:
@@ -197,7 +197,7 @@ def test_a_staff_change_needs_its_author_still_staff_when_it_is_written(
 
     monkeypatch.setattr(staff_service, "save_flags", demoted_meanwhile)
     assert patch(api, headers, target, {"is_staff": True}).status == 403
-    from profile_store import read_profile
+    from shop_common.profiles import read_profile
 
     profile = read_profile(target)
     assert profile is not None

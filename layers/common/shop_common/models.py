@@ -82,3 +82,16 @@ class ProductView:
 
     def to_json(self) -> dict[str, Any]:
         return self.json
+
+
+class UserProfile(BaseModel):
+    """A profile as the API shows it (the auth function's /api/me and /api/register, and the staff
+    users function's listing)."""
+
+    id: int
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    is_staff: bool
+    date_joined: str

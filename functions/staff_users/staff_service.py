@@ -12,10 +12,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from profile_store import read_profile
 from shop_common.cursors import decode_cursor, encode_cursor
 from shop_common.errors import InvalidRequest, NotFound, PermissionDenied
-from shop_common.profiles import PUBLIC_FIELDS, Profile
+from shop_common.profiles import PUBLIC_FIELDS, Profile, read_profile
 from staff_store import AccountChanged, NoLongerStaff, save_flags, users_page
 
 logger = Logger(child=True)

@@ -11,12 +11,11 @@ remains).
 
 from typing import TYPE_CHECKING, Any
 
-from profile_store import AccountChanged
 from shop_common import settings
 from shop_common.dynamo import TransactionCancelled, query_page, to_attributes, transact_write
 from shop_common.errors import Conflict
 from shop_common.keys import directory_keys, login_key, profile_key
-from shop_common.profiles import Profile, profile_from_item
+from shop_common.profiles import AccountChanged, Profile, profile_from_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
