@@ -4,6 +4,7 @@ search results, error messages and offer hints are read out of the README, so an
 drifts from the demo data (or the API) fails here."""
 
 import json
+import os
 import re
 from typing import Any
 
@@ -38,12 +39,15 @@ def number(text: str) -> Any:
 
 
 @pytest.fixture
-def demo(api: LocalApi) -> dict[str, str]:
+def demo(api: LocalApi, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The demo shop (its photos too: the session's images bucket, made again if a test before
     this one in the worker deleted it), and an access token of its staff user."""
     s3 = boto3.client("s3")
-    if IMAGES_BUCKET not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
-        s3.create_bucket(Bucket=IMAGES_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})  # conftest.REGION
+    # The session's bucket, whatever a test before this one in the worker set or deleted.
+    monkeypatch.setenv("IMAGES_BUCKET", IMAGES_BUCKET)
+    wanted = os.environ["IMAGES_BUCKET"]
+    if wanted not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=wanted, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})  # conftest.REGION
     seed_demo()
     staff = next(user for user in DEMO_USERS if user.is_staff)
     tokens = api.request("POST", "/api/auth", json_body={"username": staff.username, "password": staff.password}).json()
