@@ -1,11 +1,12 @@
 """Smoke test of a deployed stack, run by the deploy workflow after each `sam deploy`.
 
-It reaches each of the seven functions behind the API, through API Gateway, and changes nothing:
+It reaches each of the eight functions behind the API, through API Gateway, and changes nothing:
 - products: a products page (the table and its listing index);
 - auth: a sign-in with a bad body (validation), and a refresh with a well-formed token signed by
   the wrong key (refused only after reading the signing key from Secrets Manager);
-- orders, catalog_admin, webhooks: my-orders, a product's photo list and the webhook list, each
-  with a forged access token (each function reads the signing key to refuse it);
+- orders, catalog_admin, staff_users, webhooks: my-orders, a product's photo list, the user list
+  and the webhook list, each with a forged access token (each function reads the signing key to
+  refuse it);
 - offers: the list of the offers on now (the table's offers index);
 - docs: the OpenAPI document, and an unknown path (the `$default` route: a 404 with `detail`).
 It does not reach the three functions no request invokes (image_check: an upload to the photo
@@ -66,6 +67,7 @@ def checks() -> list[Check]:
         Check("POST", "/api/refresh", 401, body={"refresh": forged_token("refresh")}),
         Check("GET", "/api/my-orders", 401, headers=forged),
         Check("GET", "/api/products/1/images", 401, headers=forged),
+        Check("GET", "/api/users", 401, headers=forged),
         Check("GET", "/api/webhooks", 401, headers=forged),
         Check("GET", "/api/offers", 200),
         Check("GET", "/api/openapi.json", 200),

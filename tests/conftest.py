@@ -82,7 +82,8 @@ def function_environment() -> dict[str, str]:
 settings.register_profile("shop", deadline=None)
 settings.load_profile("shop")
 
-os.environ.update(function_environment())
+FUNCTION_ENVIRONMENT = function_environment()
+os.environ.update(FUNCTION_ENVIRONMENT)
 # As under `make run`: webhooks may be delivered to receivers on this machine (tests/event_pipeline.py).
 os.environ["WEBHOOKS_ALLOW_LOOPBACK"] = "true"
 make_dynamodb_atomic()
@@ -104,7 +105,10 @@ def mocked_aws() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def aws(mocked_aws: None) -> Iterator[None]:
-    """A fresh table (from template.yaml) and a fresh random signing secret for every test."""
+    """A fresh table (from template.yaml) and a fresh random signing secret for every test, and
+    the functions' environment as the template declares it (a local gateway built by an earlier
+    test in the worker puts its own values in the process environment)."""
+    os.environ.update(FUNCTION_ENVIRONMENT)
     from shop_common import dynamo
     from shop_common import secrets as shop_secrets
 
