@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from shoplocal.store import wsgi_server
+from shoplocal.store.event_paths import parse_input_paths_once
 from shoplocal.store.local_store import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 from shoplocal.store.moto_atomic import make_dynamodb_atomic
 from shoplocal.store.persistence import Persistence, RestoredState
@@ -55,6 +56,7 @@ class EmbeddedStore:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         make_dynamodb_atomic(before_action=self._before_dynamodb_request, after_action=self.persistence.after_request)
+        parse_input_paths_once()
         # werkzeug logs every DynamoDB call; the API's own request log is the one a developer reads.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         application = self.s3.wrap(DomainDispatcherApplication(create_backend_app))
