@@ -7,8 +7,9 @@ they are). A write the store cannot attribute to items or tables (PartiQL, backu
 a table, ...) records every table in full: correct, and costly only for those rare requests.
 """
 
-import json
 from typing import Any
+
+import orjson
 
 from shoplocal.store import compact_items
 from shoplocal.store.moto_state import definition_of, image_of, to_json
@@ -54,7 +55,7 @@ def _after_image(backend: Any, table_name: str, key: dict[str, Any]) -> Op | Non
     if compact is not None:  # the item's bytes, as the request left them: no moto object built
         stored = compact.data.get(compact.key_of(hash_key.cast_value, range_key.cast_value if range_key else None))
         if type(stored) is bytes:
-            return ["put", table_name, json.loads(stored)]
+            return ["put", table_name, orjson.loads(stored)]
     item = table.get_item(hash_key, range_key)
     if item is not None:
         return ["put", table_name, to_json(item.to_json()["Attributes"])]

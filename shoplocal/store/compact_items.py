@@ -20,10 +20,11 @@ changed (its old bytes, its new item), which is how the secondary indexes stay i
 import base64
 import bisect
 import functools
-import json
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
+
+import orjson
 
 from shoplocal.store.snapshots import ATTRIBUTE_TYPES
 
@@ -35,7 +36,7 @@ ChangeListener = Callable[["CompactItems", Key, bytes | None, Any], None]
 def encode(item: Any) -> bytes:
     """An item's attributes as compact DynamoDB JSON (binary values as base64 text): the same
     text a snapshot holds for it."""
-    return json.dumps(json_of(item), separators=(",", ":"), ensure_ascii=False).encode()
+    return orjson.dumps(json_of(item))
 
 
 def _json_safe(value: Any) -> Any:
@@ -185,7 +186,7 @@ class CompactItems:
         stored = self.data[key]
         if type(stored) is not bytes:
             return stored
-        item = build_item(json.loads(stored), self.hash_attr, self.range_attr)
+        item = build_item(orjson.loads(stored), self.hash_attr, self.range_attr)
         self._touch(key, stored)
         self.data[key] = item
         return item

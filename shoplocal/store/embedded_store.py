@@ -9,10 +9,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from shoplocal.store import wsgi_server
+from shoplocal.store import fast_lane, wsgi_server
 from shoplocal.store.event_paths import parse_input_paths_once
 from shoplocal.store.local_store import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 from shoplocal.store.moto_atomic import make_dynamodb_atomic
+from shoplocal.store.moto_dispatch import dispatch_without_reflection
 from shoplocal.store.persistence import Persistence, RestoredState
 from shoplocal.store.s3_store import S3Part
 
@@ -57,9 +58,11 @@ class EmbeddedStore:
 
         make_dynamodb_atomic(before_action=self._before_dynamodb_request, after_action=self.persistence.after_request)
         parse_input_paths_once()
+        dispatch_without_reflection()
         # werkzeug logs every DynamoDB call; the API's own request log is the one a developer reads.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        application = self.s3.wrap(DomainDispatcherApplication(create_backend_app))
+        # The hot reads skip moto's dispatch (fast_lane); everything else reaches moto.
+        application = fast_lane.wrap(self.s3.wrap(DomainDispatcherApplication(create_backend_app)), lambda: self.backend)
         # Keep-alive connections (werkzeug's server closes each one); binding raises on a taken port.
         self._server = wsgi_server.make_server(self.host, self.port, application)
         self.port = self._server.server_address[1]

@@ -17,9 +17,9 @@ def parse_input_paths_once() -> None:
     """Idempotent: moto's EventBridge reuses the parse of each input path it has seen."""
     import jsonpath_ng.ext
 
-    if getattr(jsonpath_ng.ext.parse, "cache_info", None) is not None:
+    original = getattr(jsonpath_ng.ext, "parse")  # noqa: B009 - not in the module's declared exports
+    if getattr(original, "cache_info", None) is not None:
         return
-    original = jsonpath_ng.ext.parse
 
     @functools.lru_cache(maxsize=_CACHED_PATHS)
     def parse(path: str, debug: bool | None = None) -> Any:
@@ -27,4 +27,4 @@ def parse_input_paths_once() -> None:
 
     # moto imports `parse` from the module inside the function that transforms an event, so
     # replacing the module's attribute reaches it.
-    jsonpath_ng.ext.parse = parse
+    setattr(jsonpath_ng.ext, "parse", parse)  # noqa: B010

@@ -11,8 +11,9 @@ moto's own path. Tests compare both answers on random items and projections.
 """
 
 import functools
-import json
 from typing import Any
+
+import orjson
 
 from shoplocal.store import compact_items
 
@@ -71,7 +72,7 @@ def _stored(table: Any, hash_key: Any, range_key: Any) -> dict[str, Any] | None:
     if stored is None:
         return None
     if type(stored) is bytes:
-        attributes: dict[str, Any] = json.loads(stored)
+        attributes: dict[str, Any] = orjson.loads(stored)
         return attributes
     return compact_items.json_of(stored)
 

@@ -4,10 +4,11 @@ moto backend, fast enough for 100,000 items.
 """
 
 import base64
-import json
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from shoplocal.store import compact_items, partition_index
 from shoplocal.store.snapshots import Op, SnapshotError, StoreState, item_line
@@ -52,7 +53,7 @@ def image_of(backend: Any) -> list[Op]:
             ops += (["put", table.name, to_json(item.to_json()["Attributes"])] for item in table.all_items())
             continue
         compact_items.settle_all(changed=True)
-        ops += (["put", table.name, json.loads(stored)] for stored in compact.data.values())
+        ops += (["put", table.name, orjson.loads(stored)] for stored in compact.data.values())
     return ops
 
 
@@ -118,7 +119,7 @@ class _Loader:
         self.indexes = partition_index.IndexBuild(table)
 
     def add(self, raw: bytes) -> None:
-        item = json.loads(raw)
+        item = orjson.loads(raw)
         hash_value = _key_value(item[self.hash_name], self.hash_type)
         range_value = _key_value(item[self.range_name], self.range_type) if self.range_name else None
         for name, value in item.items():

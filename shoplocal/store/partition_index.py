@@ -19,11 +19,12 @@ workloads.
 
 import bisect
 import functools
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from shoplocal.store import compact_items, fast_reads
 from shoplocal.store.write_requests import READ_ACTIONS
@@ -47,7 +48,7 @@ _IN_LINE = READ_ACTIONS | {
 _ATTRIBUTE = "_shop_partition_indexes"
 
 
-class _Unsupported(Exception):
+class Unsupported(Exception):
     """A Query this index does not answer; moto's own Query does."""
 
 
@@ -85,7 +86,7 @@ class KeySpace:
         partition_key, entry = found
         entries = self.partitions.setdefault(partition_key, [])
         if entries and type(entries[0][0]) is not type(entry[0]):
-            raise _Unsupported("key types mixed within a partition")
+            raise Unsupported("key types mixed within a partition")
         if in_order:
             bisect.insort(entries, entry)
         else:
@@ -114,14 +115,14 @@ def _json_key(value: Any) -> PartitionKey | None:
         return kind, inner
     if kind == "N":
         return kind, Decimal(inner)
-    raise _Unsupported("binary or non-scalar keys")
+    raise Unsupported("binary or non-scalar keys")
 
 
 def _typed_key(value: Any) -> PartitionKey | None:
     if not value:
         return None
     if value.type not in ("S", "N"):
-        raise _Unsupported("binary or non-scalar keys")
+        raise Unsupported("binary or non-scalar keys")
     return value.type, value.cast_value
 
 
@@ -151,7 +152,7 @@ class IndexBuild:
                 found = space.entry_for_json(attributes, table_key)
                 if found is not None:
                     space.add(found, in_order=False)
-        except (_Unsupported, TypeError, ValueError, ArithmeticError):
+        except (Unsupported, TypeError, ValueError, ArithmeticError):
             self.spaces = None
 
     def finish(self) -> None:
@@ -161,7 +162,7 @@ class IndexBuild:
         try:
             for space in self.spaces.values():
                 space.sort()
-        except (_Unsupported, TypeError):
+        except (Unsupported, TypeError):
             return
         _attach(self.table, compact, self.spaces)
 
@@ -183,7 +184,7 @@ def _key_spaces(table: Any) -> dict[str, KeySpace] | None:
         return None
     build = IndexBuild(table)
     for key, stored in compact.data.items():
-        attributes = json.loads(stored) if type(stored) is bytes else stored.to_json()["Attributes"]
+        attributes = orjson.loads(stored) if type(stored) is bytes else stored.to_json()["Attributes"]
         build.add(attributes, key)
     build.finish()
     spaces = table.__dict__.get(_ATTRIBUTE)
@@ -208,7 +209,7 @@ def _keep_in_line(compact: compact_items.CompactItems, key: Any, before: bytes |
         forget(table)
         return
     try:
-        old_attributes = json.loads(before) if before is not None else None
+        old_attributes = orjson.loads(before) if before is not None else None
         for space in spaces.values():
             if old_attributes is not None:
                 found = space.entry_for_json(old_attributes, key)
@@ -218,7 +219,7 @@ def _keep_in_line(compact: compact_items.CompactItems, key: Any, before: bytes |
                 found = space.entry_for_item(after, key)
                 if found is not None:
                     space.add(found)
-    except (_Unsupported, TypeError, ValueError, ArithmeticError):
+    except (Unsupported, TypeError, ValueError, ArithmeticError):
         forget(table)
 
 
@@ -291,7 +292,7 @@ def _window(run: _Run, comparison: str | None, values: list[Any]) -> tuple[int, 
 
         start = bisect.bisect_left(entries, prefix, key=head)
         return start, bisect.bisect_right(entries, prefix, lo=start, key=head)
-    raise _Unsupported(comparison)
+    raise Unsupported(comparison)
 
 
 @dataclass(frozen=True)
@@ -305,35 +306,35 @@ class QueryShape:
 
 def _shape(table: Any, spaces: dict[str, KeySpace], index_name: str | None, query: dict[str, Any]) -> QueryShape:
     if query["filter_kwargs"]:
-        raise _Unsupported("QueryFilter")
+        raise Unsupported("QueryFilter")
     limit = query["limit"]
     if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise _Unsupported("Limit")
+        raise Unsupported("Limit")
     if index_name:
         space = spaces.get(index_name)
         if space is None:
-            raise _Unsupported("index")
+            raise Unsupported("index")
         hash_attr, range_attr = space.hash_attr, space.range_attr
     else:
         hash_attr, range_attr = table.hash_key_attr, table.range_key_attr
     if index_name and query["consistent_read"] and any(index.name == index_name for index in table.global_indexes):
-        raise _Unsupported("ConsistentRead on a GSI")  # moto's own Query says why
+        raise Unsupported("ConsistentRead on a GSI")  # moto's own Query says why
     hash_conditions = query["hash_key_conditions"] or []
     if len(hash_conditions) != 1 or hash_conditions[0][0] != hash_attr:
-        raise _Unsupported("hash key condition")
+        raise Unsupported("hash key condition")
     hash_value = hash_conditions[0][1]
     if hash_value.type not in ("S", "N"):
-        raise _Unsupported("hash key type")
+        raise Unsupported("hash key type")
     range_conditions = query["range_key_conditions"] or []
     comparison = query["range_comparison"]
     if range_conditions:
         if len(range_conditions) != 1 or range_conditions[0][0] != range_attr or range_conditions[0][1] != comparison:
-            raise _Unsupported("range key condition")
+            raise Unsupported("range key condition")
     elif comparison:
-        raise _Unsupported("range key condition")
+        raise Unsupported("range key condition")
     values = [value.cast_value for value in query["range_objs"]] if comparison else []
     if any(value.type not in ("S", "N") for value in query["range_objs"] if comparison):
-        raise _Unsupported("range key type")
+        raise Unsupported("range key type")
     return QueryShape(hash_attr, range_attr, (hash_value.type, hash_value.cast_value), comparison, values)
 
 
@@ -343,7 +344,7 @@ def _start_key(table: Any, shape: QueryShape, start: dict[str, Any]) -> tuple[An
 
     names = (shape.hash_attr, shape.range_attr, table.hash_key_attr, table.range_key_attr)
     if any(name not in start for name in names):
-        raise _Unsupported("partial ExclusiveStartKey")
+        raise Unsupported("partial ExclusiveStartKey")
     typed = [DynamoType(start[name]) for name in names]
     return typed[0].cast_value, typed[1].cast_value, typed[2].cast_value, typed[3].cast_value
 
@@ -364,12 +365,21 @@ class _NoPartitionType:
 _NoPartition = _NoPartitionType()
 
 
-def fast_query(table: Any, index_name: str | None, query: dict[str, Any]) -> tuple[list[Any], int, dict[str, Any] | None]:
-    """moto's Query, from the sorted partitions. Raises _Unsupported for moto's own to answer."""
+@dataclass(frozen=True)
+class QueryPage:
+    """A Query's page as stored (DynamoDB JSON), with only what the index projects."""
+
+    items: list[dict[str, Any]]
+    more: bool  # the page ends where moto gives a LastEvaluatedKey
+
+
+def query_page(table: Any, index_name: str | None, query: dict[str, Any]) -> QueryPage:
+    """The items of moto's Query (before its filter and projection), from the sorted partitions.
+    Raises Unsupported for moto's own to answer, _Stale for an item changed behind its back."""
     spaces = _key_spaces(table)
     compact = compact_items.of(table)
     if spaces is None or compact is None:
-        raise _Unsupported("table")
+        raise Unsupported("table")
     shape = _shape(table, spaces, index_name, query)
     run = _run_for(table, compact, spaces, index_name, shape)
     entries = run.entries
@@ -406,7 +416,6 @@ def fast_query(table: Any, index_name: str | None, query: dict[str, Any]) -> tup
     page: list[dict[str, Any]] = []
     size = 0  # the JSON lengths, until `exact`
     exact = False
-    last_evaluated_key = None
     stopped = False
     for entry in window:
         attributes, length = stored_of(entry)
@@ -421,19 +430,31 @@ def fast_query(table: Any, index_name: str | None, query: dict[str, Any]) -> tup
         size += item_size
     if not exact and size + MAX_ITEM_BYTES > PAGE_BYTES:
         size = sum(_size(item) for item in page)
-    # Only what the index projects is built into moto's items (its keys and the table's keys
-    # at least, which LastEvaluatedKey reads): a keys-only index page builds a few attributes.
+    # Only what the index projects (its keys and the table's keys at least, which
+    # LastEvaluatedKey reads): a keys-only index page carries a few attributes.
     kept = _projected_names(table, index_name)
-    results = [
-        compact_items.build_item(
-            attributes if kept is None else {name: value for name, value in attributes.items() if name in kept},
-            table.hash_key_attr,
-            table.range_key_attr,
-        )
-        for attributes in page
-    ]
-    if results and (stopped or (has_tail and _tail_ends_page(stored_of, tail(), len(results) == limit, size))):
-        last_evaluated_key = table._get_last_evaluated_key(results[-1], index_name)
+    if kept is not None:
+        page = [{name: value for name, value in attributes.items() if name in kept} for attributes in page]
+    more = bool(page) and (stopped or (has_tail and _tail_ends_page(stored_of, tail(), len(page) == limit, size)))
+    return QueryPage(page, more)
+
+
+def last_evaluated_key(table: Any, index_name: str | None, item: dict[str, Any]) -> dict[str, Any]:
+    """moto's LastEvaluatedKey (`Table._get_last_evaluated_key`) of an item as stored."""
+    key = {table.hash_key_attr: item[table.hash_key_attr]}
+    if table.range_key_attr is not None and table.range_key_attr in item:
+        key[table.range_key_attr] = item[table.range_key_attr]
+    if index_name:
+        for column in table.get_index(index_name).schema:
+            key[column["AttributeName"]] = item[column["AttributeName"]]
+    return key
+
+
+def fast_query(table: Any, index_name: str | None, query: dict[str, Any]) -> tuple[list[Any], int, dict[str, Any] | None]:
+    """moto's Query, from the sorted partitions. Raises Unsupported for moto's own to answer."""
+    page = query_page(table, index_name, query)
+    results = [compact_items.build_item(attributes, table.hash_key_attr, table.range_key_attr) for attributes in page.items]
+    last_evaluated_key = table._get_last_evaluated_key(results[-1], index_name) if page.more else None
     scanned_count = len(results)
 
     # moto deep-copies the page here; nothing below changes an item (projections build new
@@ -489,7 +510,7 @@ def _stored(
     if stored is None:
         raise _Stale
     if type(stored) is bytes:
-        attributes: dict[str, Any] = json.loads(stored)
+        attributes: dict[str, Any] = orjson.loads(stored)
         length = len(stored)
     else:  # built by this request: its exact size
         attributes = compact_items.json_of(stored)
@@ -505,7 +526,7 @@ def _size(attributes: dict[str, Any]) -> int:
     return sum(fast_reads.json_size(name, value) for name, value in attributes.items())
 
 
-class _Stale(_Unsupported):
+class _Stale(Unsupported):
     """An item changed without a request naming it (a direct write to the backend)."""
 
 
@@ -551,7 +572,7 @@ def use_partition_indexes() -> None:
             return fast_query(self, index_name, arguments)
         except _Stale:
             forget(self)
-        except (_Unsupported, TypeError):
+        except (Unsupported, TypeError):
             pass
         return original(
             self,

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 FORMAT = "shop-local-dynamodb"
 # Version 3 is a line per item, so that a store of a million items is read and written as a
 # stream, never held whole in memory: a header line (the journal position and every table's
@@ -168,7 +170,7 @@ def read(path: Path) -> StoreState:
 
 def parse_item(raw: bytes, where: str) -> dict[str, Any]:
     try:
-        item = json.loads(raw)
+        item = orjson.loads(raw)
     except ValueError as error:
         raise _fail(where, f"an item is not JSON: {error}") from error
     if not isinstance(item, dict):
@@ -178,7 +180,7 @@ def parse_item(raw: bytes, where: str) -> dict[str, Any]:
 
 def item_line(item: dict[str, Any]) -> bytes:
     """An item as a snapshot's line holds it: the compact storage's bytes."""
-    return json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode()
+    return orjson.dumps(item)
 
 
 class SnapshotReader:
