@@ -38,6 +38,7 @@ class Merged:
     definitions: list[dict[str, Any]]
     items: Iterator[tuple[str, bytes]]  # (table, the bytes of its JSON), grouped by table
     close: Callable[[], None]
+    checked: bool  # every item's bytes are checked against a checksum as they are read
 
 
 @dataclass
@@ -134,7 +135,9 @@ def merged(folder: Path, *, upto: int | None = None, repair: bool = False) -> Me
                 if line is not None:
                     yield table_name, line
 
-    return Merged(position, list(changes.definitions.values()), items(), reader.__exit__ if reader else lambda: None)
+    # The journal's records carry checksums; a snapshot does since the checksum came.
+    checked = reader is None or reader.checksummed
+    return Merged(position, list(changes.definitions.values()), items(), reader.__exit__ if reader else lambda: None, checked)
 
 
 def load(folder: Path, *, upto: int | None = None, repair: bool = False) -> StoreState:

@@ -20,6 +20,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
+from http import HTTPStatus
 from typing import Any
 
 import orjson
@@ -361,19 +362,49 @@ WsgiApplication = Callable[[dict[str, Any], Callable[..., Any]], Any]
 
 
 def wrap(application: WsgiApplication, backend: Callable[[], Backend]) -> WsgiApplication:
-    """The store's WSGI application with the fast lane in front of it."""
+    """The store's WSGI application with the fast lane in front of it, and DynamoDB's other
+    requests handed to moto's DynamoDB handler directly (not through moto's host-based routing
+    and Flask application, which cost more than many a write)."""
 
     def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        target = environ.get("HTTP_X_AMZ_TARGET")
-        if not target or environ.get("REQUEST_METHOD") != "POST" or environ.get("HTTP_CONTENT_ENCODING"):
+        target = environ.get("HTTP_X_AMZ_TARGET") or ""
+        if (
+            not target.startswith(TARGET_PREFIX)
+            or environ.get("REQUEST_METHOD") != "POST"
+            or environ.get("PATH_INFO") != "/"
+            or environ.get("HTTP_CONTENT_ENCODING")
+        ):
             return application(environ, start_response)
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         found = answer(backend(), target, body)
         if found is None:
             environ["wsgi.input"] = io.BytesIO(body)
-            return application(environ, start_response)
+            return _moto_dynamodb(environ, start_response)
         content, headers = found
         start_response("200 OK", headers)
         return [content]
 
     return serve
+
+
+def _moto_dynamodb(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    """What moto's server answers a DynamoDB request (`convert_to_flask_response` around
+    `DynamoHandler.dispatch`), without its routing."""
+    from botocore.exceptions import ClientError
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.moto_api import recorder
+    from moto.moto_server.werkzeug_app import BackendRequest
+
+    request = BackendRequest(environ)
+    recorder._record_request(request)
+    try:
+        result = DynamoHandler.dispatch(request, request.raw_url, dict(request.headers))
+    except ClientError as error:
+        result = 400, {}, error.response["Error"]["Message"]
+    status, headers, content = result if len(result) == 3 else (200, {}, result)
+    body = content.encode() if isinstance(content, str) else bytes(content)
+    pairs = [(str(name), str(value)) for name, value in headers.items()]
+    if not any(name.lower() == "content-type" for name, _ in pairs):
+        pairs.append(("Content-Type", "text/html; charset=utf-8"))  # Flask's default
+    start_response(f"{int(status)} {HTTPStatus(int(status)).phrase}", pairs)
+    return [body]

@@ -65,11 +65,14 @@ def restore(backend: Any, state: StoreState) -> int:
     return restore_stream(backend, definitions, lines)
 
 
-def restore_stream(backend: Any, definitions: list[dict[str, Any]], items: Iterable[tuple[str, bytes]]) -> int:
+def restore_stream(
+    backend: Any, definitions: list[dict[str, Any]], items: Iterable[tuple[str, bytes]], *, checked: bool = False
+) -> int:
     """Create these tables in an empty moto backend and load the items (each the bytes of its
     JSON, as a snapshot's line holds it) straight into their compact storage and indexes, one
     at a time; return the number of items. Raises SnapshotError if moto refuses a definition or
-    an item."""
+    an item. `checked`: the items come from files whose checksums are verified as they are read
+    (a snapshot that carries one, the journal's records), so each value is not checked again."""
     from shoplocal.store.moto_atomic import store_lock
 
     count = 0
@@ -94,7 +97,7 @@ def restore_stream(backend: Any, definitions: list[dict[str, Any]], items: Itera
                 table.ttl = definition.get("TimeToLive")
             except Exception as error:  # moto's own checks, on data a file gave: a clear message, not a traceback
                 raise SnapshotError(f"table {definition['TableName']} cannot be restored: {error}") from error
-            loaders[definition["TableName"]] = _Loader(table)
+            loaders[definition["TableName"]] = _Loader(table, check_values=not checked)
         for table_name, raw in items:
             try:
                 loaders[table_name].add(raw)
@@ -112,7 +115,8 @@ class _Loader:
     goes into the table's compact storage as the bytes of its JSON, as read, and into the
     sorted partitions of its indexes. 100,000 items took half a minute through `put_item`."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, *, check_values: bool = True) -> None:
+        self.check_values = check_values
         self.compact = compact_items.install(table)
         self.hash_name, self.range_name = table.hash_key_attr, table.range_key_attr
         self.hash_type, self.range_type = table.hash_key_type, table.range_key_type
@@ -122,9 +126,10 @@ class _Loader:
         item = orjson.loads(raw)
         hash_value = _key_value(item[self.hash_name], self.hash_type)
         range_value = _key_value(item[self.range_name], self.range_type) if self.range_name else None
-        for name, value in item.items():
-            if not _is_value(value):
-                raise ValueError(f"attribute {name} is not a DynamoDB value")
+        if self.check_values:
+            for name, value in item.items():
+                if not _is_value(value):
+                    raise ValueError(f"attribute {name} is not a DynamoDB value")
         self.compact.load(hash_value, range_value, raw)
         self.indexes.add(item, (hash_value, range_value))
 

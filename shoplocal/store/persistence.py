@@ -86,7 +86,7 @@ class Persistence:
             # changes, held in memory, folded in), never all of the file's data at once.
             stream = compaction.merged(self.folder, repair=True)
             try:
-                items = moto_state.restore_stream(self._backend(), stream.definitions, stream.items)
+                items = moto_state.restore_stream(self._backend(), stream.definitions, stream.items, checked=stream.checked)
             finally:
                 stream.close()
             covered = stream.journal

@@ -11,6 +11,7 @@ crash never leaves half a file. Binary values (bytes in moto) are base64 text he
 import json
 import os
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,6 +197,9 @@ class SnapshotReader:
             raise SnapshotError(f"cannot read {path}: {error}") from error
         if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") not in (1, 2, VERSION):
             raise SnapshotError(f"{path} is not a version 2 snapshot of the local store, nor one of version 1 or {VERSION}")
+        # Snapshots written since the checksum came carry a CRC32 of every line after the header
+        # in their end line: their items need no check of each value as they load.
+        self.checksummed = header.get("checksum") == _CHECKSUM
         self.journal = header.get("journal", 0)
         if not isinstance(self.journal, int) or self.journal < 0:
             raise _fail(str(path), "the snapshot has no valid journal position")
@@ -225,15 +229,17 @@ class SnapshotReader:
             return
         table: str | None = None
         known = {definition["TableName"] for definition in self.definitions}
+        crc = 0
         for line in self._file:
             if not line.endswith(b"\n"):
                 break
-            line = line[:-1]
             if line.startswith(b"["):
-                marker = _parse_marker(line, str(self.path))
-                if marker == _END:
+                marker = _parse_marker(line[:-1], str(self.path))
+                if isinstance(marker, tuple):  # the end
                     if self._file.read(1):
                         raise _fail(str(self.path), "lines after the end")
+                    if self.checksummed and marker[1] != crc:
+                        raise _fail(str(self.path), "its content does not match its checksum (the file was changed or damaged)")
                     return
                 if marker not in known:
                     raise _fail(str(self.path), f"items of an undefined table {marker!r}")
@@ -241,7 +247,8 @@ class SnapshotReader:
             elif table is None:
                 raise _fail(str(self.path), "an item before any table")
             else:
-                yield table, line
+                yield table, line[:-1]
+            crc = zlib.crc32(line, crc)
         raise SnapshotError(f"cannot read {self.path}: it stops before its end line (cut short)")
 
     def __enter__(self) -> "SnapshotReader":
@@ -251,19 +258,23 @@ class SnapshotReader:
         self._file.close()
 
 
-def _parse_marker(line: bytes, where: str) -> str:
+def _parse_marker(line: bytes, where: str) -> str | tuple[str, int | None]:
+    """A table's name, or (end, the checksum it carries if any)."""
     try:
         marker = json.loads(line)
     except ValueError as error:
         raise _fail(where, f"a damaged line: {error}") from error
     if marker == [_END]:
-        return _END
+        return _END, None
+    if isinstance(marker, list) and len(marker) == 2 and marker[0] == _END and type(marker[1]) is int:
+        return _END, marker[1]
     if not (isinstance(marker, list) and len(marker) == 2 and marker[0] == "items" and isinstance(marker[1], str)):
         raise _fail(where, "a damaged table marker")
     return marker[1]
 
 
-_END = "end"  # the last line, `["end"]`: a file cut short at a line's end is noticed
+_END = "end"  # the last line, `["end", crc]`: a file cut short at a line's end is noticed
+_CHECKSUM = "crc32"
 
 
 def write(state: StoreState, path: Path, *, created: list[Path] | None = None) -> None:
@@ -287,17 +298,22 @@ def write_stream(
 ) -> None:
     """A version 3 snapshot of these tables and items, written atomically (a table's marker
     line comes before each run of its items)."""
-    header = {"format": FORMAT, "version": VERSION, "journal": journal, "tables": definitions}
+    header = {"format": FORMAT, "version": VERSION, "journal": journal, "tables": definitions, "checksum": _CHECKSUM}
 
     def lines() -> Iterator[bytes]:
         yield json.dumps(header, separators=(",", ":")).encode() + b"\n"
         current = None
+        crc = 0
         for table_name, raw in items:
             if table_name != current:
                 current = table_name
-                yield json.dumps(["items", table_name]).encode() + b"\n"
-            yield raw + b"\n"
-        yield json.dumps([_END]).encode() + b"\n"
+                marker = json.dumps(["items", table_name]).encode() + b"\n"
+                crc = zlib.crc32(marker, crc)
+                yield marker
+            line = raw + b"\n"
+            crc = zlib.crc32(line, crc)
+            yield line
+        yield json.dumps([_END, crc]).encode() + b"\n"
 
     write_atomically(path, lines(), created=created)
 

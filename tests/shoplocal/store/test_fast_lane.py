@@ -6,9 +6,11 @@ requests (the shape the functions send) must be answered by the fast lane; odd o
 nested projection, a wrong key type, an unknown table or index, ...) must be left to moto."""
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
+import pytest
 from botocore.awsrequest import AWSPreparedRequest, HeadersDict
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -215,6 +217,13 @@ def query(draw: st.DrawFn) -> tuple[str, dict[str, Any], bool]:
         request["ReturnConsumedCapacity"] = "TOTAL"
     odd = odd or (extra is not None and not (extra == "consistent-index" and "IndexName" not in request))
     return "Query", request, odd
+
+
+@pytest.fixture(autouse=True)
+def numbered_table_dropped() -> Iterator[None]:
+    yield
+    if NUMBERED in _backend().tables:
+        client().delete_table(TableName=NUMBERED)
 
 
 @settings(max_examples=80, deadline=None)

@@ -280,6 +280,25 @@ def test_a_snapshot_of_any_shape_restores_or_is_refused_with_a_reason(tmp_path: 
     assert error is None or str(error)
 
 
+def test_a_snapshot_changed_after_it_was_written_is_refused_by_its_checksum(tmp_path: Path) -> None:
+    client().put_item(**put("A", {"S": "blue"}))
+    folder = tmp_path / "data"
+    folder.mkdir()
+    snapshots.write(state_of_live_store(), folder / compaction.SNAPSHOT_FILE)
+    stream = compaction.merged(folder)
+    assert stream.checked  # its items load without a check of each value
+    assert TABLE_NAME in {table for table, _ in stream.items}
+    stream.close()
+    # One letter changed in a value: still JSON, still a DynamoDB value, no longer what was written.
+    content = (folder / compaction.SNAPSHOT_FILE).read_bytes()
+    (folder / compaction.SNAPSHOT_FILE).write_bytes(content.replace(b'"blue"', b'"blew"'))
+    stream = compaction.merged(folder)
+    error = refusal(lambda: list(stream.items))
+    stream.close()
+    assert error is not None
+    assert "checksum" in str(error)
+
+
 @settings(max_examples=150, deadline=None)
 @given(json_values)
 def test_a_journal_record_of_any_shape_applies_or_is_refused_with_a_reason(record: Any) -> None:
