@@ -495,3 +495,30 @@ def test_a_journal_that_cannot_be_written_fails_requests_rather_than_hang(
     with pytest.raises(journal.JournalWriteError, match="No space left"):
         writer.wait(number)
     writer.close()
+
+
+def test_a_start_compacts_a_journal_past_a_quarter_of_the_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A restart reads at most about 1.25 times the data: a journal a third of the snapshot's size
+    is folded in by the start's compaction (a quarter is the line)."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from shoplocal.store import persistence
+
+    monkeypatch.setattr(persistence, "COMPACT_AT_LEAST_BYTES", 1)
+    state = StoreState()
+    snapshots.apply(state, [["table", {**DEFINITION, "TableName": "big"}]], "setup")
+    table = state.tables["big"]
+    for n in range(300):
+        item = {"k": {"S": f"item {n}"}, "text": {"S": "x" * 100}}
+        table.items[table.key_of(item, "setup")] = item
+    snapshots.write(state, tmp_path / compaction.SNAPSHOT_FILE)
+    snapshot_bytes = (tmp_path / compaction.SNAPSHOT_FILE).stat().st_size
+    record = journal.encode([["put", "big", {"k": {"S": "new"}, "text": {"S": "y" * 100}}]])
+    journal.segment_path(tmp_path, 0).write_bytes(record * (snapshot_bytes // 3 // len(record)))
+    fresh = DynamoDBBackend(REGION, ACCOUNT_ID)
+    saved = Persistence(tmp_path, lambda: fresh)
+    saved.restore()
+    saved.start()
+    saved.close()  # lets the compaction finish
+    assert not journal.segment_path(tmp_path, 0).exists()
+    assert snapshots.SnapshotReader(tmp_path / compaction.SNAPSHOT_FILE).journal >= 1
