@@ -15,6 +15,7 @@ from shoplocal.store.local_store import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 from shoplocal.store.moto_atomic import make_dynamodb_atomic
 from shoplocal.store.moto_dispatch import dispatch_without_reflection
 from shoplocal.store.persistence import Persistence, RestoredState
+from shoplocal.store.queue_clock import read_the_clock_once_per_pass
 from shoplocal.store.s3_store import S3Part
 
 ACCOUNT_ID = "123456789012"
@@ -59,6 +60,7 @@ class EmbeddedStore:
         make_dynamodb_atomic(before_action=self._before_dynamodb_request, after_action=self.persistence.after_request)
         parse_input_paths_once()
         dispatch_without_reflection()
+        read_the_clock_once_per_pass()
         # werkzeug logs every DynamoDB call; the API's own request log is the one a developer reads.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # The hot reads skip moto's dispatch (fast_lane); everything else reaches moto.
