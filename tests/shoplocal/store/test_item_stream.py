@@ -108,3 +108,14 @@ def test_only_the_streamed_table_is_recorded(stream: ItemStream) -> None:
     finally:
         client().delete_table(TableName="other")
     assert stream.records() == []
+
+
+def test_the_stream_keeps_the_latest_records_only() -> None:
+    kept = ItemStream(TABLE_NAME, capacity=3)
+    remove = observe_requests(kept)
+    try:
+        for number in range(5):
+            put(f"kept-{number}")
+    finally:
+        remove()
+    assert [record["dynamodb"]["Keys"]["PK"]["S"] for record in kept.records()] == ["kept-2", "kept-3", "kept-4"]
