@@ -79,7 +79,7 @@ def ship(into: Path) -> tuple[Path, dict[str, Path]]:
     function_dirs = {}
     for spec in functions().values():
         function_dirs[spec.logical_id] = into / spec.logical_id
-        shutil.copytree(spec.code_dir, function_dirs[spec.logical_id], ignore=ignore)
+        shutil.copytree(spec.code_dir / spec.package, function_dirs[spec.logical_id] / spec.package, ignore=ignore)
     return layer, function_dirs
 
 
@@ -217,7 +217,7 @@ def _first_request_times(runs: int, runtime: Path, layer: Path, function_dirs: d
             environment = {**resolved_environment(spec, refs), "POWERTOOLS_LOG_LEVEL": "WARNING"}
             # The recorded account's hash has 1 iteration: made today's work factor, sign-in does
             # not upgrade it (a full key derivation and a write) on the first request.
-            prepare = "import passwords; passwords.ITERATIONS = 1" if logical_id == "AuthFunction" else ""
+            prepare = "from shop_common import passwords; passwords.ITERATIONS = 1" if logical_id == "AuthFunction" else ""
             code = FIRST_REQUEST.format(
                 module=spec.module, function=logical_id, handler=spec.function_name, status=status, prepare=prepare
             )

@@ -28,11 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from shopctl.django_plan import ImportPlan, plan_import
 from shopctl.django_source import DjangoDataError, read_django_data
-from shoplocal.template import put_code_on_path
+from shoplocal.template import put_layers_on_path
 
-put_code_on_path()
-from accounts import account_writes, reserve_user_ids  # noqa: E402 - importable only after the line above
-from order_store import order_record_writes  # noqa: E402
+put_layers_on_path()
 from shop_common import settings  # noqa: E402
 from shop_common.catalog import CATALOG_PK, META_SK, reserve_ids, write_new_products  # noqa: E402
 from shop_common.catalog_writes import read_items  # noqa: E402
@@ -45,6 +43,8 @@ from shop_common.keys import (  # noqa: E402
     product_key,
     profile_key,
 )
+from shop_common.new_accounts import account_writes, reserve_user_ids  # noqa: E402 - importable only after the line above
+from shop_common.order_records import order_record_writes  # noqa: E402
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef

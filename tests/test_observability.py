@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-import order_service
-import orders_app
-from order_store import OrderNotWritten
+from orders import customer_orders
+from orders import handler as orders_handler
+from orders.store import OrderNotWritten
 from shop_common.catalog import add_products
 from shop_common.models import NewProduct
 from shoplocal.gateway.invoke import LocalApi
@@ -122,7 +122,7 @@ def test_dynamodb_system_errors_alarm_covers_every_operation_a_function_may_call
 
 
 def test_the_conflicts_alarm_reads_what_the_orders_function_publishes() -> None:
-    assert orders_app.REFUSAL_METRICS["conflict"] == "OrderConflicts"
+    assert orders_handler.REFUSAL_METRICS["conflict"] == "OrderConflicts"
     (alarm,) = set(alarms_on(METRICS_NAMESPACE, "OrderConflicts", service=ORDERS_SERVICE))
     assert (METRICS_NAMESPACE, "OrdersPlaced", {"service": ORDERS_SERVICE}) in watched(ALARMS[alarm])
 
@@ -240,7 +240,7 @@ def test_an_order_lost_to_conflicts_counts_a_conflict(
     def always_conflicting(*_: Any) -> None:
         raise OrderNotWritten("TransactionConflict")
 
-    monkeypatch.setattr(order_service, "write_order", always_conflicting)
+    monkeypatch.setattr(customer_orders, "write_order", always_conflicting)
     _, headers = signed_in()
     capsys.readouterr()
     assert place(api, headers, product, 1).status == 409
