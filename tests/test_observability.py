@@ -132,7 +132,11 @@ def test_the_fallbacks_alarm_fires_on_any_aws_call_boto3_serves_in_any_function_
     name): one alarm sums every function that makes AWS calls through the lean client, from 1."""
     from shop_common.aws import fallback
 
-    services = {spec.environment["POWERTOOLS_SERVICE_NAME"] for spec in functions().values() if "POWERTOOLS_SERVICE_NAME" in spec.environment}
+    services = {
+        spec.environment["POWERTOOLS_SERVICE_NAME"]
+        for spec in functions().values()
+        if "POWERTOOLS_SERVICE_NAME" in spec.environment
+    }
     (alarm,) = set(alarms_on(METRICS_NAMESPACE, fallback.METRIC))
     properties = ALARMS[alarm]
     assert {dims["service"] for _, _, dims in watched(properties)} == services

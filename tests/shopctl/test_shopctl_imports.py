@@ -29,7 +29,7 @@ def imported_modules(source: Path) -> set[str]:
 def test_the_function_packages_are_the_template_s() -> None:
     from shoplocal.template import functions
 
-    assert FUNCTION_PACKAGES == {spec.package for spec in functions().values()}
+    assert {spec.package for spec in functions().values()} == FUNCTION_PACKAGES
 
 
 def test_no_shopctl_module_names_a_function_package() -> None:
@@ -71,7 +71,13 @@ def test_importing_all_of_shopctl_loads_no_function_code_and_puts_no_function_fo
     )
     environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
