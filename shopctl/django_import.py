@@ -2,8 +2,8 @@
 
 Reads the app's SQLite file or a `dumpdata` JSON file (`django_source`), plans what to write
 (`django_plan`), then writes with the writers the API itself uses: accounts as sign-up writes
-them (`accounts.account_writes`), products with their index keys, search words and counters
-(`catalog.write_new_products`), orders with their id guards (`order_store.order_record_writes`),
+them (`new_accounts.account_writes`), products with their index keys, search words and counters
+(`catalog.write_new_products`), orders with their id guards (`order_records.order_record_writes`),
 each in transactions of at most 100 items; the id counters move past the largest imported ids.
 Then it reads everything back by key and compares counts and sums with the file.
 

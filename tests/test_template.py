@@ -77,6 +77,17 @@ def test_every_handler_exists_in_its_code_folder() -> None:
         assert callable(getattr(module, spec.function_name))
 
 
+def test_no_function_package_shares_its_name_with_another_importable_module() -> None:
+    """Lambda, the tests and the tools put every function's package on one path: none may shadow
+    (or be shadowed by) the standard library or anything installed."""
+    folders = {str(spec.code_dir.resolve()) for spec in functions().values()}
+    elsewhere = [entry for entry in sys.path if str(Path(entry or ".").resolve()) not in folders]
+    for spec in functions().values():
+        assert spec.package not in sys.stdlib_module_names, spec.package
+        found = importlib.machinery.PathFinder.find_spec(spec.package, elsewhere)
+        assert found is None or found.origin is None, (spec.package, found.origin)  # at most a namespace of folders
+
+
 def test_lambda_and_the_local_virtualenv_run_the_same_python() -> None:
     function_globals = load_template()["Globals"]["Function"]
     assert function_globals["Runtime"] == f"python{sys.version_info.major}.{sys.version_info.minor}"

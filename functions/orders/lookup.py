@@ -1,5 +1,5 @@
 """DynamoDB reads of orders by id and of all orders for staff (docs/data-model.md, patterns
-10 and 19). A customer's own list is `order_store.orders_of`."""
+10 and 19). A customer's own list is `orders.store.orders_of`."""
 
 import heapq
 from typing import Any

@@ -6,7 +6,7 @@
   absent). A page is one Query of `limit` + 1 keys per partition, from the cursor on, and one
   BatchGetItem of the page's products; links carry a cursor, so any depth costs the same. A
   `page=N` typed by hand reads the N-1 pages before it (keys only), up to MAX_OFFSET keys.
-- A result window (a price range in id order; a search: `product_search`): the matches are
+- A result window (a price range in id order; a search: `products.search`): the matches are
   read whole, at most a bounded number, and ranked in memory.
 """
 
