@@ -47,6 +47,10 @@ from shoplocal.template import PROJECT_ROOT, functions, layer_paths, parameter_d
 BASELINE = "import boto3; boto3.client('dynamodb', region_name='eu-west-1')"
 
 
+# What the events and webhook functions name besides the table, the secret and the bucket.
+OTHER_RESOURCES = {"EventBus": "bench-bus", "WebhookQueue": "https://sqs.eu-west-1.amazonaws.com/123456789012/bench-webhooks"}
+
+
 def sample(code: str, pythonpath: list[Path], environment: dict[str, str], no_bytecode: bool) -> float:
     script = f"import time; t = time.perf_counter(); {code}; print((time.perf_counter() - t) * 1000)"
     env = {**os.environ, **environment, "PYTHONPATH": os.pathsep.join(map(str, pythonpath)), "AWS_DEFAULT_REGION": "eu-west-1"}
@@ -266,7 +270,13 @@ def main() -> None:
         first_request_times(args.runs)
         return
 
-    refs = {**parameter_defaults(), "ShopTable": "bench-table", "JwtSigningSecret": "bench-secret", "ImagesBucket": "bench-img"}
+    refs = {
+        **parameter_defaults(),
+        "ShopTable": "bench-table",
+        "JwtSigningSecret": "bench-secret",
+        "ImagesBucket": "bench-img",
+        **OTHER_RESOURCES,
+    }
     with tempfile.TemporaryDirectory() as scratch:
         layer, function_dirs = ship(Path(scratch)) if args.shipped else (layer_paths()[0], {})
         targets: dict[str, tuple[str, list[Path], dict[str, str]]] = {"boto3 + DynamoDB client": (BASELINE, [], {})}
