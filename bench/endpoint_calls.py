@@ -42,13 +42,12 @@ def main() -> None:
         return
 
     with moto_in_process():
-        import passwords
-        from accounts import create_user
-        from shop_common import catalog
+        from shop_common import catalog, passwords
         from shop_common.catalog import add_products
         from shop_common.cursors import encode_cursor
         from shop_common.dynamo import client
         from shop_common.models import NewProduct
+        from shop_common.new_accounts import create_user
 
         passwords.ITERATIONS = 1_000  # the KDF's cost is CPU, not DynamoDB
         client().create_table(TableName="bench", **table_definition())
@@ -190,7 +189,7 @@ def measure_filters(count: int) -> None:
     """Calls and items read per filtered request (page 1 and its next link), on `count` products
     loaded with BatchWriteItem (the same items as the transactions write)."""
     with moto_in_process():
-        import catalog_reads
+        from products import catalog_reads
         from shop_common.dynamo import client
         from shoplocal.catalogue_fill import fill_catalogue, sample_products
 

@@ -167,9 +167,9 @@ def record_requests() -> tuple[list[Request], dict[str, list[Recorded]]]:
     """Set up a table on moto, make every request once, and keep DynamoDB's raw responses."""
     use_transports(Recording)
     with mock_aws():
-        import passwords
-        from accounts import create_user
-        from passwords import hash_password
+        from shop_common import passwords
+        from shop_common.new_accounts import create_user
+        from shop_common.passwords import hash_password
 
         # 1 iteration is today's work factor here, so sign-in verifies with one and does not
         # upgrade the hash (a full PBKDF2 and an UpdateItem) on every request.
@@ -218,7 +218,7 @@ def record_requests() -> tuple[list[Request], dict[str, list[Recorded]]]:
 
 
 def forget_cached_reads() -> None:
-    import catalog_reads
+    from products import catalog_reads
     from shop_common import offer_store
 
     catalog_reads.forget_cached_stats()

@@ -47,6 +47,10 @@ from shoplocal.template import PROJECT_ROOT, functions, layer_paths, parameter_d
 BASELINE = "import boto3; boto3.client('dynamodb', region_name='eu-west-1')"
 
 
+# What the events and webhook functions name besides the table, the secret and the bucket.
+OTHER_RESOURCES = {"EventBus": "bench-bus", "WebhookQueue": "https://sqs.eu-west-1.amazonaws.com/123456789012/bench-webhooks"}
+
+
 def sample(code: str, pythonpath: list[Path], environment: dict[str, str], no_bytecode: bool) -> float:
     script = f"import time; t = time.perf_counter(); {code}; print((time.perf_counter() - t) * 1000)"
     env = {**os.environ, **environment, "PYTHONPATH": os.pathsep.join(map(str, pythonpath)), "AWS_DEFAULT_REGION": "eu-west-1"}
@@ -79,7 +83,7 @@ def ship(into: Path) -> tuple[Path, dict[str, Path]]:
     function_dirs = {}
     for spec in functions().values():
         function_dirs[spec.logical_id] = into / spec.logical_id
-        shutil.copytree(spec.code_dir, function_dirs[spec.logical_id], ignore=ignore)
+        shutil.copytree(spec.code_dir / spec.package, function_dirs[spec.logical_id] / spec.package, ignore=ignore)
     return layer, function_dirs
 
 
@@ -217,7 +221,7 @@ def _first_request_times(runs: int, runtime: Path, layer: Path, function_dirs: d
             environment = {**resolved_environment(spec, refs), "POWERTOOLS_LOG_LEVEL": "WARNING"}
             # The recorded account's hash has 1 iteration: made today's work factor, sign-in does
             # not upgrade it (a full key derivation and a write) on the first request.
-            prepare = "import passwords; passwords.ITERATIONS = 1" if logical_id == "AuthFunction" else ""
+            prepare = "from shop_common import passwords; passwords.ITERATIONS = 1" if logical_id == "AuthFunction" else ""
             code = FIRST_REQUEST.format(
                 module=spec.module, function=logical_id, handler=spec.function_name, status=status, prepare=prepare
             )
@@ -266,7 +270,13 @@ def main() -> None:
         first_request_times(args.runs)
         return
 
-    refs = {**parameter_defaults(), "ShopTable": "bench-table", "JwtSigningSecret": "bench-secret", "ImagesBucket": "bench-img"}
+    refs = {
+        **parameter_defaults(),
+        "ShopTable": "bench-table",
+        "JwtSigningSecret": "bench-secret",
+        "ImagesBucket": "bench-img",
+        **OTHER_RESOURCES,
+    }
     with tempfile.TemporaryDirectory() as scratch:
         layer, function_dirs = ship(Path(scratch)) if args.shipped else (layer_paths()[0], {})
         targets: dict[str, tuple[str, list[Path], dict[str, str]]] = {"boto3 + DynamoDB client": (BASELINE, [], {})}

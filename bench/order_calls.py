@@ -37,12 +37,11 @@ STARTED = (datetime.now(UTC) - timedelta(days=1)).isoformat().replace("+00:00", 
 
 def main() -> None:
     with moto_in_process():
-        import passwords
-        from accounts import create_user
-        from shop_common import offer_store
+        from shop_common import offer_store, passwords
         from shop_common.catalog import add_products
         from shop_common.dynamo import client
         from shop_common.models import NewProduct
+        from shop_common.new_accounts import create_user
 
         passwords.ITERATIONS = 1_000  # the KDF's cost is CPU, not DynamoDB
         client().create_table(TableName="bench", **table_definition())

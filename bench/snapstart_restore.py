@@ -80,7 +80,7 @@ def measure(runs: int, runtime: Path, layer: Path, function_dirs: dict[str, Path
             template = WITH_HOOKS if hooks else WITHOUT_HOOKS
             # The recorded account's hash has 1 iteration: made today's work factor, sign-in does not
             # upgrade it (a full key derivation and a write) on the first request.
-            prepare = "import passwords; passwords.ITERATIONS = 1" if logical_id == "AuthFunction" else ""
+            prepare = "from shop_common import passwords; passwords.ITERATIONS = 1" if logical_id == "AuthFunction" else ""
             code = template.format(
                 module=spec.module, function=logical_id, handler=spec.function_name, status=status, prepare=prepare
             )

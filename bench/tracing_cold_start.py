@@ -25,6 +25,10 @@ from shoplocal.template import functions, layer_paths, parameter_defaults, resol
 WITH_TRACER = "; from aws_lambda_powertools import Tracer; Tracer()"
 
 
+# What the events and webhook functions name besides the table, the secret and the bucket.
+OTHER_RESOURCES = {"EventBus": "bench-bus", "WebhookQueue": "https://sqs.eu-west-1.amazonaws.com/123456789012/bench-webhooks"}
+
+
 def sample(code: str, pythonpath: list[Path], environment: dict[str, str]) -> float:
     # CPU time of the process, not the wall clock: a busy machine stretches the one, not the other.
     script = f"import time; t = time.process_time(); {code}; print((time.process_time() - t) * 1000)"
@@ -44,7 +48,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9, help="fresh processes per measurement (default 9)")
     args = parser.parse_args()
 
-    refs = {**parameter_defaults(), "ShopTable": "bench-table", "JwtSigningSecret": "bench-secret", "ImagesBucket": "bench-img"}
+    refs = {
+        **parameter_defaults(),
+        "ShopTable": "bench-table",
+        "JwtSigningSecret": "bench-secret",
+        "ImagesBucket": "bench-img",
+        **OTHER_RESOURCES,
+    }
     (layer,) = layer_paths()
     print(f"\nImport of each handler module, CPU ms, median of {args.runs} fresh processes (.pyc cached):\n")
     print("| function | without Tracer ms | with Tracer ms | Tracer adds ms |")

@@ -2,7 +2,7 @@
 
 A deactivated account keeps its data but loses access: sign-in, refresh and every signed-in
 request are refused from the next request on (they read the profile). `is_active` is written
-on the login and the profile item in one transaction (see functions/auth/accounts.py), and a
+on the login and the profile item in one transaction (see shop_common/new_accounts.py), and a
 deactivation moves both to the next token generation, so tokens issued before stay revoked
 after a reactivation.
 
@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shoplocal.template import put_code_on_path
+from shoplocal.template import put_layers_on_path
 
-put_code_on_path()
+put_layers_on_path()
 from shop_common import settings  # noqa: E402
 from shop_common.dynamo import TransactionCancelled, client, from_attributes, to_attributes, transact_write  # noqa: E402
 from shop_common.keys import (  # noqa: E402 - importable only after the line above  # noqa: E402
@@ -186,8 +186,8 @@ def delete_account(username: str, *, delete_orders: bool) -> tuple[Account, int]
 def set_password(username: str, password: str) -> Account:
     """Give the account a new password and sign out every refresh token it holds (the same
     change as `POST /api/me/password`, without the current password)."""
-    from passwords import hash_password
-    from profile_store import password_hash_of, save_password
+    from shop_common.password_store import password_hash_of, save_password
+    from shop_common.passwords import hash_password
     from shop_common.profiles import AccountChanged, read_profile
 
     account = find_account(username)

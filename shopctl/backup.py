@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
-from shoplocal.template import put_code_on_path
+from shoplocal.template import put_layers_on_path
 
-put_code_on_path()
-from passwords import ALGORITHM  # noqa: E402 - the layer and functions are importable only after the line above
+put_layers_on_path()
 from shop_common import settings  # noqa: E402
+from shop_common.passwords import ALGORITHM  # noqa: E402 - the layer is importable only after the line above
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

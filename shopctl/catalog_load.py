@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shoplocal.template import put_code_on_path
+from shoplocal.template import put_layers_on_path
 
-put_code_on_path()
+put_layers_on_path()
 from shop_common.catalog import add_products  # noqa: E402 - the layer is importable only after the line above
 from shop_common.catalog_writes import CatalogChanged, products_by_sku, update_products  # noqa: E402
 from shop_common.dynamo import TransactionCancelled  # noqa: E402

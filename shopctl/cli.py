@@ -195,7 +195,7 @@ def _account_fields(username: str, email: str) -> tuple[str, str]:
     the rule they break, in sign-up's words."""
     from pydantic import TypeAdapter, ValidationError
 
-    from account_models import Email, Username
+    from shop_common.account_fields import Email, Username
 
     fields = []
     for name, model, value in (("username", Username, username), ("email", Email, email)):
@@ -209,9 +209,9 @@ def _account_fields(username: str, email: str) -> tuple[str, str]:
 def create_user(args: argparse.Namespace) -> int:
     username, email = _account_fields(args.username, args.email)
     password = new_password(args)
-    from accounts import AccountExists
-    from accounts import create_user as create_account
-    from password_rules import password_problems
+    from shop_common.new_accounts import AccountExists
+    from shop_common.new_accounts import create_user as create_account
+    from shop_common.password_rules import password_problems
 
     problems = password_problems(password, {"username": username, "email": email, "first_name": "", "last_name": ""})
     if problems and not args.allow_weak_password:
@@ -514,9 +514,9 @@ def _run(argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from shoplocal.template import put_code_on_path
+    from shoplocal.template import put_layers_on_path
 
-    put_code_on_path()  # the layer and the functions' modules, as Lambda has them
+    put_layers_on_path()  # the layer, as Lambda has it
     where = "DynamoDB"
     try:
         where = args.where = _connect(args)

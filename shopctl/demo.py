@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from shoplocal.template import put_code_on_path
+from shoplocal.template import put_layers_on_path
 
 DEMO_PRODUCT_COUNT = 200
 _SEED = 2024
@@ -226,10 +226,10 @@ def _add_demo_photos(products: list[Any]) -> int:
 def seed_demo(*, on_progress: Callable[[int], None] | None = None) -> tuple[list[str], int]:
     """Create the demo users that are missing, and the demo catalogue if the catalogue is empty.
     Returns the usernames created and the number of products added. Safe to run again."""
-    put_code_on_path()
-    from accounts import AccountExists, create_user
+    put_layers_on_path()
     from shop_common.catalog import read_catalog_stats
     from shop_common.models import NewProduct
+    from shop_common.new_accounts import AccountExists, create_user
     from shopctl.catalog_load import LoadPlan, apply_load
 
     created = []

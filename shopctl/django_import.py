@@ -2,8 +2,8 @@
 
 Reads the app's SQLite file or a `dumpdata` JSON file (`django_source`), plans what to write
 (`django_plan`), then writes with the writers the API itself uses: accounts as sign-up writes
-them (`accounts.account_writes`), products with their index keys, search words and counters
-(`catalog.write_new_products`), orders with their id guards (`order_store.order_record_writes`),
+them (`new_accounts.account_writes`), products with their index keys, search words and counters
+(`catalog.write_new_products`), orders with their id guards (`order_records.order_record_writes`),
 each in transactions of at most 100 items; the id counters move past the largest imported ids.
 Then it reads everything back by key and compares counts and sums with the file.
 
@@ -28,11 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from shopctl.django_plan import ImportPlan, plan_import
 from shopctl.django_source import DjangoDataError, read_django_data
-from shoplocal.template import put_code_on_path
+from shoplocal.template import put_layers_on_path
 
-put_code_on_path()
-from accounts import account_writes, reserve_user_ids  # noqa: E402 - importable only after the line above
-from order_store import order_record_writes  # noqa: E402
+put_layers_on_path()
 from shop_common import settings  # noqa: E402
 from shop_common.catalog import CATALOG_PK, META_SK, reserve_ids, write_new_products  # noqa: E402
 from shop_common.catalog_writes import read_items  # noqa: E402
@@ -45,6 +43,8 @@ from shop_common.keys import (  # noqa: E402
     product_key,
     profile_key,
 )
+from shop_common.new_accounts import account_writes, reserve_user_ids  # noqa: E402 - importable only after the line above
+from shop_common.order_records import order_record_writes  # noqa: E402
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef

@@ -26,14 +26,14 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pydantic import ValidationError
 
 from shopctl.django_source import DjangoData, DjangoOrderPart, DjangoUser
-from shoplocal.template import put_code_on_path
+from shoplocal.template import put_layers_on_path
 
-put_code_on_path()
-from accounts import NewAccount  # noqa: E402 - importable only after the line above
-from passwords import is_verifiable  # noqa: E402
+put_layers_on_path()
 from shop_common.keys import normalize_username  # noqa: E402 - importable only after the line above
 from shop_common.models import PRICE_QUANTUM, Product  # noqa: E402
+from shop_common.new_accounts import NewAccount  # noqa: E402 - importable only after the line above
 from shop_common.orders import Order, OrderPart  # noqa: E402
+from shop_common.passwords import is_verifiable  # noqa: E402
 
 MAX_USERNAME_LENGTH = 150  # Django's, and sign-in's
 _LARGEST_PRODUCT_ID = 10**12 - 1  # the indexes sort product ids as 12 digits

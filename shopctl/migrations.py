@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from shoplocal.template import put_code_on_path
+from shoplocal.template import put_layers_on_path
 
-put_code_on_path()
+put_layers_on_path()
 from shop_common import settings  # noqa: E402
 from shop_common.catalog import (  # noqa: E402
     all_products_keys,

@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shoplocal.template import put_code_on_path
+from shoplocal.template import put_layers_on_path
 
-put_code_on_path()
+put_layers_on_path()
 from shop_common.models import NewProduct  # noqa: E402 - the layer is importable only after the line above
 
 FIELDS = ("sku", "name", "description", "price", "quantity")

@@ -48,20 +48,31 @@ class Route:
 @dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
-    code_dir: Path
-    handler: str  # "module.function"
+    code_dir: Path  # CodeUri: the folder that holds the function's package
+    handler: str  # "package.module.function"
     environment: dict[str, Any]  # raw template values; see resolve()
     routes: list[Route]
     policy_statements: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def module(self) -> str:
-        """The handler's module name ("auth_app" of "auth_app.lambda_handler")."""
+        """The handler's module ("auth.handler" of "auth.handler.lambda_handler")."""
         return self.handler.rpartition(".")[0]
 
     @property
     def function_name(self) -> str:
         return self.handler.rpartition(".")[2]
+
+    @property
+    def package(self) -> str:
+        """The function's package ("auth" of "auth.handler.lambda_handler"): the folder under
+        `code_dir` that is the function's code."""
+        return self.handler.partition(".")[0]
+
+    @property
+    def module_file(self) -> Path:
+        """The handler module's source file."""
+        return self.code_dir.joinpath(*self.module.split(".")).with_suffix(".py")
 
 
 @cache
@@ -170,8 +181,10 @@ def layer_paths(template: dict[str, Any] | None = None, root: Path = PROJECT_ROO
 
 
 def code_paths(template: dict[str, Any] | None = None, root: Path = PROJECT_ROOT) -> list[Path]:
-    """The folders Lambda puts on sys.path: each layer's content and each function's code."""
-    return layer_paths(template, root) + [spec.code_dir for spec in functions(template, root).values()]
+    """The folders Lambda puts on sys.path: each layer's content and the folder holding each
+    function's package (every function's is `functions/`: listed once)."""
+    code_dirs = [spec.code_dir for spec in functions(template, root).values()]
+    return layer_paths(template, root) + list(dict.fromkeys(code_dirs))
 
 
 def put_code_on_path(folders: list[Path] | None = None) -> None:
@@ -180,3 +193,9 @@ def put_code_on_path(folders: list[Path] | None = None) -> None:
     for path in reversed(code_paths() if folders is None else folders):
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
+
+
+def put_layers_on_path() -> None:
+    """Make the layers alone importable (tooling such as `shopctl`, which shares the layer's code
+    with the functions but never imports a function's own)."""
+    put_code_on_path(layer_paths())

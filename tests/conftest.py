@@ -125,7 +125,7 @@ def aws(mocked_aws: None) -> Iterator[None]:
 def uncached_catalog_counters(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every read of the catalogue counters reaches the table: the per-container cache would
     make a count depend on how fast the test runs. Tests of the cache set it themselves."""
-    import catalog_reads
+    from products import catalog_reads
 
     monkeypatch.setattr(catalog_reads, "STATS_CACHE_SECONDS", 0.0)
     catalog_reads.forget_cached_stats()
@@ -171,7 +171,7 @@ def api() -> LocalApi:
 @pytest.fixture
 def new_user() -> Any:
     """A factory of users: returns (user id, username, password)."""
-    from accounts import create_user
+    from shop_common.new_accounts import create_user
 
     counter = iter(range(1, 10_000))
 
@@ -186,7 +186,7 @@ def new_user() -> Any:
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Creating users at 600k PBKDF2 iterations would cost ~0.2 s each; tests that measure the
     work factor itself undo this with `monkeypatch.undo()` or use passwords.ITERATIONS directly."""
-    import passwords
+    from shop_common import passwords
 
     monkeypatch.setattr(passwords, "ITERATIONS", 1_000)
 
@@ -232,12 +232,12 @@ def log_lines(output: str) -> list[dict[str, Any]]:
 def json_logs(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
     """What the functions' powertools loggers write (their handlers keep the stdout they were
     imported with, so they are pointed at a buffer instead)."""
-    import auth_app
-    import orders_app
-    import products_app
+    from auth import handler as auth_handler
+    from orders import handler as orders_handler
+    from products import handler as products_handler
 
     buffer = io.StringIO()
-    for module in (auth_app, orders_app, products_app):
+    for module in (auth_handler, orders_handler, products_handler):
         monkeypatch.setattr(module.logger.registered_handler, "stream", buffer)
     return buffer
 

@@ -90,10 +90,10 @@ class Pipeline:
 
     def publish(self, records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """Run the events function on the new stream records (or `records`); its answer."""
-        import events_app
+        from events import handler as events_handler
 
         batch = self.new_records() if records is None else records
-        handler: Handler = events_app.lambda_handler
+        handler: Handler = events_handler.lambda_handler
         answer: dict[str, Any] = handler({"Records": batch}, LambdaContext("EventsFunction"))
         return answer
 
@@ -103,7 +103,7 @@ class Pipeline:
 
     def deliver(self, rounds: int = 20) -> int:
         """Run the sender on the webhook queue until no message is visible; the batches run."""
-        import webhook_sender_app
+        from webhook_sender import handler as webhook_sender_handler
 
         sqs, url = boto3.client("sqs"), _queue_url(self.webhook_queue)
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -111,8 +111,8 @@ class Pipeline:
             messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
             if not messages:
                 return batch
-            webhook_sender_app.clock = lambda: self.now
-            handler: Handler = webhook_sender_app.lambda_handler
+            webhook_sender_handler.clock = lambda: self.now
+            handler: Handler = webhook_sender_handler.lambda_handler
             answer = handler(sqs_event(messages, arn), LambdaContext("WebhookSenderFunction"))
             self.invocations.append(answer)
             kept = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}

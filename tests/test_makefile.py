@@ -86,12 +86,12 @@ def test_the_docs_function_builds_with_a_python_that_lacks_swagger_ui(tmp_path: 
     python = venv / "bin" / "python"
     assert subprocess.run([str(python), "-c", "import swagger_ui_bundle"], capture_output=True, check=False).returncode != 0
     artifacts = tmp_path / "DocsFunction"
-    docs = PROJECT_ROOT / "functions" / "docs"
+    functions = PROJECT_ROOT / "functions"
     result = make(
-        "-f", str(docs / "Makefile"), "build-DocsFunction", f"ARTIFACTS_DIR={artifacts}", f"PYTHON={python}", cwd=tmp_path
+        "-f", str(functions / "Makefile"), "build-DocsFunction", f"ARTIFACTS_DIR={artifacts}", f"PYTHON={python}", cwd=tmp_path
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert {path.name for path in (artifacts / "assets").iterdir()} >= {
+    assert {path.name for path in (artifacts / "docs" / "assets").iterdir()} >= {
         "swagger-ui-bundle.js.gz",
         "index.html.gz",
         "openapi.json.gz",

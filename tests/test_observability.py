@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-import order_service
-import orders_app
-from order_store import OrderNotWritten
+from orders import customer_orders
+from orders import handler as orders_handler
+from orders.store import OrderNotWritten
 from shop_common.catalog import add_products
 from shop_common.models import NewProduct
 from shoplocal.gateway.invoke import LocalApi
@@ -122,9 +122,31 @@ def test_dynamodb_system_errors_alarm_covers_every_operation_a_function_may_call
 
 
 def test_the_conflicts_alarm_reads_what_the_orders_function_publishes() -> None:
-    assert orders_app.REFUSAL_METRICS["conflict"] == "OrderConflicts"
+    assert orders_handler.REFUSAL_METRICS["conflict"] == "OrderConflicts"
     (alarm,) = set(alarms_on(METRICS_NAMESPACE, "OrderConflicts", service=ORDERS_SERVICE))
     assert (METRICS_NAMESPACE, "OrdersPlaced", {"service": ORDERS_SERVICE}) in watched(ALARMS[alarm])
+
+
+def test_the_fallbacks_alarm_fires_on_any_aws_call_boto3_serves_in_any_function_of_the_lean_client() -> None:
+    """shop_common.aws.fallback counts each call boto3's client serves, per function (its service
+    name): one alarm sums every function that makes AWS calls through the lean client, from 1."""
+    from shop_common.aws import fallback
+
+    services = {
+        spec.environment["POWERTOOLS_SERVICE_NAME"]
+        for spec in functions().values()
+        if "POWERTOOLS_SERVICE_NAME" in spec.environment
+    }
+    (alarm,) = set(alarms_on(METRICS_NAMESPACE, fallback.METRIC))
+    properties = ALARMS[alarm]
+    assert {dims["service"] for _, _, dims in watched(properties)} == services
+    assert len(watched(properties)) <= 10  # CloudWatch's limit of metrics in one alarm's metric math
+    assert all(query["MetricStat"]["Stat"] == "Sum" for query in properties["Metrics"] if "MetricStat" in query)
+    (expression,) = [query for query in properties["Metrics"] if "Expression" in query]
+    assert expression["Expression"] == "SUM(FILL(METRICS(), 0))"
+    assert expression.get("ReturnData", True)
+    assert [query.get("ReturnData", True) for query in properties["Metrics"]].count(True) == 1
+    assert (properties["ComparisonOperator"], properties["Threshold"]) == ("GreaterThanThreshold", 0)
 
 
 # --- dashboard ----------------------------------------------------------------------------------
@@ -240,7 +262,7 @@ def test_an_order_lost_to_conflicts_counts_a_conflict(
     def always_conflicting(*_: Any) -> None:
         raise OrderNotWritten("TransactionConflict")
 
-    monkeypatch.setattr(order_service, "write_order", always_conflicting)
+    monkeypatch.setattr(customer_orders, "write_order", always_conflicting)
     _, headers = signed_in()
     capsys.readouterr()
     assert place(api, headers, product, 1).status == 409

@@ -145,7 +145,7 @@ ORDER_BODIES = st.fixed_dictionaries({}, optional={"parts": st.lists(ORDER_PARTS
 @settings(deadline=None)  # reading the document per example is slow on a busy machine
 @given(ORDER_BODIES)
 def test_an_order_body_is_accepted_exactly_when_the_document_says_it_is_valid(body: Any) -> None:
-    from order_models import OrderRequest
+    from orders.models import OrderRequest
 
     document = json.loads(DOCUMENT.read_text())
     assert accepts(OrderRequest, body) == request_validator(document, "OrderRequest").is_valid(body)
@@ -154,7 +154,7 @@ def test_an_order_body_is_accepted_exactly_when_the_document_says_it_is_valid(bo
 @settings(deadline=None)
 @given(st.fixed_dictionaries({}, optional={"username": st.text(max_size=152) | ANY_SCALAR, "password": st.text() | ANY_SCALAR}))
 def test_a_sign_in_body_is_accepted_exactly_when_the_document_says_it_is_valid(body: dict[str, Any]) -> None:
-    from auth_app import SignInRequest
+    from auth.handler import SignInRequest
 
     document = json.loads(DOCUMENT.read_text())
     assert accepts(SignInRequest, body) == request_validator(document, "SignInRequest").is_valid(body)
@@ -164,8 +164,8 @@ def test_documented_response_models_describe_what_the_handlers_send(api: Any, si
     """The response models exist only for the document; they must not drift from the real bodies."""
     from decimal import Decimal
 
-    from auth_app import RefreshedTokens, TokenPair
-    from products_app import ProductJson, ProductPageJson
+    from auth.handler import RefreshedTokens, TokenPair
+    from products.handler import ProductJson, ProductPageJson
     from shop_common.catalog import add_products
     from shop_common.models import NewProduct
     from shop_common.orders import Order

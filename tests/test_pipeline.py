@@ -252,7 +252,7 @@ def test_the_smoke_test_reaches_every_function_behind_the_api_and_names_the_othe
     doc = smoke_test.__doc__ or ""
     assert f"each of the {NUMBER_WORDS[len(reached)]} functions behind the API" in doc
     for logical_id in specs.keys() - behind_the_api:
-        folder = specs[logical_id].code_dir.name
+        folder = specs[logical_id].package
         assert f"{folder}: " in doc, folder
     assert f"It does not reach the {NUMBER_WORDS[len(specs) - len(behind_the_api)]} functions no request invokes" in doc
 

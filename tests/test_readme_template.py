@@ -34,7 +34,7 @@ def test_every_count_of_functions_is_the_templates() -> None:
 
 def test_the_deploy_section_names_every_function_by_its_folder() -> None:
     for spec in functions().values():
-        assert f"`{spec.code_dir.name}`" in DEPLOY, spec.logical_id
+        assert f"`{spec.package}`" in DEPLOY, spec.logical_id
 
 
 def test_every_reserved_concurrency_parameter_is_named_with_its_default() -> None:

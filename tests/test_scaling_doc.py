@@ -37,7 +37,7 @@ def test_an_orders_write_units_count_every_index_copy_of_what_it_writes() -> Non
     """The order of one product writes the profile check, the stock, the order and its id guard
     (transactional: 2 WRU each), and the index copies (1 WRU each): the product in the catalogue
     index, the order in the all-orders index and in the customer's orders by status."""
-    from order_index import index_keys
+    from shop_common.order_index import index_keys
 
     order_indexes = {name[:4] for name in index_keys(1, 7, "placed")}  # GSI1, GSI3
     expected = 2 * 4 + 1 + len(order_indexes)

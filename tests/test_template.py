@@ -71,10 +71,21 @@ def test_routes_are_exactly_the_contract() -> None:
 
 def test_every_handler_exists_in_its_code_folder() -> None:
     for spec in functions().values():
-        assert (spec.code_dir / f"{spec.module}.py").is_file()
+        assert spec.module_file.is_file()
         module = importlib.import_module(spec.module)
-        assert Path(module.__file__ or "").parent == spec.code_dir.resolve()
+        assert Path(module.__file__ or "").parent == (spec.code_dir / spec.package).resolve()
         assert callable(getattr(module, spec.function_name))
+
+
+def test_no_function_package_shares_its_name_with_another_importable_module() -> None:
+    """Lambda, the tests and the tools put every function's package on one path: none may shadow
+    (or be shadowed by) the standard library or anything installed."""
+    folders = {str(spec.code_dir.resolve()) for spec in functions().values()}
+    elsewhere = [entry for entry in sys.path if str(Path(entry or ".").resolve()) not in folders]
+    for spec in functions().values():
+        assert spec.package not in sys.stdlib_module_names, spec.package
+        found = importlib.machinery.PathFinder.find_spec(spec.package, elsewhere)
+        assert found is None or found.origin is None, (spec.package, found.origin)  # at most a namespace of folders
 
 
 def test_lambda_and_the_local_virtualenv_run_the_same_python() -> None:
@@ -323,11 +334,11 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
     from decimal import Decimal
 
     import shop_common.tokens
-    from accounts import create_user
     from shop_common import secrets as shop_secrets
     from shop_common.catalog import add_products
     from shop_common.dynamo import client
     from shop_common.models import NewProduct
+    from shop_common.new_accounts import create_user
     from shoplocal.dynamodb_calls import CallRecorder
 
     product, scarce = add_products([NewProduct(name=f"P{n}", price=Decimal(1), quantity=5) for n in range(2)])
@@ -337,7 +348,7 @@ def exercise(api: LocalApi, signed_in: Any, monkeypatch: pytest.MonkeyPatch) -> 
     tokens = api.request("POST", "/api/auth", json_body={"username": "iam-user", "password": "pw-iam-check"}).json()
     # Two more sign-ins to log out: the first creates the map of signed-out sign-ins, the second
     # finds it full (a bound of 1 here) and signs the account out everywhere.
-    import sign_outs
+    from auth import sign_outs
 
     other_sign_ins = [
         api.request("POST", "/api/auth", json_body={"username": "iam-user", "password": "pw-iam-check"}).json() for _ in range(2)
@@ -533,14 +544,14 @@ def run_photo_check(product_id: int, image_id: str, content: bytes) -> None:
     """The file arrives in the bucket and S3 notifies the checker."""
     import boto3
 
-    import image_check_app
     from conftest import IMAGES_BUCKET
+    from image_check import handler as image_check_handler
     from shoplocal.gateway.invoke import Handler, LambdaContext
     from shoplocal.gateway.s3_events import object_created_event
 
     key = f"products/{product_id}/{image_id}"
     boto3.client("s3").put_object(Bucket=IMAGES_BUCKET, Key=key, Body=content, ContentType="image/png")
-    handler: Handler = image_check_app.lambda_handler
+    handler: Handler = image_check_handler.lambda_handler
     handler(object_created_event(IMAGES_BUCKET, key, len(content), "eu-west-1"), LambdaContext("check"))
 
 
@@ -784,9 +795,10 @@ def test_sam_build_precompiles_the_layer_with_bytecode_valid_on_lambda(built: Pa
 
 def test_sam_build_ships_each_function_with_only_its_own_code(built: Path) -> None:
     for spec in functions().values():
-        shipped = {path.name for path in (built / spec.logical_id).glob("*.py")}
-        assert shipped == {path.name for path in spec.code_dir.glob("*.py")}
-        assert f"{spec.module}.py" in shipped
+        assert {path.name for path in (built / spec.logical_id).iterdir()} == {spec.package}
+        shipped = {path.name for path in (built / spec.logical_id / spec.package).glob("*.py")}
+        assert shipped == {path.name for path in (spec.code_dir / spec.package).glob("*.py")}
+        assert spec.module_file.name in shipped
 
 
 def test_sam_build_ships_the_docs_page_with_its_assets_and_the_current_document(built: Path) -> None:
@@ -795,7 +807,7 @@ def test_sam_build_ships_the_docs_page_with_its_assets_and_the_current_document(
     import gzip
 
     function = built / "DocsFunction"
-    assets = {path.name: path.read_bytes() for path in (function / "assets").iterdir()}
+    assets = {path.name: path.read_bytes() for path in (function / "docs" / "assets").iterdir()}
     assert set(assets) == {"index.html.gz", "docs.js.gz", "swagger-ui-bundle.js.gz", "swagger-ui.css.gz", "openapi.json.gz"}
     assert gzip.decompress(assets["openapi.json.gz"]) == (PROJECT_ROOT / "docs" / "openapi.json").read_bytes()
     assert b"SwaggerUIBundle" in gzip.decompress(assets["swagger-ui-bundle.js.gz"])

@@ -10,10 +10,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from password_rules import password_problems
-from passwords import hash_password, verify_password
-from profile_store import EmailTaken, password_hash_of, save_names_and_email, save_password
+from auth.profile_store import EmailTaken, save_names_and_email
 from shop_common.errors import AuthenticationFailed, Conflict, InvalidRequest
+from shop_common.password_rules import password_problems
+from shop_common.password_store import password_hash_of, save_password
+from shop_common.passwords import hash_password, verify_password
 from shop_common.profiles import AccountChanged, Profile, public, read_profile
 
 logger = Logger(child=True)

@@ -5,10 +5,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from accounts import AccountExists, create_user
-from password_rules import password_problems
 from shop_common import settings
 from shop_common.errors import InvalidRequest, ShopError
+from shop_common.new_accounts import AccountExists, create_user
+from shop_common.password_rules import password_problems
 from shop_common.profiles import public, read_profile
 
 logger = Logger(child=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from image_store import (
+from catalog_admin.image_store import (
     Photos,
     add_pending,
     delete_object,

@@ -15,7 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from domain_events import DomainEvent
+from events.domain_events import DomainEvent
 from shop_common.money import exact_json
 
 logger = Logger(child=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from domain_events import DomainEvent, events_of
+from events.domain_events import DomainEvent, events_of
 
 logger = Logger(child=True)
 

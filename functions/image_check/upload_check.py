@@ -13,9 +13,9 @@ import secrets
 
 from aws_lambda_powertools import Logger
 
-from image_types import HEAD_BYTES, ImageInfo, identify
+from image_check.image_types import HEAD_BYTES, ImageInfo, identify
+from image_check.upload_store import accept, delete_object, drop_pending, read_photo_state, read_upload, reject, write_photo_file
 from shop_common.product_images import MAX_BYTES, is_photo_file, parse_object_key, photo_file_key
-from upload_store import accept, delete_object, drop_pending, read_photo_state, read_upload, reject, write_photo_file
 
 logger = Logger(child=True)
 

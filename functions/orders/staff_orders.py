@@ -1,8 +1,8 @@
 """Staff: every customer's orders, newest first, by user and status, for support."""
 
-from order_index import STATUSES, OrderStatus
-from order_lookup import all_orders, user_orders
+from orders.lookup import all_orders, user_orders
 from shop_common.cursors import decode_cursor, encode_cursor
+from shop_common.order_index import STATUSES, OrderStatus
 from shop_common.orders import Order
 
 _OLDER_THAN = "s"  # cursor tag: the page holds orders older than the id

@@ -6,20 +6,20 @@
   absent). A page is one Query of `limit` + 1 keys per partition, from the cursor on, and one
   BatchGetItem of the page's products; links carry a cursor, so any depth costs the same. A
   `page=N` typed by hand reads the N-1 pages before it (keys only), up to MAX_OFFSET keys.
-- A result window (a price range in id order; a search: `product_search`): the matches are
+- A result window (a price range in id order; a search: `products.search`): the matches are
   read whole, at most a bounded number, and ranked in memory.
 """
 
 from dataclasses import dataclass
 from typing import Any
 
-from catalog_reads import catalog_stats, public_products
-from index_reads import IndexEntry, IndexRange, count_entries, read_entries
-from listing import ProductPage
-from paging import invalid_page, last_page
-from product_query import ProductQuery
-from product_search import search_ids
-from result_window import refuse_cursor, window_page
+from products.catalog_reads import catalog_stats, public_products
+from products.index_reads import IndexEntry, IndexRange, count_entries, read_entries
+from products.listing import ProductPage
+from products.paging import invalid_page, last_page
+from products.query import ProductQuery
+from products.result_window import refuse_cursor, window_page
+from products.search import search_ids
 from shop_common.cursors import decode_cursor_numbers, encode_cursor
 from shop_common.errors import InvalidRequest
 from shop_common.stock_state import PRICE_INDEX, STOCK_INDEX, id_sort_key, price_partition, price_sort_key, stock_partition

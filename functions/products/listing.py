@@ -20,14 +20,14 @@ and the request costs what a typed `page=N` costs.
 from dataclasses import dataclass
 from typing import Any
 
-from catalog_reads import (
+from products.catalog_reads import (
     catalog_stats_and_buckets,
     product_ids_at_offset,
     product_ids_beyond,
     products_and_count,
     public_products,
 )
-from paging import invalid_page, last_page
+from products.paging import invalid_page, last_page
 from shop_common.catalog import CatalogStats
 from shop_common.cursors import decode_cursor_numbers, encode_cursor
 from shop_common.errors import InvalidRequest

@@ -4,10 +4,10 @@ links need no cursor. Only the page's products are read (one BatchGetItem)."""
 
 from typing import Any
 
-from catalog_reads import public_products
-from listing import ProductPage
-from paging import invalid_page, last_page
-from product_query import ProductQuery
+from products.catalog_reads import public_products
+from products.listing import ProductPage
+from products.paging import invalid_page, last_page
+from products.query import ProductQuery
 from shop_common.errors import InvalidRequest
 
 

@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger
 
-from guarded_http import Outcome, post
-from sender_store import AttemptState, disable, mark_failing, mark_healthy, record_attempt
 from shop_common.webhook_items import Delivery
 from shop_common.webhook_urls import Resolver, UrlPolicy, resolve
-from signatures import signature_header
+from webhook_sender.guarded_http import Outcome, post
+from webhook_sender.signatures import signature_header
+from webhook_sender.store import AttemptState, disable, mark_failing, mark_healthy, record_attempt
 
 logger = Logger(child=True)
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from sender_store import create_delivery, delivery_ttl, subscribed_endpoints
 from shop_common import webhook_queue
 from shop_common.webhook_items import Delivery, Endpoint, delivery_id, delivery_message
+from webhook_sender.store import create_delivery, delivery_ttl, subscribed_endpoints
 
 logger = Logger(child=True)
 

@@ -76,9 +76,11 @@ def _environment(variables: Mapping[str, str]) -> Iterator[None]:
 
 
 def load_private_copy(spec: FunctionSpec) -> Handler:
-    """A private copy of the function's handler module (a container of its own), freshly imported."""
+    """A private copy of the function's handler module (a container of its own), freshly imported.
+    It is named inside the function's package ("orders.handler__container3"), so its imports of
+    the package's other modules are the shared ones."""
     module_name = f"{spec.module}__container{next(_container_numbers)}"
-    module_spec = importlib.util.spec_from_file_location(module_name, spec.code_dir / f"{spec.module}.py")
+    module_spec = importlib.util.spec_from_file_location(module_name, spec.module_file)
     if module_spec is None or module_spec.loader is None:
         raise ImportError(f"cannot load {spec.handler} from {spec.code_dir}")
     module = importlib.util.module_from_spec(module_spec)

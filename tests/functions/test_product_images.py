@@ -96,9 +96,9 @@ def post_form(upload: dict[str, Any], content: bytes) -> requests.Response:
 
 def check(key: str, size: int = 0) -> dict[str, int]:
     """The image checker, as S3's notification runs it."""
-    import image_check_app
+    from image_check import handler as image_check_handler
 
-    handler: Handler = image_check_app.lambda_handler
+    handler: Handler = image_check_handler.lambda_handler
     result: dict[str, int] = handler(object_created_event(IMAGES_BUCKET, key, size, "eu-west-1"), LambdaContext("check"))
     return result
 
@@ -222,7 +222,7 @@ def test_a_product_takes_at_most_the_limit_of_photos_pending_ones_included(
     assert response.json()["code"] == "too_many_images"
     assert item(product) == before
     # Pending uploads never used stop counting once they expire, and are forgotten then.
-    import image_admin
+    from catalog_admin import image_admin
 
     later = int(time.time()) + PENDING_SECONDS + 1
     monkeypatch.setattr(image_admin, "_now", lambda: later)
@@ -341,13 +341,13 @@ def test_a_form_posted_again_after_its_photo_was_accepted_never_changes_the_phot
 def test_the_bytes_served_are_the_bytes_checked_even_if_the_form_is_posted_again_during_the_check(
     api: LocalApi, staff: Headers, product: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import upload_check
+    from image_check import upload_check
 
     response = new_upload(api, staff, product)
     image_id, upload = response.json()["image"]["id"], response.json()["upload"]
     key = upload["fields"]["key"]
     assert post_form(upload, PNG).status_code == 204
-    from upload_store import read_upload as real_read
+    from image_check.upload_store import read_upload as real_read
 
     def read_then_overwritten(*args: Any) -> Any:
         read = real_read(*args)
@@ -408,7 +408,7 @@ def test_an_upload_that_never_arrived_is_dropped_when_its_event_comes(api: Local
 def test_staff_see_pending_expired_and_rejected_uploads_with_the_reason_and_can_delete_them(
     api: LocalApi, staff: Headers, product: int, monkeypatch: pytest.MonkeyPatch, dynamodb_calls: Any
 ) -> None:
-    import image_admin
+    from catalog_admin import image_admin
 
     accepted = upload_and_check(api, staff, product)
     refused = new_upload(api, staff, product, "image/png", 40).json()
@@ -563,7 +563,7 @@ def test_editing_a_product_keeps_a_photo_accepted_since_the_edit_read_it(
         check(key, len(PNG))  # the checker accepts a photo between the edit's read and its write
         return read
 
-    monkeypatch.setattr("product_admin.read_product", read_then_check)
+    monkeypatch.setattr("catalog_admin.product_admin.read_product", read_then_check)
     assert api.request("PATCH", f"/api/products/{product}", json_body={"name": "Big teapot"}, headers=staff).status == 200
     assert [image["id"] for image in item(product)["images"]] == [first, response.json()["image"]["id"]]
     assert item(product)["name"] == "Big teapot"

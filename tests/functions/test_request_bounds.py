@@ -603,7 +603,7 @@ def test_a_product_by_id_is_one_get_item(api: LocalApi, dynamodb_calls: Any) -> 
 def test_hostile_cursors_of_filtered_lists_cost_what_a_link_costs(
     api: LocalApi, dynamodb_calls: Any, query: str, tag: str, position: tuple[int, ...], status: int
 ) -> None:
-    from product_query import product_query
+    from products.query import product_query
 
     loaded_catalogue(300)
     parameters = dict(parameter.split("=") for parameter in query.split("&"))

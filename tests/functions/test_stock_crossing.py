@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import order_service
 from conftest import ACCOUNT_CHECK, TABLE_NAME
-from order_models import OrderRequest
+from orders import customer_orders
+from orders.models import OrderRequest
 from shop_common import stock
 from shop_common.catalog import add_products
 from shop_common.errors import InvalidRequest, ServiceBusy
@@ -114,16 +114,16 @@ def test_a_shortage_is_reported_as_before_and_changes_nothing(api: LocalApi, cus
 
 def _changing_stock_after_the_read(monkeypatch: pytest.MonkeyPatch, product_id: int, delta: int) -> None:
     """Between the order's advisory read and its transaction, staff change the stock once."""
-    import order_pricing
-    from order_store import read_basket as read
+    from orders import priced_basket
+    from orders.store import read_basket as read
 
     def read_then_change(product_ids: Any, extra: Any, *, consistent: bool) -> Any:
         basket = read(product_ids, extra, consistent=consistent)
-        monkeypatch.setattr(order_pricing, "read_basket", read)
+        monkeypatch.setattr(priced_basket, "read_basket", read)
         assert adjust_stock(product_id, delta, 10**9) is not None
         return basket
 
-    monkeypatch.setattr(order_pricing, "read_basket", read_then_change)
+    monkeypatch.setattr(priced_basket, "read_basket", read_then_change)
 
 
 def test_a_sell_out_chosen_from_a_stale_read_is_retried_as_a_decrement(
@@ -221,7 +221,7 @@ def test_a_product_not_yet_migrated_sells_out_comes_back_and_is_migrated_right(
 def test_the_read_explaining_a_failure_collects_throttled_keys_then_gives_up_busy(monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    import order_store
+    from orders import store as orders_store
     from shop_common import dynamo
     from shop_common.dynamo import client
 
@@ -247,7 +247,7 @@ def test_the_read_explaining_a_failure_collects_throttled_keys_then_gives_up_bus
 
     monkeypatch.setattr(time, "sleep", lambda _: None)
     monkeypatch.setattr(dynamo, "client", lambda: Throttled(forever=False))
-    products, _ = order_store.read_basket([mug.id, tea.id], [], consistent=True)
+    products, _ = orders_store.read_basket([mug.id, tea.id], [], consistent=True)
     assert {product_id: product.stock for product_id, product in products.items()} == {
         mug.id: StockAsRead(2),
         tea.id: StockAsRead(0, indexed=False),
@@ -256,7 +256,7 @@ def test_the_read_explaining_a_failure_collects_throttled_keys_then_gives_up_bus
     calls.clear()
     monkeypatch.setattr(dynamo, "client", lambda: Throttled(forever=True))
     with pytest.raises(ServiceBusy):
-        order_store.read_basket([mug.id], [], consistent=True)
+        orders_store.read_basket([mug.id], [], consistent=True)
     assert len(calls) == 8
 
 
@@ -387,12 +387,12 @@ def _order_step(user_id: int, stocks: dict[int, int], parts: list[tuple[int, int
         wanted[product_id] = wanted.get(product_id, 0) + quantity
     request = OrderRequest.model_validate({"parts": [{"product": p, "quantity_in_order": q} for p, q in parts]})
     if all(stocks[product_id] >= quantity for product_id, quantity in wanted.items()):
-        order_service.place_order(user_id, request)
+        customer_orders.place_order(user_id, request)
         for product_id, quantity in wanted.items():
             stocks[product_id] -= quantity
     else:
         with pytest.raises(InvalidRequest):
-            order_service.place_order(user_id, request)
+            customer_orders.place_order(user_id, request)
 
 
 def _stock_step(stocks: dict[int, int], product_id: int, delta: int) -> None:

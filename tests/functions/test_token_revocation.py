@@ -310,7 +310,7 @@ def test_a_logout_is_one_call_once_the_account_has_signed_out_before(
 
 
 def test_the_map_of_signed_out_sign_ins_drops_expired_entries_when_full(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
-    import sign_outs
+    from auth import sign_outs
 
     monkeypatch.setattr(sign_outs, "MAX_SIGNED_OUT", 3)
     for family, until in (("old1", 100), ("old2", 200), ("live", 5000)):
@@ -325,7 +325,7 @@ def test_the_map_of_signed_out_sign_ins_drops_expired_entries_when_full(shop: Sh
 def test_a_logout_that_finds_the_map_full_of_live_sign_ins_signs_out_everywhere(
     api: LocalApi, shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sign_outs
+    from auth import sign_outs
 
     monkeypatch.setattr(sign_outs, "MAX_SIGNED_OUT", 2)
     sign_ins = [sign_in(api, shop.username) for _ in range(3)]

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-import order_pricing
 from conftest import checked_in_process, log_lines
+from orders import priced_basket
 from shoplocal.gateway.invoke import LocalApi
 
 
@@ -20,7 +20,7 @@ def test_unexpected_error_is_a_json_500_with_the_traceback_only_in_the_log(
     def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("internal detail: table xyz")
 
-    monkeypatch.setattr(order_pricing, "read_basket", broken)
+    monkeypatch.setattr(priced_basket, "read_basket", broken)
     response = api.request("POST", "/api/order", json_body={"parts": [{"product": 1, "quantity_in_order": 1}]}, headers=headers)
     assert response.status == 500
     assert response.json() == {"detail": "Internal server error."}
@@ -43,11 +43,11 @@ def test_log_lines_carry_the_request_id_and_no_token(api: LocalApi, json_logs: i
 def test_a_full_session_logs_no_password_token_or_key(
     api: LocalApi, new_user: Any, json_logs: io.StringIO, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import auth_app
-    import orders_app
+    from auth import handler as auth_handler
+    from orders import handler as orders_handler
     from shop_common.secrets import jwt_signing_key
 
-    for module in (auth_app, orders_app):  # the most verbose level the template allows
+    for module in (auth_handler, orders_handler):  # the most verbose level the template allows
         module.logger.setLevel("DEBUG")
     _, username, password = new_user(password="pa55-word-never-logged")
     capfd.readouterr()
@@ -56,7 +56,7 @@ def test_a_full_session_logs_no_password_token_or_key(
     api.request("POST", "/api/refresh", json_body={"refresh": tokens["refresh"]})
     api.request("GET", "/api/my-orders", headers={"Authorization": f"Bearer {tokens['access']}"})
     captured = capfd.readouterr()
-    for module in (auth_app, orders_app):
+    for module in (auth_handler, orders_handler):
         module.logger.setLevel("INFO")
     assert json_logs.getvalue()
     for secret in (password, "wrong-one-never-logged", tokens["access"], tokens["refresh"], jwt_signing_key().decode()):
@@ -100,7 +100,7 @@ def test_aws_errors_are_a_503_when_throttled_else_a_plain_500(
 ) -> None:
     from botocore.exceptions import ClientError
 
-    import listing
+    from products import listing
 
     def failing(*_: Any, **__: Any) -> None:
         raise ClientError({"Error": {"Code": code, "Message": "arn:aws:iam::123:role/x"}}, "Query")

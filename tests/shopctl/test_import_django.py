@@ -184,7 +184,7 @@ def test_the_shop_carries_on_after_the_import_without_id_collisions(api: LocalAp
 def test_an_old_hash_is_upgraded_at_the_first_sign_in(
     api: LocalApi, tmp_path: Path, shop: DjangoShop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import passwords
+    from shop_common import passwords
     from shop_common.dynamo import client, from_attributes
 
     monkeypatch.setattr(passwords, "ITERATIONS", 2_000)  # "today's" figure
@@ -437,10 +437,10 @@ def test_prices_round_as_documented(price: float, cents: str) -> None:
 
 
 def test_id_counters_move_up_to_the_imported_ids_and_never_back(new_user: Any) -> None:
-    from accounts import reserve_user_ids
-    from catalog_reads import catalog_stats
+    from products.catalog_reads import catalog_stats
     from shop_common.catalog import add_products, reserve_ids
     from shop_common.models import NewProduct
+    from shop_common.new_accounts import reserve_user_ids
 
     add_products([NewProduct(name=f"P{n}", price=Decimal("1.00"), quantity=1) for n in range(3)])
     reserve_ids(10)

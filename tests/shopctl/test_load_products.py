@@ -269,7 +269,7 @@ _rows = st.lists(
 def test_loads_match_the_upsert_rule(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], files: list[list[tuple[str | None, str, str, int]]]
 ) -> None:
-    from catalog_reads import catalog_stats
+    from products.catalog_reads import catalog_stats
     from shop_common.catalog_writes import products_by_sku
     from shop_common.dynamo import client
 

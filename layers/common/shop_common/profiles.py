@@ -18,6 +18,11 @@ from shop_common.keys import profile_key
 PUBLIC_FIELDS = ("id", "username", "email", "first_name", "last_name", "is_staff", "date_joined")
 
 
+# A write's condition that the token generation read is still the item's (profiles written
+# before generations have none): a deactivation or a password change moves it on.
+UNCHANGED_GENERATION = "(attribute_not_exists(token_generation) OR token_generation = :old_generation)"
+
+
 class AccountChanged(Exception):
     """The account changed (or was deactivated) since it was read: read it again."""
 

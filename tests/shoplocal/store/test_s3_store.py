@@ -20,7 +20,7 @@ from botocore.config import Config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from image_types import identify
+from image_check.image_types import identify
 from local_server import LocalServer, start_server
 from shopctl.demo import demo_photo
 from shoplocal.store.s3_store import check_upload_form
