@@ -186,10 +186,10 @@ def add_products(count: int) -> None:
 
 def add_orders(count: int, username: str, password: str) -> None:
     """`count` orders written as the orders function writes them, from 4 threads, on one product."""
-    from accounts import create_user
-    from order_store import BasketProduct, write_order
+    from orders.store import BasketProduct, write_order
     from shop_common.catalog import add_products as add
     from shop_common.models import NewProduct
+    from shop_common.new_accounts import create_user
     from shop_common.orders import Order, OrderPart
     from shop_common.stock import StockAsRead
 
