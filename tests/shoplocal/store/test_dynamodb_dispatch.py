@@ -22,12 +22,14 @@ def _call(application: Any, target: str, body: dict[str, Any]) -> tuple[int, str
     builder = EnvironBuilder(
         method="POST",
         path="/",
-        headers={
-            "X-Amz-Target": f"{fast_lane.TARGET_PREFIX}{target}",
-            "Content-Type": fast_lane.CONTENT_TYPE,
-            "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{REGION}/dynamodb/aws4_request, "
-            "SignedHeaders=host, Signature=x",
-        },
+        headers=[
+            ("X-Amz-Target", f"{fast_lane.TARGET_PREFIX}{target}"),
+            ("Content-Type", fast_lane.CONTENT_TYPE),
+            (
+                "Authorization",
+                f"AWS4-HMAC-SHA256 Credential=testing/20260101/{REGION}/dynamodb/aws4_request, SignedHeaders=host, Signature=x",
+            ),
+        ],
         data=json.dumps(body).encode(),
     )
     started: list[Any] = []
@@ -97,8 +99,9 @@ def test_requests_left_to_moto_are_answered_as_moto_s_server_answers_them() -> N
         got = _call(direct, target, {"TableName": DIRECT, **body})
         expected = _call(routed, target, {"TableName": ROUTED, **body})
         if target in ("CreateTable", "DescribeTable"):  # creation times and ARNs differ
-            got, expected = got[:2], expected[:2]
-        assert _without_table_names(got) == _without_table_names(expected), target
+            assert got[:2] == expected[:2], target
+        else:
+            assert _without_table_names(got) == _without_table_names(expected), target
     transaction = [
         {
             "Update": {

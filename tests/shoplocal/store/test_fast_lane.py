@@ -46,7 +46,8 @@ def _moto(target: str, request: dict[str, Any]) -> tuple[int, Any]:
     )
     prepared = AWSPreparedRequest("POST", URL, headers, json.dumps(request).encode(), False)
     try:
-        status, _, body = botocore_stubber.process_request(prepared)
+        answer: Any = botocore_stubber.process_request(prepared)
+        status, _, body = answer
     except (AttributeError, TypeError, ValueError) as error:  # moto's own failures (begins_with on a number)
         return 500, repr(error)
     return int(status), json.loads(body) if body else None
@@ -116,7 +117,7 @@ def numbered_item(draw: st.DrawFn) -> dict[str, Any]:
     return item
 
 
-projections = st.sampled_from(
+projections: st.SearchStrategy[dict[str, Any]] = st.sampled_from(
     [
         {},
         {"ProjectionExpression": "PK, SK, #n", "ExpressionAttributeNames": {"#n": "name"}},
@@ -173,14 +174,20 @@ def query(draw: st.DrawFn) -> tuple[str, dict[str, Any], bool]:
         )
         if on == "numbers-index":
             request["IndexName"] = "byG"
-        bound = lambda: {"N": draw(numbers)}  # noqa: E731
+
+        def bound() -> dict[str, str]:
+            return {"N": draw(numbers)}
+
     else:
         request = {"TableName": TABLE_NAME}
         hash_name, range_name = ("PK", "SK") if on == "table" else (f"{on}PK", f"{on}SK")
         hash_value = {"S": draw(st.sampled_from(["P", "Q"]) if on != "table" else partitions)}
         if on != "table":
             request["IndexName"] = on
-        bound = lambda: {"S": draw(texts)}  # noqa: E731
+
+        def bound() -> dict[str, str]:
+            return {"S": draw(texts)}
+
     names, values = {"#h": hash_name, "#r": range_name}, {":h": hash_value}
     comparison = draw(st.sampled_from([None, "=", "<", "<=", ">", ">=", "between", "begins_with"]))
     condition = "#h = :h"
