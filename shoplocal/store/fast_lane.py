@@ -330,6 +330,7 @@ def _query(backend: Backend, request: dict[str, Any]) -> bytes:
             ],
             "filter_kwargs": {},
         },
+        keys_from_index=True,  # the lock is held and items changed outside a request settled
     )
     items = page.items if picked is None else [_project(item, picked) for item in page.items]
     result: dict[str, Any] = {"Count": len(items), "ScannedCount": len(items), "Items": items}
