@@ -121,18 +121,8 @@ def _key(compact: compact_items.CompactItems, key: Any) -> Any:
 
 @functools.lru_cache(maxsize=256)
 def _projection(expression: str | None, names: tuple[tuple[str, str], ...] | None) -> Paths | None:
-    """The paths a projection picks (None: everything), by moto's parser."""
-    from moto.dynamodb.responses import ProjectionExpressionParser, validate_attributes_used
-
-    if expression is None:
-        if names is not None:  # names without an expression: moto's error
-            raise _MotoPath
-        return None
-    expression_names = dict(names or ())
-    parser = ProjectionExpressionParser(expression, expression_names)
-    paths = parser.parse()
-    validate_attributes_used(expression_names, parser.expr_attr_names_found, validation_error_prefix=False)
-    return _map_paths(paths)
+    """The paths a GetItem's or a BatchGetItem's projection picks (None: everything)."""
+    return _picked_names(expression, dict(names or ()), [])
 
 
 def _map_paths(paths: list[list[str]]) -> Paths:
@@ -340,7 +330,8 @@ def _query(backend: Backend, request: dict[str, Any]) -> bytes:
 
 
 def _picked_names(projection: str | None, names: dict[str, str], names_used: list[str]) -> Paths | None:
-    """A Query's projection, by moto's parser, with every name used (the key condition's too)."""
+    """The paths a projection picks (None: everything), by moto's parser, with every name used
+    (by the projection or, for a Query, by its key condition); names unused are moto's error."""
     from moto.dynamodb.responses import ProjectionExpressionParser, validate_attributes_used
 
     if projection is None:
