@@ -155,17 +155,16 @@ class Persistence:
         with self._compaction:
             self._compact_upto = max(self._compact_upto, segment)
             if self._compactor is None:
-                self._compactor = threading.Thread(target=self._compact_in_child, name="dynamodb-compaction", daemon=True)
+                # The thread is handed its first compaction: read by the thread, a `close` that came
+                # first would cancel it, and whether a start's compaction ran would be a race.
+                self._compactor = threading.Thread(
+                    target=self._compact_in_child, args=(self._compact_upto,), name="dynamodb-compaction", daemon=True
+                )
                 self._compactor.start()
 
-    def _compact_in_child(self) -> None:
+    def _compact_in_child(self, upto: int) -> None:
+        """Compact up to `upto`, then up to whatever was asked meanwhile (nothing after `close`)."""
         while True:
-            with self._compaction:
-                upto = self._compact_upto
-                if upto <= self._compacted_upto:
-                    self._compactor = None
-                    self._compaction.notify_all()
-                    return
             command = [sys.executable, "-m", "shoplocal.store.compaction", str(self.folder), str(upto)]
             done = subprocess.run(command, cwd=_PROJECT_ROOT, capture_output=True, text=True, check=False)  # noqa: S603
             with self._compaction:
@@ -175,6 +174,11 @@ class Persistence:
                 else:
                     self._compacted_upto = upto
                     self._snapshot_bytes = self.snapshot_path.stat().st_size
+                upto = self._compact_upto
+                if upto <= self._compacted_upto:
+                    self._compactor = None
+                    self._compaction.notify_all()
+                    return
                 self._compaction.notify_all()
 
 
