@@ -261,3 +261,37 @@ def test_the_fast_lane_answers_as_moto(
         if "LastEvaluatedKey" in answered:  # the next page too
             follow = {**request, "ExclusiveStartKey": answered["LastEvaluatedKey"]}
             assert _fast(target, follow) == _moto(target, follow)[1]
+
+
+def test_a_projected_item_is_parsed_once_until_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first page of a listing is read again and again: its items' projections are kept, and
+    a changed item is projected afresh (never an answer from before the change)."""
+    projections: list[Any] = []
+    project = fast_lane._project
+
+    def counted(attributes: dict[str, Any], paths: Any) -> dict[str, Any]:
+        projections.append(paths)
+        return project(attributes, paths)
+
+    monkeypatch.setattr(fast_lane, "_project", counted)
+    fast_lane._projected.cache_clear()
+    key = {"PK": {"S": "PRODUCT#kept"}, "SK": {"S": "PRODUCT"}}
+    client().put_item(TableName=TABLE_NAME, Item={**key, "name": {"S": "Mug"}, "GSI1PK": {"S": "x"}})
+    read = {"TableName": TABLE_NAME, "Key": key, "ProjectionExpression": "#n", "ExpressionAttributeNames": {"#n": "name"}}
+    batch = {"RequestItems": {TABLE_NAME: {k: v for k, v in read.items() if k != "TableName" and k != "Key"} | {"Keys": [key]}}}
+
+    assert _fast("GetItem", read) == {"Item": {"name": {"S": "Mug"}}}
+    assert _fast("GetItem", read) == {"Item": {"name": {"S": "Mug"}}}
+    assert _fast("BatchGetItem", batch)["Responses"][TABLE_NAME] == [{"name": {"S": "Mug"}}]
+    assert len(projections) == 1
+
+    client().update_item(
+        TableName=TABLE_NAME,
+        Key=key,
+        UpdateExpression="SET #n = :n",
+        ExpressionAttributeNames={"#n": "name"},
+        ExpressionAttributeValues={":n": {"S": "Jug"}},
+    )
+    assert _fast("GetItem", read) == {"Item": {"name": {"S": "Jug"}}}
+    assert _fast("BatchGetItem", batch)["Responses"][TABLE_NAME] == [{"name": {"S": "Jug"}}]
+    assert len(projections) == 2
