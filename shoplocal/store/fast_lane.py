@@ -16,6 +16,7 @@ same random reads both ways and compare the answers.
 
 import functools
 import io
+import threading
 import uuid
 import zlib
 from collections.abc import Callable, Mapping
@@ -174,16 +175,52 @@ def _projection_of(request: Mapping[str, Any]) -> Paths | None:
 def _picked(stored: bytes, paths: Paths | None) -> bytes:
     if paths is None:
         return stored
-    return _projected(stored, paths)
-
-
-# A projection is a function of the stored JSON and the paths, so the answers for the items read
-# most (the first pages of a listing) are kept: parsing and re-encoding each of a page's 50
-# products was a fifth of the store's time on a products page. A changed item is stored as new
-# bytes, and misses. Bounded: about 1 KB per product kept, a few MB in all.
-@functools.lru_cache(maxsize=4096)
-def _projected(stored: bytes, paths: Paths) -> bytes:
     return orjson.dumps(_project(orjson.loads(stored), paths))
+
+
+def _listed(table_name: str, key: Any, stored: bytes, paths: Paths | None) -> bytes:
+    """`_picked`, kept for the next read: the items of listings (BatchGetItem), read again and again."""
+    if paths is None:
+        return stored
+    return _projections.picked((table_name, key, paths), stored, paths)
+
+
+class _Projections:
+    """The projections of the items read last, each kept with the stored JSON it came from.
+
+    The first page of a listing is read again and again, and parsing and re-encoding each of its
+    50 products was a fifth of the store's time on a products page. An entry answers only for the
+    very bytes it was computed from (bytes never change: a write stores new ones), and an item's
+    new projection replaces its old one, so items written often do not pile up. Single reads
+    (GetItem: sessions, profiles) are not kept: each key is read a few times. Bounded (first in,
+    first out): about 2 KB per entry, 4 MB at most.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._kept: dict[Any, tuple[bytes, bytes]] = {}
+        self._lock = threading.Lock()  # readers run concurrently; a dict read needs no lock
+
+    def picked(self, where: Any, stored: bytes, paths: Paths) -> bytes:
+        kept = self._kept.get(where)
+        if kept is not None and kept[0] is stored:
+            return kept[1]
+        projected = _picked(stored, paths)
+        with self._lock:
+            if where not in self._kept and len(self._kept) >= self._size:
+                del self._kept[next(iter(self._kept))]
+            self._kept[where] = (stored, projected)
+        return projected
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+_projections = _Projections(2048)
 
 
 def _stored(compact: compact_items.CompactItems, key: Any) -> bytes | None:
@@ -242,13 +279,15 @@ def _batch_get_item(backend: Backend, request: dict[str, Any]) -> bytes:
         storage_keys = [_key(compact, key) for key in keys]
         if len(set(storage_keys)) != len(storage_keys):
             raise _MotoPath  # duplicates: moto's error
-        found = [stored for stored in (_stored(compact, key) for key in storage_keys) if stored is not None]
+        found = [(key, stored) for key in storage_keys if (stored := _stored(compact, key)) is not None]
         # The stored JSON is never shorter than moto's count of an item's size: only near the
         # limit (where moto would leave keys unprocessed) does moto's own path count exactly.
-        size += sum(len(stored) for stored in found)
+        size += sum(len(stored) for _, stored in found)
         if size > BATCH_GET_BYTES:
             raise _MotoPath
-        answers.append(orjson.dumps(table_name) + b":[" + b",".join(_picked(stored, names) for stored in found) + b"]")
+        answers.append(
+            orjson.dumps(table_name) + b":[" + b",".join(_listed(table_name, key, stored, names) for key, stored in found) + b"]"
+        )
         capacity.append({"CapacityUnits": len(keys), "TableName": table_name})
     return b'{"ConsumedCapacity":' + orjson.dumps(capacity) + b',"Responses":{' + b",".join(answers) + b'},"UnprocessedKeys":{}}'
 

@@ -13,7 +13,7 @@ meanwhile, so keeping copies of just the items the transaction names rolls back 
 Two more patches keep requests fast as the table grows (each tested against moto's own
 answers): Query reads sorted partitions (`partition_index`), kept in line after every write
 request under the lock, item responses skip moto's shape-walking serialiser (`encoder`), and
-condition expressions are parsed once each (`parsed_conditions`), and requests are read with
+condition and update expressions are parsed once each (`parsed_conditions`), and requests are read with
 walks compiled once per operation (`request_parsing`).
 """
 
@@ -119,6 +119,7 @@ def make_dynamodb_atomic(
     encoder.use_direct_encoder()
     projection.use_single_conversion_projections()
     parsed_conditions.use_parsed_conditions()
+    parsed_conditions.use_parsed_update_expressions()
     request_parsing.use_direct_request_parsing()
 
 

@@ -10,6 +10,11 @@ without changing it, so the tree of a successful parse of an expression without 
 keeping them grew the store's memory under reads (tests/shoplocal/test_memory.py). A parse
 that fails is not kept: the next request with the same expression fails the same way, with
 moto's own error. Filter expressions of Query and Scan go through the same parser and cache.
+
+Update expressions are parsed from their text alone (values are bound later, by moto's validator,
+on a copy of the tree), twice per update: their trees are kept whatever the values (bounded,
+least recently used). An order's stock updates parsed `SET quantity_in_stock = quantity_in_stock
+- :quantity` at every order.
 """
 
 import functools
@@ -74,3 +79,20 @@ def use_parsed_conditions() -> None:
     create_condition_expression_parser._cached = True  # type: ignore[attr-defined]
     for module in (comparisons, models, responses):
         module.create_condition_expression_parser = create_condition_expression_parser  # type: ignore[attr-defined]
+
+
+def use_parsed_update_expressions() -> None:
+    """Idempotent: moto's `UpdateExpressionParser.make` keeps the trees it parsed. moto's
+    validator copies a tree before it binds names and values to it, so a kept tree is never
+    changed; a parse that fails raises moto's error and is not kept."""
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+    if getattr(UpdateExpressionParser.make, "cache_info", None) is not None:
+        return
+    parse = UpdateExpressionParser.make
+
+    @functools.lru_cache(maxsize=_KEPT)
+    def make(expression: str) -> Any:
+        return parse(expression)
+
+    UpdateExpressionParser.make = staticmethod(make)

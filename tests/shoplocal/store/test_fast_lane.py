@@ -269,9 +269,11 @@ def _batch_items(request: dict[str, Any]) -> Any:
     return answered["Responses"][TABLE_NAME]
 
 
-def test_a_projected_item_is_parsed_once_until_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The first page of a listing is read again and again: its items' projections are kept, and
-    a changed item is projected afresh (never an answer from before the change)."""
+def test_a_listed_item_is_projected_once_until_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first page of a listing is read again and again: the projections of a BatchGetItem's
+    items are kept, and a changed item is projected afresh (never an answer from before the
+    change), in place of its old projection (an item written often does not fill the store's
+    memory). A GetItem's projection is not kept."""
     projections: list[Any] = []
     project = fast_lane._project
 
@@ -280,16 +282,17 @@ def test_a_projected_item_is_parsed_once_until_it_changes(monkeypatch: pytest.Mo
         return project(attributes, paths)
 
     monkeypatch.setattr(fast_lane, "_project", counted)
-    fast_lane._projected.cache_clear()
+    fast_lane._projections.clear()
     key = {"PK": {"S": "PRODUCT#kept"}, "SK": {"S": "PRODUCT"}}
     client().put_item(TableName=TABLE_NAME, Item={**key, "name": {"S": "Mug"}, "GSI1PK": {"S": "x"}})
-    read = {"TableName": TABLE_NAME, "Key": key, "ProjectionExpression": "#n", "ExpressionAttributeNames": {"#n": "name"}}
-    batch = {"RequestItems": {TABLE_NAME: {k: v for k, v in read.items() if k != "TableName" and k != "Key"} | {"Keys": [key]}}}
+    projection = {"ProjectionExpression": "#n", "ExpressionAttributeNames": {"#n": "name"}}
+    batch = {"RequestItems": {TABLE_NAME: {"Keys": [key], **projection}}}
 
-    assert _fast("GetItem", read) == {"Item": {"name": {"S": "Mug"}}}
-    assert _fast("GetItem", read) == {"Item": {"name": {"S": "Mug"}}}
+    assert _batch_items(batch) == [{"name": {"S": "Mug"}}]
     assert _batch_items(batch) == [{"name": {"S": "Mug"}}]
     assert len(projections) == 1
+    assert _fast("GetItem", {"TableName": TABLE_NAME, "Key": key, **projection}) == {"Item": {"name": {"S": "Mug"}}}
+    assert len(projections) == 2
 
     client().update_item(
         TableName=TABLE_NAME,
@@ -298,6 +301,7 @@ def test_a_projected_item_is_parsed_once_until_it_changes(monkeypatch: pytest.Mo
         ExpressionAttributeNames={"#n": "name"},
         ExpressionAttributeValues={":n": {"S": "Jug"}},
     )
-    assert _fast("GetItem", read) == {"Item": {"name": {"S": "Jug"}}}
     assert _batch_items(batch) == [{"name": {"S": "Jug"}}]
-    assert len(projections) == 2
+    assert _batch_items(batch) == [{"name": {"S": "Jug"}}]
+    assert len(projections) == 3
+    assert len(fast_lane._projections) == 1

@@ -29,12 +29,13 @@ NUMBERS = ["-1", "0", "1", "1.0", "2.5", "10", "100"]
 
 @contextmanager
 def moto_unpatched() -> Iterator[None]:
-    """moto's own Query, Scan, GetItem, BatchGetItem, items, projections, request and condition
-    parsing and response serialiser, for as long as the block runs (the items stay in the compact storage: see
+    """moto's own Query, Scan, GetItem, BatchGetItem, items, projections, request, condition and
+    update expression parsing and response serialiser, for as long as the block runs (the items stay in the compact storage: see
     test_compact_items.py for that one against moto's own dicts)."""
     from moto.dynamodb import comparisons, models, responses
     from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
     from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
     patched = [
@@ -49,6 +50,7 @@ def moto_unpatched() -> Iterator[None]:
         (DynamoHandler, "batch_get_item"),
         *((module, "create_condition_expression_parser") for module in (comparisons, models, responses)),
         (DynamoHandler, "parse_parameters"),
+        (UpdateExpressionParser, "make"),
     ]
     saved = [getattr(owner, name) for owner, name in patched]
     for owner, name in patched:
@@ -492,3 +494,88 @@ def test_conditions_parsed_once_decide_and_fail_as_moto_decides(writes: list[Cal
         answered(lambda: client().scan(TableName=cached))["Items"]
         == answered(lambda: client().scan(TableName=parsed_each_time))["Items"]
     )
+
+
+# Update expressions: valid ones with names and values (the same text with other values), and
+# faulty ones (bad syntax, a name or value missing or unused, a path both set and removed).
+UPDATES = [
+    ("SET note = :v", None, {":v": {"S": "a"}}),
+    ("SET note = :v", None, {":v": {"S": "b"}}),
+    ("SET #n = :v, G2SK = :n", {"#n": "note"}, {":v": {"S": "c"}, ":n": {"N": "1"}}),
+    ("SET G2SK = G2SK + :n", None, {":n": {"N": "2.5"}}),
+    ("SET G2SK = G2SK - :n", None, {":n": {"N": "1"}}),
+    ("ADD counter :n", None, {":n": {"N": "3"}}),
+    ("ADD counter :n", None, {":n": {"N": "-1"}}),
+    ("REMOVE other, G1SK", None, None),
+    ("SET note = :v REMOVE note", None, {":v": {"S": "x"}}),
+    ("SET #missing = :v", None, {":v": {"S": "x"}}),
+    ("SET note = :v", {"#unused": "note"}, {":v": {"S": "x"}}),
+    ("SET note = :missing", None, {":v": {"S": "x"}}),
+    ("SET note == :v", None, {":v": {"S": "x"}}),
+    ("DELETE", None, None),
+]
+
+
+@st.composite
+def updates(draw: st.DrawFn) -> Callable[[str], Any]:
+    expression, names, values = draw(st.sampled_from(UPDATES))
+    update: dict[str, Any] = {"UpdateExpression": expression}
+    if names:
+        update["ExpressionAttributeNames"] = names
+    if values:
+        update["ExpressionAttributeValues"] = values
+    key = key_of(draw(keys))
+    if draw(st.booleans()):
+        return lambda table: client().update_item(TableName=table, Key=key, ReturnValues="ALL_NEW", **update)
+    return lambda table: client().transact_write_items(TransactItems=[{"Update": {"TableName": table, "Key": key, **update}}])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.lists(items(), max_size=6), writes=st.lists(updates(), min_size=1, max_size=25))
+def test_update_expressions_parsed_once_apply_and_fail_as_moto_does(
+    seed: list[dict[str, Any]], writes: list[Callable[[str], Any]]
+) -> None:
+    """Each update's answer and each table's content, with update expressions parsed once and
+    kept, are moto's own (parsing every time), whatever values the same text comes with."""
+    cached, parsed_each_time = create_table(), create_table()
+    for item in seed:
+        for table in (cached, parsed_each_time):
+            client().put_item(TableName=table, Item=item)
+    for write in writes:
+        answer = answered(functools.partial(write, cached))
+        answer.pop("ConsumedCapacity", None)  # names the table
+        with moto_unpatched():
+            expected = answered(functools.partial(write, parsed_each_time))
+        expected.pop("ConsumedCapacity", None)
+        assert answer == expected
+    assert (
+        answered(lambda: client().scan(TableName=cached))["Items"]
+        == answered(lambda: client().scan(TableName=parsed_each_time))["Items"]
+    )
+
+
+def test_an_update_expression_is_parsed_once_whatever_its_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An order's stock update comes with a new quantity each time: its text is parsed once."""
+    from moto.dynamodb.parsing.expressions import ExpressionTokenizer, UpdateExpressionParser  # type: ignore[attr-defined]
+
+    tokenized: list[str] = []
+    tokenize = ExpressionTokenizer.make_list
+
+    def counted(expression: str) -> Any:
+        tokenized.append(expression)
+        return tokenize(expression)
+
+    monkeypatch.setattr(ExpressionTokenizer, "make_list", counted)
+    UpdateExpressionParser.make.cache_clear()
+    table = create_table()
+    key = key_of({"PK": "a", "SK": "1"})
+    client().put_item(TableName=table, Item={**key, "stock": {"N": "10"}})
+    for quantity in ("1", "2", "3"):
+        client().update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET stock = stock - :quantity",
+            ExpressionAttributeValues={":quantity": {"N": quantity}},
+        )
+    assert client().get_item(TableName=table, Key=key)["Item"]["stock"] == {"N": "4"}
+    assert tokenized == ["SET stock = stock - :quantity"]
