@@ -399,13 +399,16 @@ def query_page(table: Any, index_name: str | None, query: dict[str, Any], *, key
             start = max(start, bisect.bisect_right(entries, after[1:], key=run.table_order))
         else:
             end = min(end, bisect.bisect_left(entries, after[1:], key=run.table_order))
+    # The window and the tail are walked by position, never sliced: a page reads a few dozen of a
+    # partition's entries, and a slice copied all of them (50,000 products: two-fifths of the
+    # store's time on a products page).
     if forward:
-        window: Iterable[Any] = entries[start:end] if end > start else []
-        tail: Callable[[], Iterable[Any]] = lambda: entries[max(end, start) :]  # noqa: E731
+        window: Iterable[Any] = map(entries.__getitem__, range(start, end))
+        tail: Callable[[], Iterable[Any]] = lambda: map(entries.__getitem__, range(max(end, start), len(entries)))  # noqa: E731
         has_tail = max(end, start) < len(entries)
     else:
-        window = reversed(entries[start:end]) if end > start else []
-        tail = lambda: reversed(entries[: min(start, end)])  # noqa: E731
+        window = map(entries.__getitem__, range(end - 1, start - 1, -1))
+        tail = lambda: map(entries.__getitem__, range(min(start, end) - 1, -1, -1))  # noqa: E731
         has_tail = min(start, end) > 0
 
     def stored_of(entry: Any) -> tuple[dict[str, Any], int]:

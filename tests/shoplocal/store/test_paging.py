@@ -1,6 +1,7 @@
 """The store pages Scan and Query results at DynamoDB's 1 MB limit, so a client reading a large
 table gets it in bounded pages (`LastEvaluatedKey`), never the whole table in one response."""
 
+import dataclasses
 from typing import Any
 
 from conftest import TABLE_NAME
@@ -70,3 +71,47 @@ def test_a_scan_and_a_query_of_a_large_table_come_in_pages_of_at_most_1_mb() -> 
         ids = [int(item["id"]["N"]) for page in pages for item in page["Items"]]
         assert sorted(ids) == list(range(PRODUCTS))  # every item exactly once
     assert [int(item["id"]["N"]) for page in query_pages for item in page["Items"]] == list(range(PRODUCTS))
+
+
+class CountedEntries(list[Any]):
+    """A partition's sorted entries that count how many of them a request reads."""
+
+    read = 0
+
+    def __getitem__(self, position: Any) -> Any:
+        found = super().__getitem__(position)
+        CountedEntries.read += len(found) if isinstance(position, slice) else 1
+        return found
+
+
+def test_a_query_page_reads_a_few_of_its_partitions_entries_however_many_there_are(monkeypatch: Any) -> None:
+    """A page of 5 from a partition of 6,000 reads a few dozen entries (the page, the items
+    after it, the binary searches), forwards and backwards, from the start or from a key: a
+    copy of the partition's entries cost every products page in proportion to the catalogue."""
+    from shoplocal.store import partition_index
+
+    load_products()
+    run_for = partition_index._run_for
+
+    def counted(*arguments: Any) -> Any:
+        run = run_for(*arguments)
+        return dataclasses.replace(run, entries=CountedEntries(run.entries))
+
+    monkeypatch.setattr(partition_index, "_run_for", counted)
+    query = {
+        "TableName": TABLE_NAME,
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "GSI1PK = :bucket",
+        "ExpressionAttributeValues": {":bucket": {"S": "CATALOG#0"}},
+        "Limit": 5,
+    }
+    middle = {"GSI1PK": {"S": "CATALOG#0"}, "GSI1SK": {"S": f"PRODUCT#{3000:012d}"}, "PK": {"S": "PRODUCT#3000"}}
+    middle["SK"] = {"S": "PRODUCT"}
+    for forward in (True, False):
+        for start in (None, middle):
+            request = {**query, "ScanIndexForward": forward, **({"ExclusiveStartKey": start} if start else {})}
+            CountedEntries.read = 0
+            page = client().query(**request)
+            assert len(page["Items"]) == 5
+            assert "LastEvaluatedKey" in page
+            assert CountedEntries.read <= 50, (forward, start, CountedEntries.read)
