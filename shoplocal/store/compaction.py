@@ -36,7 +36,8 @@ class Merged:
 
     journal: int  # the first segment not folded in
     definitions: list[dict[str, Any]]
-    items: Iterator[tuple[str, bytes]]  # (table, the bytes of its JSON), grouped by table
+    # (table, the bytes of an item's JSON, the item if the merge parsed them), grouped by table
+    items: Iterator[tuple[str, bytes, dict[str, Any] | None]]
     close: Callable[[], None]
     checked: bool  # every item's bytes are checked against a checksum as they are read
 
@@ -117,23 +118,29 @@ def merged(folder: Path, *, upto: int | None = None, repair: bool = False) -> Me
             reader.__exit__()
         raise
 
-    def items() -> Iterator[tuple[str, bytes]]:
+    def items() -> Iterator[tuple[str, bytes, dict[str, Any] | None]]:
         where = str(snapshot)
         pending = changes.items
+        tables: dict[str, TableState] = {}
         if reader:
             for table_name, raw in reader.items():
                 if table_name not in changes.from_snapshot:
                     continue
                 changed = pending.get(table_name)
-                if changed:
-                    key = TableState(changes.definitions[table_name]).key_of(snapshots.parse_item(raw, where), where)
-                    if key in changed:
-                        continue  # the journal's version (or its deletion) comes after this table
-                yield table_name, raw
+                if not changed:
+                    yield table_name, raw, None
+                    continue
+                # The journal changed some of this table's items: each is parsed for its key (and
+                # handed on parsed, so that a restore does not parse it again).
+                table = tables.get(table_name) or tables.setdefault(table_name, TableState(changes.definitions[table_name]))
+                item = snapshots.parse_item(raw, where)
+                if table.key_of(item, where) not in changed:
+                    yield table_name, raw, item
+                # else the journal's version (or its deletion) comes after this table
         for table_name in changes.definitions:
             for line in (pending.get(table_name) or {}).values():
                 if line is not None:
-                    yield table_name, line
+                    yield table_name, line, None
 
     # The journal's records carry checksums; a snapshot does since the checksum came.
     checked = reader is None or reader.checksummed
@@ -147,9 +154,9 @@ def load(folder: Path, *, upto: int | None = None, repair: bool = False) -> Stor
         state = StoreState(journal=stream.journal)
         for definition in stream.definitions:
             state.tables[definition["TableName"]] = TableState(definition)
-        for table_name, raw in stream.items:
+        for table_name, raw, parsed in stream.items:
             table = state.tables[table_name]
-            item = snapshots.parse_item(raw, table_name)
+            item = snapshots.parse_item(raw, table_name) if parsed is None else parsed
             table.items[table.key_of(item, table_name)] = item
     finally:
         stream.close()
@@ -164,7 +171,8 @@ def compact(folder: Path, upto: int, created: list[Path] | None = None) -> bool:
         return False
     stream = merged(folder, upto=upto)
     try:
-        snapshots.write_stream(stream.journal, stream.definitions, stream.items, snapshot, created=created)
+        lines = ((table_name, raw) for table_name, raw, _ in stream.items)
+        snapshots.write_stream(stream.journal, stream.definitions, lines, snapshot, created=created)
     finally:
         stream.close()
     remove_covered_segments(folder, upto)

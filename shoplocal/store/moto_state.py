@@ -61,18 +61,23 @@ def restore(backend: Any, state: StoreState) -> int:
     """Create every table of `state` in an empty moto backend; return the number of items.
     Raises SnapshotError if moto refuses a definition or an item."""
     definitions = [table.definition for table in state.tables.values()]
-    lines = ((name, item_line(item)) for name, table in state.tables.items() for item in table.items.values())
+    lines = ((name, item_line(item), item) for name, table in state.tables.items() for item in table.items.values())
     return restore_stream(backend, definitions, lines)
 
 
 def restore_stream(
-    backend: Any, definitions: list[dict[str, Any]], items: Iterable[tuple[str, bytes]], *, checked: bool = False
+    backend: Any,
+    definitions: list[dict[str, Any]],
+    items: Iterable[tuple[str, bytes, dict[str, Any] | None]],
+    *,
+    checked: bool = False,
 ) -> int:
     """Create these tables in an empty moto backend and load the items (each the bytes of its
-    JSON, as a snapshot's line holds it) straight into their compact storage and indexes, one
-    at a time; return the number of items. Raises SnapshotError if moto refuses a definition or
-    an item. `checked`: the items come from files whose checksums are verified as they are read
-    (a snapshot that carries one, the journal's records), so each value is not checked again."""
+    JSON, as a snapshot's line holds it, and the item parsed from them if the caller has it)
+    straight into their compact storage and indexes, one at a time; return the number of items.
+    Raises SnapshotError if moto refuses a definition or an item. `checked`: the items come from
+    files whose checksums are verified as they are read (a snapshot that carries one, the
+    journal's records), so each value is not checked again."""
     from shoplocal.store.moto_atomic import store_lock
 
     count = 0
@@ -98,9 +103,9 @@ def restore_stream(
             except Exception as error:  # moto's own checks, on data a file gave: a clear message, not a traceback
                 raise SnapshotError(f"table {definition['TableName']} cannot be restored: {error}") from error
             loaders[definition["TableName"]] = _Loader(table, check_values=not checked)
-        for table_name, raw in items:
+        for table_name, raw, parsed in items:
             try:
-                loaders[table_name].add(raw)
+                loaders[table_name].add(raw, parsed)
             except Exception as error:
                 raise SnapshotError(f"table {table_name} cannot be restored: {error}") from error
             count += 1
@@ -122,8 +127,9 @@ class _Loader:
         self.hash_type, self.range_type = table.hash_key_type, table.range_key_type
         self.indexes = partition_index.IndexBuild(table)
 
-    def add(self, raw: bytes) -> None:
-        item = orjson.loads(raw)
+    def add(self, raw: bytes, item: dict[str, Any] | None = None) -> None:
+        if item is None:
+            item = orjson.loads(raw)
         hash_value = _key_value(item[self.hash_name], self.hash_type)
         range_value = _key_value(item[self.range_name], self.range_type) if self.range_name else None
         if self.check_values:

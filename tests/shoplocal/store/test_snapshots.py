@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
@@ -287,7 +288,7 @@ def test_a_snapshot_changed_after_it_was_written_is_refused_by_its_checksum(tmp_
     snapshots.write(state_of_live_store(), folder / compaction.SNAPSHOT_FILE)
     stream = compaction.merged(folder)
     assert stream.checked  # its items load without a check of each value
-    assert TABLE_NAME in {table for table, _ in stream.items}
+    assert TABLE_NAME in {table for table, _, _ in stream.items}
     stream.close()
     # One letter changed in a value: still JSON, still a DynamoDB value, no longer what was written.
     content = (folder / compaction.SNAPSHOT_FILE).read_bytes()
@@ -515,7 +516,7 @@ def test_a_start_compacts_a_journal_past_a_quarter_of_the_snapshot(tmp_path: Pat
                 super().start()
             super().join(timeout)
 
-    monkeypatch.setattr(persistence.threading, "Thread", CompactionRunsWhenJoined)
+    monkeypatch.setattr(threading, "Thread", CompactionRunsWhenJoined)
     monkeypatch.setattr(persistence, "COMPACT_AT_LEAST_BYTES", 1)
     state = StoreState()
     snapshots.apply(state, [["table", {**DEFINITION, "TableName": "big"}]], "setup")
@@ -534,3 +535,45 @@ def test_a_start_compacts_a_journal_past_a_quarter_of_the_snapshot(tmp_path: Pat
     saved.close()  # lets the compaction finish
     assert not journal.segment_path(tmp_path, 0).exists()
     assert snapshots.SnapshotReader(tmp_path / compaction.SNAPSHOT_FILE).journal >= 1
+
+
+def test_a_restart_with_a_journal_parses_each_item_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the journal changed a table, each of the table's snapshot items is parsed for its key
+    (is the journal's version newer?) and handed on parsed: parsing it again to load it made a
+    restart of 880,000 items take 20 s instead of 12."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    state = StoreState()
+    snapshots.apply(state, [["table", {**DEFINITION, "TableName": "big"}]], "setup")
+    table = state.tables["big"]
+    for n in range(300):
+        item = {"k": {"S": f"item {n}"}, "text": {"S": "x"}}
+        table.items[table.key_of(item, "setup")] = item
+    snapshots.write(state, tmp_path / compaction.SNAPSHOT_FILE)
+    changed = journal.encode([["put", "big", {"k": {"S": "item 7"}, "text": {"S": "changed"}}]])
+    journal.segment_path(tmp_path, 0).write_bytes(changed)
+
+    parsed: list[bytes] = []
+    parse_item, loads = snapshots.parse_item, orjson.loads
+
+    def counted_parse_item(raw: bytes, where: str) -> dict[str, Any]:
+        parsed.append(raw)
+        return parse_item(raw, where)
+
+    def counted_loads(raw: bytes) -> Any:
+        parsed.append(raw)
+        return loads(raw)
+
+    monkeypatch.setattr(snapshots, "parse_item", counted_parse_item)
+    monkeypatch.setattr(moto_state, "orjson", type("CountedOrjson", (), {"loads": staticmethod(counted_loads)}))
+    fresh = DynamoDBBackend(REGION, ACCOUNT_ID)
+    saved = Persistence(tmp_path, lambda: fresh)
+    restored = saved.restore()
+    saved.close()
+    assert restored is not None
+    found = fresh.get_table("big").get_item(DynamoType({"S": "item 7"}), None)
+    assert found is not None
+    assert found.attrs["text"] == DynamoType({"S": "changed"})
+    assert len(fresh.get_table("big").items) == 300
+    assert len(parsed) == 301  # 300 snapshot lines (one replaced by the journal's) and the journal's version
