@@ -266,3 +266,17 @@ def events_pipeline() -> "Iterator[Pipeline]":
 
     with pipeline(TABLE_NAME, WEBHOOK_QUEUE, now=time.time()) as running:
         yield running
+
+
+def calls_of(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[tuple[Any, ...]]:
+    """The arguments of each call to `owner.name` from now on (it still does its work): for
+    tests that count how often something is parsed or built."""
+    calls: list[tuple[Any, ...]] = []
+    original = getattr(owner, name)
+
+    def recorded(*arguments: Any) -> Any:
+        calls.append(arguments)
+        return original(*arguments)
+
+    monkeypatch.setattr(owner, name, recorded)
+    return calls

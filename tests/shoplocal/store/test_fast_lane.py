@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from moto.core.models import botocore_stubber
 from moto.dynamodb.models import dynamodb_backends
 
-from conftest import REGION, TABLE_NAME
+from conftest import REGION, TABLE_NAME, calls_of
 from shop_common.dynamo import client
 from shoplocal.store import fast_lane
 
@@ -274,14 +274,7 @@ def test_a_listed_item_is_projected_once_until_it_changes(monkeypatch: pytest.Mo
     items are kept, and a changed item is projected afresh (never an answer from before the
     change), in place of its old projection (an item written often does not fill the store's
     memory). A GetItem's projection is not kept."""
-    projections: list[Any] = []
-    project = fast_lane._project
-
-    def counted(attributes: dict[str, Any], paths: Any) -> dict[str, Any]:
-        projections.append(paths)
-        return project(attributes, paths)
-
-    monkeypatch.setattr(fast_lane, "_project", counted)
+    projections = calls_of(monkeypatch, fast_lane, "_project")
     fast_lane._projections.clear()
     key = {"PK": {"S": "PRODUCT#kept"}, "SK": {"S": "PRODUCT"}}
     client().put_item(TableName=TABLE_NAME, Item={**key, "name": {"S": "Mug"}, "GSI1PK": {"S": "x"}})

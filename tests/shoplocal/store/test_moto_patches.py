@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import calls_of
 from shop_common.dynamo import client as typed_client
 
 
@@ -453,14 +454,21 @@ CONDITIONS = [
 ]
 
 
+def expression_parameters(
+    parameter: str, expression: str, names: dict[str, str] | None, values: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A request's expression with its names and values (each only if there are any)."""
+    parameters: dict[str, Any] = {parameter: expression}
+    if names:
+        parameters["ExpressionAttributeNames"] = names
+    if values:
+        parameters["ExpressionAttributeValues"] = values
+    return parameters
+
+
 @st.composite
 def conditional_writes(draw: st.DrawFn) -> Callable[[str], Any]:
-    expression, names, values = draw(st.sampled_from(CONDITIONS))
-    condition: dict[str, Any] = {"ConditionExpression": expression}
-    if names:
-        condition["ExpressionAttributeNames"] = names
-    if values:
-        condition["ExpressionAttributeValues"] = values
+    condition = expression_parameters("ConditionExpression", *draw(st.sampled_from(CONDITIONS)))
     kind, item, key = draw(st.sampled_from(["put", "delete", "transaction"])), draw(items()), draw(keys)
     if kind == "put":
         return lambda table: client().put_item(TableName=table, Item=item, **condition)
@@ -518,12 +526,7 @@ UPDATES = [
 
 @st.composite
 def updates(draw: st.DrawFn) -> Callable[[str], Any]:
-    expression, names, values = draw(st.sampled_from(UPDATES))
-    update: dict[str, Any] = {"UpdateExpression": expression}
-    if names:
-        update["ExpressionAttributeNames"] = names
-    if values:
-        update["ExpressionAttributeValues"] = values
+    update = expression_parameters("UpdateExpression", *draw(st.sampled_from(UPDATES)))
     key = key_of(draw(keys))
     if draw(st.booleans()):
         return lambda table: client().update_item(TableName=table, Key=key, ReturnValues="ALL_NEW", **update)
@@ -558,14 +561,7 @@ def test_an_update_expression_is_parsed_once_whatever_its_values(monkeypatch: py
     """An order's stock update comes with a new quantity each time: its text is parsed once."""
     from moto.dynamodb.parsing.expressions import ExpressionTokenizer, UpdateExpressionParser  # type: ignore[attr-defined]
 
-    tokenized: list[str] = []
-    tokenize = ExpressionTokenizer.make_list
-
-    def counted(expression: str) -> Any:
-        tokenized.append(expression)
-        return tokenize(expression)
-
-    monkeypatch.setattr(ExpressionTokenizer, "make_list", counted)
+    tokenized = calls_of(monkeypatch, ExpressionTokenizer, "make_list")
     UpdateExpressionParser.make.cache_clear()
     table = create_table()
     key = key_of({"PK": "a", "SK": "1"})
@@ -578,4 +574,4 @@ def test_an_update_expression_is_parsed_once_whatever_its_values(monkeypatch: py
             ExpressionAttributeValues={":quantity": {"N": quantity}},
         )
     assert client().get_item(TableName=table, Key=key)["Item"]["stock"] == {"N": "4"}
-    assert tokenized == ["SET stock = stock - :quantity"]
+    assert tokenized == [("SET stock = stock - :quantity",)]
