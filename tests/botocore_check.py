@@ -18,10 +18,13 @@ from botocore.parsers import create_parser
 from botocore.validate import validate_parameters
 
 from shop_common.aws.json_client import parse_response
-from shop_common.aws.services import DYNAMODB, SECRETS_MANAGER
+from shop_common.aws.services import DYNAMODB, EVENTBRIDGE, SECRETS_MANAGER, SQS
 from shop_common.aws.transport import HttpResponse, Transport
 
-_SERVICES = {spec.target_prefix: name for spec, name in ((DYNAMODB, "dynamodb"), (SECRETS_MANAGER, "secretsmanager"))}
+_SERVICES = {
+    spec.target_prefix: name
+    for spec, name in ((DYNAMODB, "dynamodb"), (SECRETS_MANAGER, "secretsmanager"), (EVENTBRIDGE, "events"), (SQS, "sqs"))
+}
 # What botocore's parse holds that the lean client leaves out (no caller reads them).
 UNREAD = frozenset({"ResponseMetadata", "CreatedDate"})
 _models: dict[str, ServiceModel] = {}

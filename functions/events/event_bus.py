@@ -16,6 +16,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from events.domain_events import DomainEvent
+from shop_common.aws import AwsJsonClient, fallback, lean_client
+from shop_common.aws.services import EVENTBRIDGE
 from shop_common.money import exact_json
 
 logger = Logger(child=True)
@@ -25,14 +27,38 @@ MAX_ENTRIES = 10  # PutEvents' limit per call
 MAX_CALL_BYTES = 200_000  # below PutEvents' 256 KB per call, with room for the envelope
 
 
-@cache
-def _events_client() -> Any:
-    import boto3
-    from botocore.config import Config
+class _LeanEvents:
+    """PutEvents on the functions' lean JSON client, with boto3's interface: boto3's client cost
+    this function about 2 ms of CPU a call (a sixth of its time while orders came in)."""
 
-    return boto3.client(
-        "events", config=Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
-    )
+    def __init__(self, lean: AwsJsonClient) -> None:
+        self.lean = lean
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        return self.lean.call("PutEvents", {"Entries": Entries})
+
+
+class _Boto3Events:
+    """boto3's client, where the environment does not decide the endpoint and credentials alone
+    (a profile, a config file): each call counted (`shop_common.aws.fallback`)."""
+
+    def __init__(self) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.client = boto3.client(
+            "events", config=Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+        )
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        fallback.report("events", "PutEvents", "the environment does not decide the endpoint and credentials alone")
+        return dict(self.client.put_events(Entries=Entries))
+
+
+@cache
+def _events_client() -> _LeanEvents | _Boto3Events:
+    lean = lean_client(EVENTBRIDGE, connect_timeout=2, read_timeout=5)
+    return _Boto3Events() if lean is None else _LeanEvents(lean)
 
 
 def forget_client() -> None:
@@ -45,7 +71,7 @@ def _entry(event: DomainEvent, bus: str) -> dict[str, Any]:
         "DetailType": event.type,
         "Detail": exact_json(event.detail()),
         "EventBusName": bus,
-        "Time": datetime.fromisoformat(event.time),
+        "Time": datetime.fromisoformat(event.time).timestamp(),  # epoch seconds: the JSON protocol's timestamps
     }
 
 

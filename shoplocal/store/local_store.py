@@ -56,7 +56,13 @@ def is_listening(url: str, timeout: float = 0.5) -> bool:
 def use_local_store(url: str, *, table_name: str = TABLE_NAME) -> None:
     """Point boto3 in this process at the embedded store: its endpoint, a fixed region and dummy
     credentials (so nothing can reach a real AWS account by accident), and the local table."""
-    overrides = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_S3")
+    overrides = (
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ENDPOINT_URL_SQS",
+        "AWS_ENDPOINT_URL_EVENTBRIDGE",
+    )
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", *overrides):
         os.environ.pop(name, None)
     os.environ.update(

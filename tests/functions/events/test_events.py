@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from conftest import calls_of
 from event_pipeline import Pipeline
 from events import domain_events, event_bus
 from shop_common.catalog import add_products
@@ -235,3 +236,24 @@ def test_the_stream_filters_pass_every_record_that_makes_an_event_and_few_others
             assert passes(record), record["dynamodb"]["Keys"]
     let_through = {record["dynamodb"]["Keys"]["PK"]["S"].split("#")[0] for record in records if passes(record)}
     assert let_through == {"ORDERS", "PRODUCT", "USER"}  # not the id guard, counters, logins, emails, webhooks
+
+
+def test_events_reach_the_bus_through_the_lean_client(
+    api: LocalApi, shop: dict[str, Any], events_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PutEvents goes through the functions' lean JSON client (boto3's cost this function ~2 ms
+    a call), with the events' times as the JSON protocol's epoch seconds."""
+    from shop_common.aws.json_client import AwsJsonClient
+
+    events_pipeline.publish()
+    events_pipeline.bus_events()
+    event_bus._events_client.cache_clear()
+    lean_calls = calls_of(monkeypatch, AwsJsonClient, "call")
+    placed = order(api, shop["customer"], shop["mug"], 1)
+
+    assert events_pipeline.publish() == {"batchItemFailures": []}
+
+    (put,) = [parameters for _, operation, parameters in lean_calls if operation == "PutEvents"]
+    assert all(isinstance(entry["Time"], float) for entry in put["Entries"])
+    seen = [event for event in events_pipeline.bus_events() if event["type"] == "order.placed"]
+    assert [event["data"]["id"] for event in seen] == [placed["id"]]

@@ -8,17 +8,17 @@ import botocore.session
 import pytest
 from botocore.model import ServiceModel
 
-from shop_common.aws.services import DYNAMODB, SECRETS_MANAGER, ServiceSpec
+from shop_common.aws.services import DYNAMODB, EVENTBRIDGE, SECRETS_MANAGER, SQS, ServiceSpec
 
 
 def model(name: str) -> ServiceModel:
     return botocore.session.get_session().get_service_model(name)
 
 
-SERVICES = [(DYNAMODB, "dynamodb"), (SECRETS_MANAGER, "secretsmanager")]
+SERVICES = [(DYNAMODB, "dynamodb"), (SECRETS_MANAGER, "secretsmanager"), (EVENTBRIDGE, "events"), (SQS, "sqs")]
 
 
-@pytest.mark.parametrize(("spec", "name"), SERVICES, ids=["dynamodb", "secretsmanager"])
+@pytest.mark.parametrize(("spec", "name"), SERVICES, ids=["dynamodb", "secretsmanager", "events", "sqs"])
 def test_the_services_protocol_names_and_endpoints_are_botocores(spec: ServiceSpec, name: str) -> None:
     service = model(name)
     assert service.protocol == "json"
@@ -28,6 +28,7 @@ def test_the_services_protocol_names_and_endpoints_are_botocores(spec: ServiceSp
     assert spec.signing_name == service.signing_name
     # botocore's variable for a service's endpoint: AWS_ENDPOINT_URL_<service id, upper case, spaces as _>
     assert spec.env_name == service.service_id.upper().replace(" ", "_")
+    assert spec.trace_name == service.service_id.replace(" ", "")
 
 
 def test_the_retry_settings_are_botocores_for_dynamodb() -> None:
@@ -38,6 +39,9 @@ def test_the_retry_settings_are_botocores_for_dynamodb() -> None:
     assert DYNAMODB.backoff_scale == backoff["_SERVICE_BACKOFF_CONFIG"]["dynamodb"]["non_throttling_base_scale"]
     assert SECRETS_MANAGER.backoff_scale == backoff["_DEFAULT_BACKOFF_CONFIG"]["non_throttling_base_scale"]
     assert SECRETS_MANAGER.max_attempts == standard.DEFAULT_MAX_ATTEMPTS
+    assert SQS.max_attempts == standard.DEFAULT_MAX_ATTEMPTS  # the local queue poller's client: botocore's defaults
+    assert EVENTBRIDGE.max_attempts == 4  # the events function's Config: max_attempts=3 retries
+    assert EVENTBRIDGE.backoff_scale == SQS.backoff_scale == backoff["_DEFAULT_BACKOFF_CONFIG"]["non_throttling_base_scale"]
     assert backoff["_DEFAULT_BACKOFF_CONFIG"]["throttling_base_scale"] == 1  # json_client.THROTTLING_SCALE
 
 

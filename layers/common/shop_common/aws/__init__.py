@@ -1,5 +1,6 @@
-"""AWS clients for the functions' hot and cold paths: DynamoDB and Secrets Manager over the JSON
-protocol without botocore's client machinery (see `json_client` for why and what it does).
+"""AWS clients for the functions' hot and cold paths: DynamoDB, Secrets Manager and EventBridge's
+PutEvents (and the local queue poller's SQS calls) over the JSON protocol without botocore's
+client machinery (see `json_client` for why and what it does).
 
 `lean_client` builds one when the environment alone decides where and how requests go (as in
 Lambda: region, credentials and, locally, an endpoint URL in variables); otherwise it answers

@@ -41,3 +41,22 @@ SECRETS_MANAGER: Final = ServiceSpec(
     json_version="1.1",
     trace_name="SecretsManager",
 )
+
+EVENTBRIDGE: Final = ServiceSpec(
+    endpoint_prefix="events",
+    signing_name="events",
+    env_name="EVENTBRIDGE",
+    target_prefix="AWSEvents",
+    json_version="1.1",
+    trace_name="EventBridge",
+    max_attempts=4,  # the events function's client: botocore's `max_attempts` of 3 retries
+)
+
+SQS: Final = ServiceSpec(
+    endpoint_prefix="sqs",
+    signing_name="sqs",
+    env_name="SQS",
+    target_prefix="AmazonSQS",
+    json_version="1.0",
+    trace_name="SQS",
+)
