@@ -27,7 +27,6 @@ from typing import Any, Protocol
 from shoplocal.store import (
     compact_items,
     encoder,
-    fast_reads,
     parsed_conditions,
     partition_index,
     projection,
@@ -113,7 +112,6 @@ def make_dynamodb_atomic(
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
     untracked_items.stop_tracking_items()
     compact_items.use_compact_items()
-    fast_reads.use_fast_reads()
     _roll_back_items_not_tables()
     partition_index.use_partition_indexes()
     encoder.use_direct_encoder()

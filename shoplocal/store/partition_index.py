@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from shoplocal.store import compact_items, fast_reads
+from shoplocal.store import compact_items
 from shoplocal.store.write_requests import READ_ACTIONS
 
 # moto's page limit (its RESULT_SIZE_LIMIT) and its item size limit (LimitedSizeDict).
@@ -562,7 +562,28 @@ def _stored(
 
 
 def _size(attributes: dict[str, Any]) -> int:
-    return sum(fast_reads.json_size(name, value) for name, value in attributes.items())
+    """moto's size of an item as stored: `bytesize(name) + DynamoType(value).size()` for each
+    attribute (binary values as base64 text)."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in attributes.items())
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    ((kind, inner),) = value.items()
+    if kind == "N":
+        return len(str(inner))
+    if kind in ("SS", "NS", "BS"):
+        return sum(_value_size({kind[0]: member}) for member in inner)
+    if kind == "L":
+        return sum(_value_size(member) for member in inner)
+    if kind == "M":
+        return sum(len(name.encode()) + _value_size(member) for name, member in inner.items())
+    if kind in ("BOOL", "NULL") and isinstance(inner, bool):
+        return 1
+    if kind == "B":
+        import base64
+
+        return len(base64.b64decode(inner))
+    return len(inner.encode())
 
 
 class _Stale(Unsupported):

@@ -30,7 +30,7 @@ NUMBERS = ["-1", "0", "1", "1.0", "2.5", "10", "100"]
 
 @contextmanager
 def moto_unpatched() -> Iterator[None]:
-    """moto's own Query, Scan, GetItem, BatchGetItem, items, projections, request, condition and
+    """moto's own Query, Scan, items, projections, request, condition and
     update expression parsing and response serialiser, for as long as the block runs (the items stay in the compact storage: see
     test_compact_items.py for that one against moto's own dicts)."""
     from moto.dynamodb import comparisons, models, responses
@@ -47,8 +47,6 @@ def moto_unpatched() -> Iterator[None]:
         (DynamoResult, "execute_result"),
         (Item, "project"),
         (Item, "__init__"),
-        (DynamoHandler, "get_item"),
-        (DynamoHandler, "batch_get_item"),
         *((module, "create_condition_expression_parser") for module in (comparisons, models, responses)),
         (DynamoHandler, "parse_parameters"),
         (UpdateExpressionParser, "make"),
