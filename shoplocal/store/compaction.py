@@ -121,7 +121,7 @@ def merged(folder: Path, *, upto: int | None = None, repair: bool = False) -> Me
     def items() -> Iterator[tuple[str, bytes, dict[str, Any] | None]]:
         where = str(snapshot)
         pending = changes.items
-        tables: dict[str, tuple[TableState, str, set[str]]] = {}
+        tables: dict[str, tuple[TableState, set[str]]] = {}
         if reader:
             for table_name, raw in reader.items():
                 if table_name not in changes.from_snapshot:
@@ -134,14 +134,10 @@ def merged(folder: Path, *, upto: int | None = None, repair: bool = False) -> Me
                 # parsed, so that a restore does not parse it again), and its whole key is worked
                 # out only if its hash key is one the journal changed (a key's second element).
                 if table_name not in tables:
-                    table = TableState(changes.definitions[table_name])
-                    tables[table_name] = (table, table.key_attributes[0], {key[1] for key in changed})
-                table, hash_name, changed_hashes = tables[table_name]
+                    tables[table_name] = (TableState(changes.definitions[table_name]), {key[1] for key in changed})
+                table, changed_hashes = tables[table_name]
                 item = snapshots.parse_item(raw, where)
-                hash_value = item.get(hash_name)
-                inner = next(iter(hash_value.values())) if isinstance(hash_value, dict) and len(hash_value) == 1 else None
-                hash_changed = isinstance(inner, str) and inner in changed_hashes
-                if not hash_changed or table.key_of(item, where) not in changed:
+                if table.hash_value(item) not in changed_hashes or table.key_of(item, where) not in changed:
                     yield table_name, raw, item
                 # else the journal's version (or its deletion) comes after this table
         for table_name in changes.definitions:

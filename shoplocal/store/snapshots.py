@@ -60,12 +60,22 @@ class TableState:
         for attribute in self.key_attributes:
             if attribute is None:
                 continue
-            value = item.get(attribute)
-            kind, inner = next(iter(value.items())) if isinstance(value, dict) and len(value) == 1 else (None, None)
-            if kind not in _KEY_TYPES or not isinstance(inner, str):
+            part = _key_part(item.get(attribute))
+            if part is None:
                 raise _fail(where, f"an item of table {self.definition['TableName']} has no valid key attribute {attribute}")
-            key += (kind, inner)
+            key += part
         return tuple(key)
+
+    def hash_value(self, item: dict[str, Any]) -> str | None:
+        """The value of the item's hash key (a key's second element), or None if it has none valid."""
+        part = _key_part(item.get(self.key_attributes[0]))
+        return None if part is None else part[1]
+
+
+def _key_part(value: Any) -> tuple[str, str] | None:
+    """(type, value) of a key attribute's DynamoDB JSON, or None if it is not a valid key value."""
+    kind, inner = next(iter(value.items())) if isinstance(value, dict) and len(value) == 1 else (None, None)
+    return (kind, inner) if kind in _KEY_TYPES and isinstance(inner, str) else None
 
 
 @dataclass
