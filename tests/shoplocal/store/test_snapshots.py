@@ -397,14 +397,19 @@ os._exit(0)  # as kill -9 would: the compaction, still writing, loses its server
 """
 
 
-def test_a_compaction_whose_server_dies_stops_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+def write_big_snapshot(folder: Path, count: int, text: str) -> None:
+    """A snapshot in `folder` of table "big": `count` items "item 0", "item 1"..., each with `text`."""
     state = StoreState()
     snapshots.apply(state, [["table", {**DEFINITION, "TableName": "big"}]], "setup")
     table = state.tables["big"]
-    for n in range(30_000):
-        item = {"k": {"S": f"item {n}"}, "text": {"S": "x" * 200}}
+    for n in range(count):
+        item = {"k": {"S": f"item {n}"}, "text": {"S": text}}
         table.items[table.key_of(item, "setup")] = item
-    snapshots.write(state, tmp_path / compaction.SNAPSHOT_FILE)
+    snapshots.write(state, folder / compaction.SNAPSHOT_FILE)
+
+
+def test_a_compaction_whose_server_dies_stops_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    write_big_snapshot(tmp_path, 30_000, "x" * 200)
     journal.segment_path(tmp_path, 0).write_bytes(journal.encode([["put", "big", {"k": {"S": "new"}}]]))
     parent = subprocess.run([sys.executable, "-c", ORPHANING_PARENT, str(tmp_path)], cwd=PROJECT_ROOT, timeout=300, check=False)
     assert parent.returncode == 0
@@ -518,13 +523,7 @@ def test_a_start_compacts_a_journal_past_a_quarter_of_the_snapshot(tmp_path: Pat
 
     monkeypatch.setattr(threading, "Thread", CompactionRunsWhenJoined)
     monkeypatch.setattr(persistence, "COMPACT_AT_LEAST_BYTES", 1)
-    state = StoreState()
-    snapshots.apply(state, [["table", {**DEFINITION, "TableName": "big"}]], "setup")
-    table = state.tables["big"]
-    for n in range(300):
-        item = {"k": {"S": f"item {n}"}, "text": {"S": "x" * 100}}
-        table.items[table.key_of(item, "setup")] = item
-    snapshots.write(state, tmp_path / compaction.SNAPSHOT_FILE)
+    write_big_snapshot(tmp_path, 300, "x" * 100)
     snapshot_bytes = (tmp_path / compaction.SNAPSHOT_FILE).stat().st_size
     record = journal.encode([["put", "big", {"k": {"S": "new"}, "text": {"S": "y" * 100}}]])
     journal.segment_path(tmp_path, 0).write_bytes(record * (snapshot_bytes // 3 // len(record)))
@@ -545,13 +544,7 @@ def test_a_restart_with_a_journal_parses_each_item_once(tmp_path: Path, monkeypa
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import DynamoType
 
-    state = StoreState()
-    snapshots.apply(state, [["table", {**DEFINITION, "TableName": "big"}]], "setup")
-    table = state.tables["big"]
-    for n in range(300):
-        item = {"k": {"S": f"item {n}"}, "text": {"S": "x"}}
-        table.items[table.key_of(item, "setup")] = item
-    snapshots.write(state, tmp_path / compaction.SNAPSHOT_FILE)
+    write_big_snapshot(tmp_path, 300, "x")
     changed = journal.encode([["put", "big", {"k": {"S": "item 7"}, "text": {"S": "changed"}}]])
     journal.segment_path(tmp_path, 0).write_bytes(changed)
 
